@@ -1,0 +1,97 @@
+#pragma once
+
+#include "compiler/common/source_location.h"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pipec::spec {
+
+/// A scalar value from the YAML file with the place it was written.
+template <typename T>
+struct Located {
+    T value{};
+    SourceLocation location;
+};
+
+struct KafkaSource {
+    Located<std::string> cluster;
+    Located<std::string> topic;
+    Located<std::string> protoClass;
+    std::optional<Located<std::string>> timeField;   // empty: the envelope's creation time
+    Located<int64_t> watermarkDelayMs;                // default 0
+    Located<std::string> format;                      // "protobuf" (default) or "json"
+    SourceLocation location;                          // the list item
+};
+
+struct ResourceConfig {
+    Located<int64_t> numberTaskManager;  // default 1
+    Located<std::string> memory;         // Kubernetes quantity, e.g. "1Gi"
+    Located<std::string> cpu;            // Kubernetes quantity, e.g. "2400m"
+    SourceLocation location;
+};
+
+/// The embedded SQL text and how to map offsets inside it back to the YAML file.
+struct SqlText {
+    std::string text;
+    /// For each byte offset of `text` (and one past its end), the file position it came from.
+    std::vector<SourceLocation> offsetLocations;
+    SourceLocation location;  // the `sql:` value
+
+    /// The file location of byte `offset` in `text`, with the underline length `length`
+    /// (clipped so that it does not run past the end of the file line).
+    SourceLocation locate(size_t offset, size_t length = 1) const;
+};
+
+struct Source {
+    Located<std::string> name;
+    Located<std::string> type;          // REALTIME
+    Located<std::string> computeType;   // RIVIERA
+    std::vector<KafkaSource> kafkaSources;
+    SqlText sql;
+    ResourceConfig resources;
+    SourceLocation location;
+};
+
+struct Feature {
+    Located<std::string> name;
+    Located<std::string> source;
+    std::optional<Located<std::string>> column;
+    std::vector<Located<std::string>> sinks;
+    Located<int64_t> featureTtlSeconds;
+    std::string description;
+    SourceLocation location;
+};
+
+/// One spec file.
+struct SpecFile {
+    std::string path;
+    std::vector<Source> sources;
+    std::vector<Feature> features;
+};
+
+struct ClusterConfig {
+    std::string name;
+    std::string bootstrapServers;          // empty or "embedded": the embedded broker
+    std::map<std::string, std::string> properties;  // extra librdkafka settings
+    SourceLocation location;
+};
+
+struct SinkConfig {
+    std::string name;
+    std::string type;                      // redis | kafka | stdout
+    std::map<std::string, std::string> properties;  // address, key_format, topic, cluster, ...
+    SourceLocation location;
+};
+
+/// One environment (local, staging, prod) of the environment config `pipec.yaml`.
+struct Environment {
+    std::string name;
+    std::map<std::string, ClusterConfig> clusters;
+    std::map<std::string, SinkConfig> sinks;
+};
+
+} // namespace pipec::spec
