@@ -1,0 +1,84 @@
+#pragma once
+
+#include "compiler/plan/bound_expression.h"
+
+#include <pipec/plan.pb.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace pipec::logical {
+
+/// A column of the source row. Column 0 is always `_time`, the event time.
+struct SourceColumn {
+    plan::SourceColumn source;   // how the runtime reads it
+    bool nullable = true;
+    std::vector<std::string> enumNames;  // for enum columns, for value checks
+};
+
+/// Reads the Kafka topic and decodes the Protobuf message into source rows.
+struct LogicalSource {
+    std::string cluster;
+    std::string topic;
+    std::string messageName;
+    std::string format;
+    std::string timeField;         // empty: the envelope's creation time
+    int timeColumn = 0;            // the column holding the time field, 0 when the envelope time is used
+    int64_t watermarkDelayMs = 0;
+    std::vector<SourceColumn> columns;
+    google::protobuf::FileDescriptorSet descriptors;
+    bool pruned = false;           // columns reduced to those the query reads (projection pruning ran)
+};
+
+struct WindowSpec {
+    plan::WindowKind kind = plan::WINDOW_NONE;
+    int64_t sizeMs = 0;
+    int64_t slideMs = 0;
+    int64_t gapMs = 0;
+    sql::Span span;
+};
+
+struct AggregateCall {
+    plan::AggregateFunction function = plan::AGG_UNKNOWN;
+    BoundExpressionPtr argument;   // over the source row; null for COUNT(*)
+    bool distinct = false;
+    plan::TypeId type = plan::BIGINT;
+    bool nullable = true;
+    std::string text;              // as written, e.g. `SUM(amount)`
+};
+
+struct OutputColumn {
+    std::string name;
+    BoundExpressionPtr expression; // over the aggregate row (with a window) or the source row (without)
+    bool isKey = false;            // a non-window GROUP BY key: the feature's entity key
+    sql::Span span;
+};
+
+/// The bound, typed plan of one source job: source → filter → window aggregate → having → project → sink.
+/// Without aggregation the window aggregate and having are absent and the projection reads the source row.
+/// The aggregate row is [group keys..., aggregates..., window_start, window_end].
+struct LogicalPlan {
+    std::string jobName;
+    LogicalSource source;
+    std::vector<BoundExpressionPtr> filters;   // WHERE, split into conjuncts
+    bool aggregated = false;
+    WindowSpec window;
+    std::vector<BoundExpressionPtr> groupKeys;
+    std::vector<std::string> groupKeyNames;
+    std::vector<AggregateCall> aggregates;
+    BoundExpressionPtr having;
+    std::vector<OutputColumn> outputs;
+
+    int windowStartColumn() const { return static_cast<int>(groupKeys.size() + aggregates.size()); }
+    int windowEndColumn() const { return windowStartColumn() + 1; }
+};
+
+/// Deterministic text form of the plan (`pipec explain --stage logical|optimized`).
+std::string printPlan(const LogicalPlan& plan);
+
+/// Checks the plan's internal invariants (column indexes in range, types consistent); returns the problems found.
+/// Used after every optimizer pass: a non-empty result is a compiler bug.
+std::vector<std::string> verifyPlan(const LogicalPlan& plan);
+
+} // namespace pipec::logical

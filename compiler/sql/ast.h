@@ -1,0 +1,97 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace pipec::sql {
+
+/// A byte range inside the SQL text (offsets into spec::SqlText::text).
+struct Span {
+    size_t offset = 0;
+    size_t length = 0;
+};
+
+enum class ExpressionKind {
+    Literal,
+    Column,        // a (possibly dotted) name: `store_id`, `store_location.region`, `t.store_id`
+    Unary,         // `-x`, `+x`, NOT x
+    Binary,        // arithmetic, comparison, concatenation, AND, OR
+    FunctionCall,  // scalar functions, aggregates, group windows and window auxiliary functions
+    Case,
+    Cast,
+    In,
+    Between,
+    Like,
+    IsNull,
+    IsBoolean,
+};
+
+enum class LiteralKind { Null, Boolean, Integer, Decimal, Double, String, Interval, Timestamp };
+
+struct Literal {
+    LiteralKind kind = LiteralKind::Null;
+    std::string text;      // the literal as written (string content unescaped)
+    bool booleanValue = false;
+    int64_t intervalMs = 0;  // for Interval
+    std::string unit;        // for Interval: the unit as written
+    Span unitSpan;
+};
+
+struct DataType {
+    std::string name;     // upper case: INT, BIGINT, DOUBLE, VARCHAR, TIMESTAMP, ...
+    std::vector<int64_t> parameters;
+    Span span;
+};
+
+/// One node of the SQL abstract syntax tree. A single node type keeps the transformer and binder compact;
+/// the fields each kind uses are listed next to them.
+struct Expression {
+    ExpressionKind kind = ExpressionKind::Literal;
+    Span span;
+    Literal literal;                 // Literal
+    std::vector<std::string> name;   // Column: name parts; FunctionCall: {function name as written}
+    std::vector<Span> nameSpans;     // Column: one span per part
+    std::string op;                  // Unary/Binary: "+", "-", "*", "/", "%", "||", "=", "<>", "<", "<=", ">", ">=", "AND", "OR", "NOT"
+    std::vector<std::unique_ptr<Expression>> arguments;  // operands / call arguments / CASE: [operand?] when/then pairs [else]
+    bool negated = false;            // NOT IN, NOT BETWEEN, NOT LIKE, IS NOT NULL, IS NOT TRUE
+    bool distinct = false;           // FunctionCall: f(DISTINCT x)
+    bool star = false;               // FunctionCall: f(*)
+    bool booleanTarget = false;      // IsBoolean: IS [NOT] TRUE (true) or FALSE (false)
+    bool caseHasOperand = false;     // Case: CASE x WHEN ...
+    bool caseHasElse = false;
+    bool parenthesized = false;
+    DataType castType;               // Cast
+    std::string text;                // the source text of the expression, whitespace-normalized (for names/printing)
+};
+
+struct SelectItem {
+    bool star = false;
+    std::unique_ptr<Expression> expression;
+    std::string alias;               // empty when none
+    Span aliasSpan;
+    Span span;
+};
+
+struct TableReference {
+    std::vector<std::string> name;
+    Span span;
+    std::string alias;
+};
+
+/// SELECT ... FROM ... [WHERE] [GROUP BY] [HAVING].
+struct Query {
+    bool distinct = false;
+    Span distinctSpan;
+    std::vector<SelectItem> selectItems;
+    TableReference from;
+    std::unique_ptr<Expression> where;
+    std::vector<std::unique_ptr<Expression>> groupBy;
+    std::unique_ptr<Expression> having;
+};
+
+/// Prints the AST as an indented tree (`pipec explain --stage ast`).
+std::string printAst(const Query& query);
+
+} // namespace pipec::sql

@@ -1,0 +1,188 @@
+// The Flink streaming SQL subset pipec accepts. Syntax only: every name, type and rule is checked by the binder,
+// so the grammar has no semantic predicates or actions.
+grammar StreamSql;
+
+statement
+    : query SEMICOLON? EOF
+    ;
+
+query
+    : SELECT setQuantifier? selectItem (COMMA selectItem)*
+      FROM tableReference
+      (WHERE where=expression)?
+      (GROUP BY groupItem (COMMA groupItem)*)?
+      (HAVING having=expression)?
+    ;
+
+setQuantifier
+    : DISTINCT
+    | ALL
+    ;
+
+selectItem
+    : ASTERISK                                   #selectAll
+    | expression (AS? alias=identifier)?         #selectExpression
+    ;
+
+tableReference
+    : qualifiedName (AS? alias=identifier)?
+    ;
+
+groupItem
+    : expression
+    ;
+
+expression
+    : booleanExpression
+    ;
+
+booleanExpression
+    : NOT booleanExpression                                         #logicalNot
+    | predicated                                                    #predicatedExpression
+    | left=booleanExpression op=AND right=booleanExpression   #logicalBinary
+    | left=booleanExpression op=OR right=booleanExpression    #logicalBinary
+    ;
+
+predicated
+    : valueExpression predicate?
+    ;
+
+predicate
+    : NOT? BETWEEN lower=valueExpression AND upper=valueExpression             #betweenPredicate
+    | NOT? IN LEFT_PAREN expression (COMMA expression)* RIGHT_PAREN            #inPredicate
+    | NOT? LIKE pattern=valueExpression (ESCAPE escape=valueExpression)?       #likePredicate
+    | IS NOT? NULL_KW                                                             #nullPredicate
+    | IS NOT? booleanValue                                                     #booleanPredicate
+    ;
+
+valueExpression
+    : primaryExpression                                                          #valueDefault
+    | op=(MINUS | PLUS) valueExpression                                    #arithmeticUnary
+    | left=valueExpression op=(ASTERISK | SLASH | PERCENT) right=valueExpression  #arithmeticBinary
+    | left=valueExpression op=(PLUS | MINUS) right=valueExpression        #arithmeticBinary
+    | left=valueExpression op=CONCAT right=valueExpression                #arithmeticBinary
+    | left=valueExpression comparisonOperator right=valueExpression             #comparison
+    ;
+
+primaryExpression
+    : NULL_KW                                                                       #nullLiteral
+    | INTERVAL sign=(PLUS | MINUS)? STRING unit=identifier                      #intervalLiteral
+    | TIMESTAMP STRING                                                          #timestampLiteral
+    | number                                                                     #numericLiteral
+    | booleanValue                                                               #booleanLiteral
+    | STRING                                                                     #stringLiteral
+    | CASE operand=expression? whenClause+ (ELSE elseExpression=expression)? END #caseExpression
+    | CAST LEFT_PAREN expression AS dataType RIGHT_PAREN                         #cast
+    | name=identifier LEFT_PAREN ASTERISK RIGHT_PAREN                            #starFunctionCall
+    | name=identifier LEFT_PAREN (setQuantifier? expression (COMMA expression)*)? RIGHT_PAREN  #functionCall
+    | qualifiedName                                                              #columnReference
+    | LEFT_PAREN expression RIGHT_PAREN                                          #parenthesizedExpression
+    ;
+
+whenClause
+    : WHEN condition=expression THEN result=expression
+    ;
+
+dataType
+    : identifier (LEFT_PAREN INTEGER_VALUE (COMMA INTEGER_VALUE)? RIGHT_PAREN)?
+    | TIMESTAMP (LEFT_PAREN INTEGER_VALUE RIGHT_PAREN)?
+    | INTERVAL identifier
+    ;
+
+comparisonOperator
+    : EQ | NEQ | LT | LTE | GT | GTE
+    ;
+
+booleanValue
+    : TRUE_KW | FALSE_KW
+    ;
+
+number
+    : INTEGER_VALUE      #integerLiteral
+    | DECIMAL_VALUE      #decimalLiteral
+    | DOUBLE_VALUE       #doubleLiteral
+    ;
+
+qualifiedName
+    : identifier (DOT identifier)*
+    ;
+
+identifier
+    : IDENTIFIER              #unquotedIdentifier
+    | BACKQUOTED_IDENTIFIER   #backQuotedIdentifier
+    | DOUBLE_QUOTED_IDENTIFIER #doubleQuotedIdentifier
+    ;
+
+// Keywords are case-insensitive. Function names (COUNT, HOP, TUMBLE, ...), type names and interval units are
+// plain identifiers, resolved by the binder.
+ALL: A L L;
+AND: A N D;
+AS: A S;
+BETWEEN: B E T W E E N;
+BY: B Y;
+CASE: C A S E;
+CAST: C A S T;
+DISTINCT: D I S T I N C T;
+ELSE: E L S E;
+END: E N D;
+ESCAPE: E S C A P E;
+FALSE_KW: F A L S E;
+FROM: F R O M;
+GROUP: G R O U P;
+HAVING: H A V I N G;
+IN: I N;
+INTERVAL: I N T E R V A L;
+IS: I S;
+LIKE: L I K E;
+NOT: N O T;
+NULL_KW: N U L L;
+OR: O R;
+SELECT: S E L E C T;
+THEN: T H E N;
+TIMESTAMP: T I M E S T A M P;
+TRUE_KW: T R U E;
+WHEN: W H E N;
+WHERE: W H E R E;
+
+EQ: '=';
+NEQ: '<>' | '!=';
+LT: '<';
+LTE: '<=';
+GT: '>';
+GTE: '>=';
+PLUS: '+';
+MINUS: '-';
+ASTERISK: '*';
+SLASH: '/';
+PERCENT: '%';
+CONCAT: '||';
+COMMA: ',';
+DOT: '.';
+SEMICOLON: ';';
+LEFT_PAREN: '(';
+RIGHT_PAREN: ')';
+
+STRING: '\'' ( ~'\'' | '\'\'' )* '\'';
+INTEGER_VALUE: DIGIT+;
+DECIMAL_VALUE: DIGIT+ '.' DIGIT* | '.' DIGIT+;
+DOUBLE_VALUE: (DIGIT+ ('.' DIGIT*)? | '.' DIGIT+) EXPONENT;
+IDENTIFIER: (LETTER | '_') (LETTER | DIGIT | '_')*;
+BACKQUOTED_IDENTIFIER: '`' ( ~'`' | '``' )+ '`';
+DOUBLE_QUOTED_IDENTIFIER: '"' ( ~'"' | '""' )+ '"';
+
+SIMPLE_COMMENT: '--' ~[\r\n]* -> channel(HIDDEN);
+BRACKETED_COMMENT: '/*' .*? '*/' -> channel(HIDDEN);
+WS: [ \t\r\n\f]+ -> channel(HIDDEN);
+
+// Anything else (an unterminated string, a stray character) becomes a token the parser rejects with a location.
+UNTERMINATED_STRING: '\'' ( ~'\'' | '\'\'' )*;
+UNRECOGNIZED: .;
+
+fragment EXPONENT: [eE] [+-]? DIGIT+;
+fragment DIGIT: [0-9];
+fragment LETTER: [a-zA-Z];
+fragment A: [aA]; fragment B: [bB]; fragment C: [cC]; fragment D: [dD]; fragment E: [eE]; fragment F: [fF];
+fragment G: [gG]; fragment H: [hH]; fragment I: [iI]; fragment J: [jJ]; fragment K: [kK]; fragment L: [lL];
+fragment M: [mM]; fragment N: [nN]; fragment O: [oO]; fragment P: [pP]; fragment Q: [qQ]; fragment R: [rR];
+fragment S: [sS]; fragment T: [tT]; fragment U: [uU]; fragment V: [vV]; fragment W: [wW]; fragment X: [xX];
+fragment Y: [yY]; fragment Z: [zZ];
