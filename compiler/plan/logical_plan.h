@@ -76,6 +76,7 @@ struct LogicalPlan {
 
 /// Deterministic text form of the plan (`pipec explain --stage logical|optimized`).
 std::string printPlan(const LogicalPlan& plan);
+std::string printAggregate(const AggregateCall& call);
 
 /// Checks the plan's internal invariants (column indexes in range, types consistent); returns the problems found.
 /// Used after every optimizer pass: a non-empty result is a compiler bug.

@@ -1,0 +1,67 @@
+#pragma once
+
+#include "compiler/catalog/catalog.h"
+#include "compiler/common/diagnostics.h"
+#include "compiler/plan/logical_plan.h"
+#include "compiler/spec/spec_model.h"
+#include "compiler/sql/ast.h"
+
+#include <pipec/plan.pb.h>
+
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace pipec::driver {
+
+struct CompileOptions {
+    std::vector<std::string> protoPaths;        // extra .proto directories (the nearest `schemas/` is always used)
+    std::set<std::string> disabledPasses;
+    std::string environmentName = "local";
+    std::string environmentFile;                 // empty: the nearest pipec.yaml, else the embedded defaults
+    std::vector<std::string> overrides;          // --set key=value
+    bool keepStages = false;                     // keep the AST and the unoptimized plan (for explain)
+};
+
+/// A feature materialized from one output column of its source job.
+struct FeatureBinding {
+    std::string name;
+    std::string column;
+    std::vector<std::string> keyColumns;
+    std::vector<std::string> sinks;
+    int64_t ttlSeconds = 0;
+    std::string description;
+};
+
+/// One source job carried through every stage.
+struct CompiledJob {
+    std::string specPath;
+    spec::Source source;
+    std::optional<sql::Query> ast;
+    std::optional<logical::LogicalPlan> logicalPlan;    // before optimization (with keepStages)
+    logical::LogicalPlan optimizedPlan;
+    plan::Pipeline pipeline;
+    std::vector<FeatureBinding> features;
+};
+
+/// Everything one compiler run produced: diagnostics, the loaded specs and environment, and the jobs that
+/// compiled cleanly.
+struct Compilation {
+    SourceManager sources;
+    DiagnosticEngine diagnostics;
+    std::vector<spec::SpecFile> specs;
+    std::optional<spec::Environment> environment;
+    std::string environmentFile;
+    std::unique_ptr<catalog::Catalog> catalog;
+    std::vector<CompiledJob> jobs;
+};
+
+/// The whole compilation, top to bottom: spec → SQL → bind → optimize → lower → features.
+void compile(const std::vector<std::string>& inputs, const CompileOptions& options, Compilation& compilation);
+
+/// Builds the deployable job (pipeline + resolved sinks + cluster settings) for one compiled job.
+plan::Job buildJob(const Compilation& compilation, const CompiledJob& job);
+
+} // namespace pipec::driver

@@ -1,0 +1,45 @@
+#include "tools/pipec/compiler_flags.h"
+
+#include "compiler/optimize/optimizer.h"
+
+#include <fmt/format.h>
+
+#include <iostream>
+#include <unistd.h>
+
+namespace pipec::cli {
+
+void CompilerFlags::add(CLI::App& command) {
+    command.add_option("--proto-path,-I", options.protoPaths, "Extra directories of .proto files (the nearest schemas/ is always searched)");
+    command.add_option("--env", options.environmentName, "Environment section of the environment config (local, staging, prod)")
+        ->capture_default_str();
+    command.add_option("--env-file", options.environmentFile, "Environment config file (default: the nearest pipec.yaml)");
+    command.add_option("--set", options.overrides, "Override an environment setting, e.g. --set sinks.features.address=127.0.0.1:6380");
+    std::string passNames;
+    for (const auto& pass : optimize::passes()) passNames += (passNames.empty() ? "" : ", ") + pass.name;
+    command.add_option("--disable-pass", disabledPasses, "Disable an optimizer pass by name (" + passNames + ")");
+    command.add_option("--format", format, "Diagnostics format")->check(CLI::IsMember({"text", "github", "json"}))->capture_default_str();
+    command.add_option("--color", color, "Colored diagnostics")->check(CLI::IsMember({"auto", "always", "never"}))->capture_default_str();
+}
+
+void CompilerFlags::finish() {
+    for (const auto& name : disabledPasses) {
+        bool known = false;
+        for (const auto& pass : optimize::passes()) known = known || pass.name == name;
+        if (!known) throw CLI::ValidationError("--disable-pass", "unknown optimizer pass `" + name + "`");
+        options.disabledPasses.insert(name);
+    }
+}
+
+size_t CompilerFlags::report(const driver::Compilation& compilation) const {
+    const auto& all = compilation.diagnostics.all();
+    if (format == "text") {
+        bool useColor = color == "always" || (color == "auto" && isatty(STDERR_FILENO));
+        std::cerr << renderAll(all, compilation.sources, DiagnosticFormat::Text, useColor);
+    } else {
+        std::cout << renderAll(all, compilation.sources, format == "json" ? DiagnosticFormat::Json : DiagnosticFormat::GitHub);
+    }
+    return compilation.diagnostics.errorCount();
+}
+
+} // namespace pipec::cli
