@@ -551,7 +551,7 @@ private:
         }
         for (const auto& unsupported : schema_.unsupported) {
             if (unsupported.name == name) {
-                auto& d = error("E0404", expression.span, fmt::format("field `{}` cannot be used: {}", name, unsupported.reason));
+                auto& d = error("E0419", expression.span, fmt::format("field `{}` cannot be used: {}", name, unsupported.reason));
                 d.label = "unsupported field";
                 return nullptr;
             }
