@@ -1,0 +1,91 @@
+#pragma once
+
+#include "runtime/core/row_sink.h"
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace pipec::runtime {
+
+/// One feature materialized from an output column into Redis.
+struct RedisFeature {
+    std::string name;        // the feature name, `{feature}` in the key format
+    std::string valueColumn; // the output column holding the value
+    int64_t ttlSeconds = 0;  // <= 0: keys never expire
+};
+
+struct RedisFeatureSinkOptions {
+    std::string host = "127.0.0.1";
+    int port = 6379;
+    std::string password;                      // empty: no AUTH
+    std::string keyFormat = "{feature}:{key}"; // placeholders: {feature}, {key}
+    std::string keySeparator = "|";            // joins the entity key columns
+    std::vector<RedisFeature> features;
+    size_t batchSize = 1000;                   // commands per pipelined round trip
+    int connectTimeoutMs = 2000;
+    int commandTimeoutMs = 10000;
+    int64_t initialBackoffMs = 50;
+    int64_t maxBackoffMs = 5000;
+    /// While Redis is unreachable the sink retries forever (back-pressure). When this flag becomes true, the
+    /// retry loop gives up by throwing std::runtime_error instead, so a stopping job does not hang.
+    const std::atomic<bool>* cancel = nullptr;
+    /// Receives one line per connection problem (default: stderr).
+    std::function<void(const std::string&)> log;
+};
+
+/// Parses "host:port" (port defaults to 6379); throws std::invalid_argument on a malformed port.
+void parseRedisAddress(const std::string& address, RedisFeatureSinkOptions& options);
+
+/// Writes each output row as one Redis string key per feature: `SET {feature}:{key} value EX ttl`, pipelined in
+/// batches. A NULL value deletes the key (the feature has no value for that entity any more; a stale value would be
+/// wrong). `flush` returns only once Redis has acknowledged every command. On a connection error the sink
+/// reconnects with exponential back-off and re-sends the whole unacknowledged batch (SET and DEL are idempotent),
+/// so no write is ever dropped. Format: docs/feature-store.md.
+class RedisFeatureSink : public RowSink {
+public:
+    explicit RedisFeatureSink(RedisFeatureSinkOptions options);
+    ~RedisFeatureSink() override;
+
+    /// Resolves the feature columns and the entity key columns; throws std::invalid_argument for a feature column
+    /// missing from the output. Connects lazily.
+    void open(const std::vector<plan::OutputColumn>& columns) override;
+    void write(const Row& row) override;
+    void flush() override;
+
+    struct Stats {
+        std::atomic<uint64_t> keysSet{0};
+        std::atomic<uint64_t> keysDeleted{0};
+        std::atomic<uint64_t> batches{0};
+        std::atomic<uint64_t> reconnects{0};
+        std::atomic<uint64_t> retriedBatches{0};
+    };
+    const Stats& stats() const { return stats_; }
+
+    /// The Redis key of one entity for one feature (exposed for tests and docs).
+    std::string keyFor(const std::string& feature, const std::string& entityKey) const;
+
+private:
+    void sendPending();
+    bool trySend(std::string& failure);
+    void connect();
+    void disconnect();
+
+    struct Connection;
+    RedisFeatureSinkOptions options_;
+    std::vector<plan::OutputColumn> columns_;
+    std::vector<int> keyColumns_;
+    std::vector<int> featureColumns_; // parallel to options_.features
+    std::vector<std::vector<std::string>> pending_;
+    std::unique_ptr<Connection> connection_;
+    Stats stats_;
+};
+
+/// Renders one value as the text stored in Redis / used in keys: integers and timestamps (epoch millis) in
+/// decimal, doubles in the shortest round-trip form, booleans as `true`/`false`, strings as-is, NULL as `null`.
+std::string formatFeatureValue(const Value& value, plan::TypeId type);
+
+} // namespace pipec::runtime

@@ -1,0 +1,84 @@
+#include "runtime/sources/envelope.h"
+
+#include <charconv>
+
+namespace pipec::runtime {
+
+std::string_view encodingName(PayloadEncoding encoding) {
+    switch (encoding) {
+    case PayloadEncoding::Unspecified: return "";
+    case PayloadEncoding::Protobuf: return "protobuf";
+    case PayloadEncoding::ConfluentProtobuf: return "confluent-protobuf";
+    case PayloadEncoding::Json: return "json";
+    }
+    return "";
+}
+
+std::optional<PayloadEncoding> parseEncodingName(std::string_view name) {
+    if (name == "protobuf") return PayloadEncoding::Protobuf;
+    if (name == "confluent-protobuf") return PayloadEncoding::ConfluentProtobuf;
+    if (name == "json") return PayloadEncoding::Json;
+    return std::nullopt;
+}
+
+std::string_view envelopeErrorName(EnvelopeError error) {
+    switch (error) {
+    case EnvelopeError::None: return "none";
+    case EnvelopeError::InvalidCreatedAt: return "invalid_created_at";
+    case EnvelopeError::UnknownEncoding: return "unknown_encoding";
+    }
+    return "unknown";
+}
+
+std::optional<int64_t> parseEpochMillis(std::string_view text) {
+    if (text.empty()) return std::nullopt;
+    int64_t value = 0;
+    // from_chars accepts a leading '-' but no '+' or spaces, which is the strictness we want.
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value, 10);
+    if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    return value;
+}
+
+EnvelopeParseResult parseEnvelope(const HeaderList& headers) {
+    // Take the last value of each header first, then validate, so that a later valid header overrides an
+    // earlier broken one.
+    const std::string* createdAt = nullptr;
+    const std::string* encoding = nullptr;
+    EnvelopeParseResult result;
+    for (const auto& [name, value] : headers) {
+        if (name == kHeaderCreatedAt) createdAt = &value;
+        else if (name == kHeaderEncoding) encoding = &value;
+        else if (name == kHeaderSource) result.envelope.source = value;
+        else if (name == kHeaderSchema) result.envelope.schema = value;
+    }
+    if (createdAt != nullptr) {
+        result.envelope.createdAtMs = parseEpochMillis(*createdAt);
+        if (!result.envelope.createdAtMs) {
+            result.error = EnvelopeError::InvalidCreatedAt;
+            result.detail = *createdAt;
+            return result;
+        }
+    }
+    if (encoding != nullptr) {
+        auto parsed = parseEncodingName(*encoding);
+        if (!parsed) {
+            result.error = EnvelopeError::UnknownEncoding;
+            result.detail = *encoding;
+            return result;
+        }
+        result.envelope.encoding = *parsed;
+    }
+    return result;
+}
+
+HeaderList encodeEnvelope(const EventEnvelope& envelope) {
+    HeaderList headers;
+    if (envelope.createdAtMs) headers.emplace_back(kHeaderCreatedAt, std::to_string(*envelope.createdAtMs));
+    if (!envelope.source.empty()) headers.emplace_back(kHeaderSource, envelope.source);
+    if (envelope.encoding != PayloadEncoding::Unspecified)
+        headers.emplace_back(kHeaderEncoding, std::string(encodingName(envelope.encoding)));
+    if (!envelope.schema.empty()) headers.emplace_back(kHeaderSchema, envelope.schema);
+    return headers;
+}
+
+} // namespace pipec::runtime
