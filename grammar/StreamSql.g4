@@ -113,7 +113,8 @@ identifier
     | DOUBLE_QUOTED_IDENTIFIER #doubleQuotedIdentifier
     ;
 
-// Keywords are case-insensitive. Function names (COUNT, HOP, TUMBLE, ...), type names and interval units are
+// Keywords are case-insensitive. ORDER, LIMIT, JOIN, UNION and OVER are reserved so that a query using them gets
+// a clear "not supported" error instead of being read as an alias. Function names (COUNT, HOP, TUMBLE, ...), type names and interval units are
 // plain identifiers, resolved by the binder.
 ALL: A L L;
 AND: A N D;
@@ -132,6 +133,11 @@ GROUP: G R O U P;
 HAVING: H A V I N G;
 IN: I N;
 INTERVAL: I N T E R V A L;
+JOIN: J O I N;
+LIMIT: L I M I T;
+ORDER: O R D E R;
+OVER: O V E R;
+UNION: U N I O N;
 IS: I S;
 LIKE: L I K E;
 NOT: N O T;

@@ -72,13 +72,31 @@ public:
                 case StreamSqlLexer::UNRECOGNIZED:
                     diagnostic.message = fmt::format("syntax error: unexpected character `{}`", text);
                     break;
+                case StreamSqlLexer::ORDER:
+                    diagnostic.message = "ORDER BY is not supported in a streaming query";
+                    diagnostic.help = "window results are emitted in window order; sort downstream if needed";
+                    break;
+                case StreamSqlLexer::LIMIT:
+                    diagnostic.message = "LIMIT is not supported in a streaming query";
+                    break;
+                case StreamSqlLexer::JOIN:
+                    diagnostic.message = "JOIN is not supported yet";
+                    diagnostic.help = "a feature query reads one topic; join upstream or materialize each side as a feature";
+                    break;
+                case StreamSqlLexer::UNION:
+                    diagnostic.message = "UNION is not supported yet";
+                    break;
+                case StreamSqlLexer::OVER:
+                    diagnostic.message = "OVER windows are not supported yet";
+                    diagnostic.help = "use a group window in GROUP BY: TUMBLE, HOP or SESSION";
+                    break;
                 default:
                     diagnostic.message = fmt::format("syntax error: unexpected `{}`", text);
                 }
             }
             auto* parser = dynamic_cast<antlr4::Parser*>(recognizer);
-            if (parser && offendingSymbol->getType() != StreamSqlLexer::UNRECOGNIZED &&
-                offendingSymbol->getType() != StreamSqlLexer::UNTERMINATED_STRING) {
+            if (parser && diagnostic.message.rfind("syntax error: unexpected", 0) == 0 &&
+                offendingSymbol->getType() != StreamSqlLexer::UNRECOGNIZED) {
                 describeExpected(*parser, diagnostic);
             }
         } else {
