@@ -1,0 +1,264 @@
+#include "runtime/sources/kafka_consumer.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <algorithm>
+#include <cstring>
+#include <iostream>
+#include <stdexcept>
+
+namespace pipec::runtime {
+
+struct KafkaConsumer::Handle {
+    rd_kafka_t* consumer = nullptr;
+    ~Handle() {
+        if (consumer != nullptr) rd_kafka_destroy(consumer);
+    }
+};
+
+namespace {
+
+std::vector<TopicPartition> toVector(const rd_kafka_topic_partition_list_t* list) {
+    std::vector<TopicPartition> result;
+    for (int i = 0; i < list->cnt; ++i) result.emplace_back(list->elems[i].topic, list->elems[i].partition);
+    return result;
+}
+
+void setProperty(rd_kafka_conf_t* conf, const std::string& name, const std::string& value) {
+    char error[512];
+    if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), error, sizeof error) != RD_KAFKA_CONF_OK) {
+        rd_kafka_conf_destroy(conf);
+        throw std::runtime_error("Kafka property `" + name + "`: " + error);
+    }
+}
+
+} // namespace
+
+/// Lets the C rebalance callback reach the private member.
+struct KafkaConsumerRebalanceAccess {
+    static void handle(KafkaConsumer& consumer, int error, void* partitions) {
+        consumer.handleRebalance(error, partitions);
+    }
+};
+
+namespace {
+void rebalanceTrampoline(rd_kafka_t*, rd_kafka_resp_err_t error, rd_kafka_topic_partition_list_t* partitions,
+                         void* opaque) {
+    KafkaConsumerRebalanceAccess::handle(*static_cast<KafkaConsumer*>(opaque), error, partitions);
+}
+} // namespace
+
+KafkaConsumer::KafkaConsumer(KafkaConsumerOptions options)
+    : options_(std::move(options)), handle_(std::make_unique<Handle>()) {
+    if (!options_.log) options_.log = [](const std::string& line) { std::cerr << "kafka: " << line << "\n"; };
+    if (options_.topics.empty()) throw std::invalid_argument("a Kafka consumer needs at least one topic");
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    setProperty(conf, "bootstrap.servers", options_.brokers);
+    setProperty(conf, "group.id", options_.groupId);
+    setProperty(conf, "partition.assignment.strategy", "cooperative-sticky");
+    // At-least-once: offsets are committed explicitly, only after the sink flushed.
+    setProperty(conf, "enable.auto.commit", "false");
+    setProperty(conf, "enable.auto.offset.store", "false");
+    setProperty(conf, "auto.offset.reset", "earliest");
+    setProperty(conf, "session.timeout.ms", std::to_string(options_.sessionTimeoutMs));
+    setProperty(conf, "heartbeat.interval.ms", std::to_string(std::max(100, options_.sessionTimeoutMs / 4)));
+    setProperty(conf, "enable.partition.eof", options_.reportEndOfPartition ? "true" : "false");
+    setProperty(conf, "log_level", "4");
+    for (const auto& [name, value] : options_.properties) setProperty(conf, name, value);
+    rd_kafka_conf_set_rebalance_cb(conf, rebalanceTrampoline);
+    rd_kafka_conf_set_opaque(conf, this);
+
+    char error[512];
+    handle_->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
+    if (handle_->consumer == nullptr) {
+        rd_kafka_conf_destroy(conf);
+        throw std::runtime_error(std::string("cannot create the Kafka consumer: ") + error);
+    }
+    // Serve rebalance events and messages from one queue, so everything runs on the polling thread.
+    rd_kafka_poll_set_consumer(handle_->consumer);
+
+    rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(static_cast<int>(options_.topics.size()));
+    for (const auto& topic : options_.topics) rd_kafka_topic_partition_list_add(topics, topic.c_str(), RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t subscribeError = rd_kafka_subscribe(handle_->consumer, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    if (subscribeError != RD_KAFKA_RESP_ERR_NO_ERROR)
+        throw std::runtime_error(std::string("cannot subscribe: ") + rd_kafka_err2str(subscribeError));
+}
+
+KafkaConsumer::~KafkaConsumer() {
+    try {
+        close();
+    } catch (const std::exception& error) {
+        options_.log(std::string("while closing: ") + error.what());
+    }
+}
+
+void KafkaConsumer::handleRebalance(int errorCode, void* raw) {
+    auto* partitions = static_cast<rd_kafka_topic_partition_list_t*>(raw);
+    rd_kafka_t* consumer = handle_->consumer;
+    bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(consumer), "COOPERATIVE") == 0;
+    std::vector<TopicPartition> changed = toVector(partitions);
+    if (errorCode == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        rd_kafka_error_t* assignError = nullptr;
+        if (cooperative) {
+            assignError = rd_kafka_incremental_assign(consumer, partitions);
+        } else {
+            rd_kafka_assign(consumer, partitions);
+        }
+        if (assignError != nullptr) {
+            options_.log(std::string("incremental assign failed: ") + rd_kafka_error_string(assignError));
+            rd_kafka_error_destroy(assignError);
+            return;
+        }
+        for (const auto& partition : changed) assigned_.insert(partition);
+        if (assignHandler_) assignHandler_(changed);
+        return;
+    }
+    // Revocation: unless the partitions were lost (another member may already own them), let the owner flush and
+    // commit while we still own them, so the next owner resumes exactly after what we delivered.
+    bool lost = rd_kafka_assignment_lost(consumer) != 0;
+    if (!lost) {
+        if (revokeHandler_) revokeHandler_(changed);
+        commit(&changed);
+    } else {
+        options_.log("partitions lost without a clean revoke; uncommitted records will be re-delivered elsewhere");
+    }
+    if (cooperative) {
+        rd_kafka_error_t* unassignError = rd_kafka_incremental_unassign(consumer, partitions);
+        if (unassignError != nullptr) {
+            options_.log(std::string("incremental unassign failed: ") + rd_kafka_error_string(unassignError));
+            rd_kafka_error_destroy(unassignError);
+        }
+    } else {
+        rd_kafka_assign(consumer, nullptr);
+    }
+    for (const auto& partition : changed) {
+        assigned_.erase(partition);
+        atEnd_.erase(partition);
+        nextOffset_.erase(partition);
+        committedOffset_.erase(partition);
+    }
+}
+
+size_t KafkaConsumer::poll(size_t maxRecords, int timeoutMs, const RecordHandler& handler) {
+    size_t delivered = 0;
+    HeaderList headers;
+    std::string topic;
+    for (size_t attempt = 0; attempt < maxRecords; ++attempt) {
+        rd_kafka_message_t* message = rd_kafka_consumer_poll(handle_->consumer, attempt == 0 ? timeoutMs : 0);
+        if (message == nullptr) break;
+        TopicPartition partition(message->rkt != nullptr ? rd_kafka_topic_name(message->rkt) : "", message->partition);
+        if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            atEnd_.insert(partition);
+            rd_kafka_message_destroy(message);
+            continue;
+        }
+        if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            std::string text = rd_kafka_message_errstr(message);
+            rd_kafka_resp_err_t code = message->err;
+            rd_kafka_message_destroy(message);
+            char fatal[256];
+            if (rd_kafka_fatal_error(handle_->consumer, fatal, sizeof fatal) != RD_KAFKA_RESP_ERR_NO_ERROR)
+                throw std::runtime_error(std::string("fatal Kafka error: ") + fatal);
+            options_.log(std::string("consume error: ") + rd_kafka_err2name(code) + ": " + text);
+            continue;
+        }
+        atEnd_.erase(partition);
+        headers.clear();
+        rd_kafka_headers_t* rawHeaders = nullptr;
+        if (rd_kafka_message_headers(message, &rawHeaders) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            const char* name = nullptr;
+            const void* value = nullptr;
+            size_t size = 0;
+            for (size_t i = 0; rd_kafka_header_get_all(rawHeaders, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
+                headers.emplace_back(name, value != nullptr ? std::string(static_cast<const char*>(value), size) : "");
+        }
+        rd_kafka_timestamp_type_t timestampType;
+        int64_t timestamp = rd_kafka_message_timestamp(message, &timestampType);
+        KafkaRecord record{partition.first,
+                           message->partition,
+                           message->offset,
+                           std::string_view(static_cast<const char*>(message->key), message->key_len),
+                           std::string_view(static_cast<const char*>(message->payload), message->len),
+                           headers,
+                           timestamp};
+        nextOffset_[partition] = message->offset + 1;
+        try {
+            handler(record);
+        } catch (...) {
+            rd_kafka_message_destroy(message);
+            throw;
+        }
+        rd_kafka_message_destroy(message);
+        ++delivered;
+    }
+    return delivered;
+}
+
+bool KafkaConsumer::commit(const std::vector<TopicPartition>* only) {
+    rd_kafka_topic_partition_list_t* offsets = rd_kafka_topic_partition_list_new(static_cast<int>(nextOffset_.size()));
+    for (const auto& [partition, next] : nextOffset_) {
+        if (only != nullptr && std::find(only->begin(), only->end(), partition) == only->end()) continue;
+        auto committed = committedOffset_.find(partition);
+        if (committed != committedOffset_.end() && committed->second >= next) continue;
+        rd_kafka_topic_partition_list_add(offsets, partition.first.c_str(), partition.second)->offset = next;
+    }
+    if (offsets->cnt == 0) {
+        rd_kafka_topic_partition_list_destroy(offsets);
+        return true;
+    }
+    rd_kafka_resp_err_t error = rd_kafka_commit(handle_->consumer, offsets, 0 /* synchronous */);
+    bool ok = error == RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (ok) {
+        for (int i = 0; i < offsets->cnt; ++i) {
+            const auto& element = offsets->elems[i];
+            if (element.err == RD_KAFKA_RESP_ERR_NO_ERROR)
+                committedOffset_[{element.topic, element.partition}] = element.offset;
+            else
+                ok = false;
+        }
+    }
+    if (!ok) options_.log(std::string("offset commit failed: ") + rd_kafka_err2str(error));
+    rd_kafka_topic_partition_list_destroy(offsets);
+    return ok;
+}
+
+bool KafkaConsumer::commitProcessed() { return commit(nullptr); }
+
+bool KafkaConsumer::allPartitionsAtEnd() const {
+    if (assigned_.empty()) return false;
+    for (const auto& partition : assigned_)
+        if (!atEnd_.contains(partition)) return false;
+    return true;
+}
+
+std::vector<TopicPartition> KafkaConsumer::assignment() const { return {assigned_.begin(), assigned_.end()}; }
+
+int64_t KafkaConsumer::lag() const {
+    int64_t total = 0;
+    for (const auto& partition : assigned_) {
+        int64_t low = 0;
+        int64_t high = 0;
+        if (rd_kafka_get_watermark_offsets(handle_->consumer, partition.first.c_str(), partition.second, &low, &high) !=
+                RD_KAFKA_RESP_ERR_NO_ERROR ||
+            high < 0)
+            return -1;
+        auto next = nextOffset_.find(partition);
+        int64_t position = next != nextOffset_.end() ? next->second : low;
+        auto committed = committedOffset_.find(partition);
+        if (next == nextOffset_.end() && committed != committedOffset_.end()) position = committed->second;
+        total += std::max<int64_t>(0, high - position);
+    }
+    return total;
+}
+
+void KafkaConsumer::close() {
+    if (closed_ || !handle_->consumer) return;
+    closed_ = true;
+    commitProcessed();
+    // rd_kafka_consumer_close runs the final revoke through the rebalance callback; the owner's revoke handler
+    // flushes, and the commit in handleRebalance is then a no-op for already committed offsets.
+    rd_kafka_consumer_close(handle_->consumer);
+}
+
+} // namespace pipec::runtime

@@ -1,0 +1,94 @@
+#pragma once
+
+#include "runtime/sources/envelope.h"
+#include "runtime/sources/kafka_partition_watermarks.h"
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pipec::runtime {
+
+/// One consumed record, valid only during the handler call.
+struct KafkaRecord {
+    const std::string& topic;
+    int32_t partition;
+    int64_t offset;
+    std::string_view key;
+    std::string_view payload;
+    const HeaderList& headers;
+    int64_t timestampMs; // the Kafka record timestamp (-1 when absent); not the event time
+};
+
+struct KafkaConsumerOptions {
+    std::string brokers;
+    std::string groupId;
+    std::vector<std::string> topics;
+    /// Extra librdkafka properties (security settings, ...); they override pipec's defaults.
+    std::map<std::string, std::string> properties;
+    bool reportEndOfPartition = false; // needed to detect the end of a bounded run
+    int sessionTimeoutMs = 6000;
+    std::function<void(const std::string&)> log;
+};
+
+/// A consumer-group member with at-least-once offset handling. Offsets are never committed automatically: the
+/// owner calls `commitProcessed()` after its sink flushed everything derived from the records handed out so far.
+/// Uses the cooperative-sticky assignor; on a rebalance the revoke handler runs *before* partitions are given up,
+/// so the owner can flush and their offsets can be committed while this member still owns them.
+class KafkaConsumer {
+public:
+    /// Throws std::runtime_error when the client cannot be created or the subscription fails.
+    explicit KafkaConsumer(KafkaConsumerOptions options);
+    ~KafkaConsumer();
+    KafkaConsumer(const KafkaConsumer&) = delete;
+    KafkaConsumer& operator=(const KafkaConsumer&) = delete;
+
+    using RecordHandler = std::function<void(const KafkaRecord&)>;
+    using PartitionsHandler = std::function<void(const std::vector<TopicPartition>&)>;
+
+    /// Called after partitions were assigned to this member.
+    void onAssign(PartitionsHandler handler) { assignHandler_ = std::move(handler); }
+    /// Called before partitions are revoked (not when they were lost): flush here; `commitProcessed` follows.
+    void onRevoke(PartitionsHandler handler) { revokeHandler_ = std::move(handler); }
+
+    /// Waits up to `timeoutMs` for the first record, then takes whatever else is ready, up to `maxRecords`, calling
+    /// `handler` for each. Returns the number of records handed out. Rebalance callbacks run inside this call.
+    size_t poll(size_t maxRecords, int timeoutMs, const RecordHandler& handler);
+
+    /// Synchronously commits the offsets following every record handed out so far. Returns false (and logs) when
+    /// the commit failed; the offsets stay pending and are retried on the next call.
+    bool commitProcessed();
+
+    /// True when partitions are assigned and each reached its end (requires reportEndOfPartition).
+    bool allPartitionsAtEnd() const;
+    std::vector<TopicPartition> assignment() const;
+    /// Records between the consumed position and the high watermark, summed over the assignment (from the
+    /// client's cached fetch state; -1 when unknown).
+    int64_t lag() const;
+    /// Commits what is processed and leaves the group; idempotent (the destructor calls it).
+    void close();
+
+    struct Handle;
+
+private:
+    friend struct KafkaConsumerRebalanceAccess; // the C rebalance callback
+    void handleRebalance(int error, void* partitions);
+    bool commit(const std::vector<TopicPartition>* only);
+
+    KafkaConsumerOptions options_;
+    std::unique_ptr<Handle> handle_;
+    PartitionsHandler assignHandler_;
+    PartitionsHandler revokeHandler_;
+    std::set<TopicPartition> assigned_;
+    std::set<TopicPartition> atEnd_;
+    std::map<TopicPartition, int64_t> nextOffset_;      // after the last record handed out
+    std::map<TopicPartition, int64_t> committedOffset_; // last successfully committed
+    bool closed_ = false;
+};
+
+} // namespace pipec::runtime

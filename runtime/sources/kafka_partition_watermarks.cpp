@@ -1,0 +1,44 @@
+#include "runtime/sources/kafka_partition_watermarks.h"
+
+#include <algorithm>
+
+namespace pipec::runtime {
+
+void KafkaPartitionWatermarks::assign(const TopicPartition& partition, int64_t nowMs) {
+    auto [it, inserted] = partitions_.try_emplace(partition);
+    if (inserted) it->second.lastActivityMs = nowMs;
+}
+
+void KafkaPartitionWatermarks::revoke(const TopicPartition& partition) { partitions_.erase(partition); }
+
+void KafkaPartitionWatermarks::observe(const TopicPartition& partition, int64_t eventTimeMs, int64_t nowMs) {
+    PartitionState& state = partitions_[partition];
+    state.lastActivityMs = nowMs;
+    if (!state.maxEventTimeMs || eventTimeMs > *state.maxEventTimeMs) state.maxEventTimeMs = eventTimeMs;
+    if (!maxSeenMs_ || eventTimeMs > *maxSeenMs_) maxSeenMs_ = eventTimeMs;
+}
+
+bool KafkaPartitionWatermarks::isIdle(const PartitionState& state, int64_t nowMs) const {
+    return idleTimeoutMs_ > 0 && nowMs - state.lastActivityMs >= idleTimeoutMs_;
+}
+
+size_t KafkaPartitionWatermarks::activePartitions(int64_t nowMs) const {
+    return static_cast<size_t>(std::count_if(partitions_.begin(), partitions_.end(),
+                                             [&](const auto& entry) { return !isIdle(entry.second, nowMs); }));
+}
+
+std::optional<int64_t> KafkaPartitionWatermarks::watermarkBase(int64_t nowMs) {
+    std::optional<int64_t> base;
+    bool anyActive = false;
+    for (const auto& [partition, state] : partitions_) {
+        if (isIdle(state, nowMs)) continue;
+        anyActive = true;
+        if (!state.maxEventTimeMs) return lastReturned_; // an active partition with unknown times holds it back
+        if (!base || *state.maxEventTimeMs < *base) base = state.maxEventTimeMs;
+    }
+    if (!anyActive) base = maxSeenMs_;
+    if (base && (!lastReturned_ || *base > *lastReturned_)) lastReturned_ = base;
+    return lastReturned_;
+}
+
+} // namespace pipec::runtime

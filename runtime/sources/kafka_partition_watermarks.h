@@ -1,0 +1,50 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+
+namespace pipec::runtime {
+
+/// A topic partition, ordered so it can key maps.
+using TopicPartition = std::pair<std::string, int32_t>;
+
+/// Tracks event time per assigned partition and derives the job's watermark base: the minimum over active
+/// partitions of the maximum event time each has seen. Taking the minimum keeps one slow partition from having
+/// its rows counted late because another partition ran ahead. A partition that delivered nothing for
+/// `idleTimeoutMs` is idle and excluded, so a quiet partition cannot stall every window. The caller subtracts the
+/// watermark delay.
+class KafkaPartitionWatermarks {
+public:
+    /// idleTimeoutMs <= 0: partitions never become idle.
+    explicit KafkaPartitionWatermarks(int64_t idleTimeoutMs) : idleTimeoutMs_(idleTimeoutMs) {}
+
+    void assign(const TopicPartition& partition, int64_t nowMs);
+    void revoke(const TopicPartition& partition);
+    /// A record with event time `eventTimeMs` arrived on `partition` at wall-clock `nowMs`.
+    void observe(const TopicPartition& partition, int64_t eventTimeMs, int64_t nowMs);
+
+    /// The watermark base at wall-clock `nowMs`, never lower than a value returned before. Empty while an active
+    /// partition has not delivered any event yet (nothing is known about its times) or nothing was seen at all.
+    /// When every partition is idle, the maximum seen anywhere is used, so windows still close on a quiet topic.
+    std::optional<int64_t> watermarkBase(int64_t nowMs);
+
+    size_t activePartitions(int64_t nowMs) const;
+    size_t assignedPartitions() const { return partitions_.size(); }
+
+private:
+    struct PartitionState {
+        std::optional<int64_t> maxEventTimeMs;
+        int64_t lastActivityMs = 0; // assignment time until the first record
+    };
+    bool isIdle(const PartitionState& state, int64_t nowMs) const;
+
+    int64_t idleTimeoutMs_;
+    std::map<TopicPartition, PartitionState> partitions_;
+    std::optional<int64_t> maxSeenMs_;  // over every partition ever observed, for the all-idle case
+    std::optional<int64_t> lastReturned_;
+};
+
+} // namespace pipec::runtime

@@ -1,0 +1,57 @@
+#include "runtime/sources/kafka_partition_watermarks.h"
+
+#include <doctest/doctest.h>
+
+using pipec::runtime::KafkaPartitionWatermarks;
+
+TEST_CASE("the watermark base is the minimum over active partitions") {
+    KafkaPartitionWatermarks watermarks(1000);
+    watermarks.assign({"t", 0}, 0);
+    watermarks.assign({"t", 1}, 0);
+    watermarks.observe({"t", 0}, 5000, 10);
+    // Partition 1 is active but has delivered nothing: nothing is known yet.
+    CHECK_FALSE(watermarks.watermarkBase(20).has_value());
+    watermarks.observe({"t", 1}, 3000, 30);
+    CHECK(watermarks.watermarkBase(40) == 3000);
+    watermarks.observe({"t", 1}, 7000, 50);
+    CHECK(watermarks.watermarkBase(60) == 5000);
+    // Older events do not move a partition's maximum back.
+    watermarks.observe({"t", 0}, 1000, 70);
+    CHECK(watermarks.watermarkBase(80) == 5000);
+}
+
+TEST_CASE("idle partitions are excluded, and the base never goes back") {
+    KafkaPartitionWatermarks watermarks(1000);
+    watermarks.assign({"t", 0}, 0);
+    watermarks.assign({"t", 1}, 0);
+    watermarks.observe({"t", 0}, 9000, 100);
+    watermarks.observe({"t", 1}, 2000, 100);
+    CHECK(watermarks.watermarkBase(200) == 2000);
+    watermarks.observe({"t", 0}, 9500, 1050);
+    // Partition 1 has been quiet for 1000 ms: idle.
+    CHECK(watermarks.activePartitions(1100) == 1);
+    CHECK(watermarks.watermarkBase(1100) == 9500);
+    // It wakes up with an older time: the base stays where it was rather than going back.
+    watermarks.observe({"t", 1}, 2500, 1200);
+    CHECK(watermarks.watermarkBase(1200) == 9500);
+    // Everything idle: the maximum seen anywhere.
+    CHECK(watermarks.activePartitions(5000) == 0);
+    CHECK(watermarks.watermarkBase(5000) == 9500);
+}
+
+TEST_CASE("a partition silent since assignment goes idle; revoked partitions stop counting") {
+    KafkaPartitionWatermarks watermarks(500);
+    watermarks.assign({"t", 0}, 0);
+    watermarks.assign({"t", 1}, 0);
+    watermarks.observe({"t", 0}, 4000, 100);
+    CHECK_FALSE(watermarks.watermarkBase(400).has_value());
+    CHECK(watermarks.watermarkBase(600) == 4000);
+    watermarks.revoke({"t", 1});
+    CHECK(watermarks.assignedPartitions() == 1);
+
+    KafkaPartitionWatermarks neverIdle(0);
+    neverIdle.assign({"t", 0}, 0);
+    neverIdle.assign({"t", 1}, 0);
+    neverIdle.observe({"t", 0}, 4000, 0);
+    CHECK_FALSE(neverIdle.watermarkBase(1'000'000).has_value());
+}
