@@ -1,0 +1,129 @@
+#include "runtime/sources/embedded_broker.h"
+#include "tools/pipec/command.h"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <thread>
+
+namespace pipec::cli {
+namespace {
+
+std::atomic<bool> brokerStopRequested{false};
+
+void requestBrokerStop(int) { brokerStopRequested = true; }
+
+/// Topic names read by the specs under `path` (a file or a directory searched recursively). This only needs the
+/// `kafka_sources[].topic` values, so it reads the YAML directly rather than validating the specs; files that do
+/// not parse are reported and skipped (`pipec validate` is the place for their errors).
+void collectSpecTopics(const std::filesystem::path& path, std::vector<std::string>& topics) {
+    std::vector<std::filesystem::path> files;
+    if (std::filesystem::is_directory(path)) {
+        for (const auto& entry : std::filesystem::recursive_directory_iterator(path))
+            if (entry.is_regular_file() && (entry.path().extension() == ".yaml" || entry.path().extension() == ".yml"))
+                files.push_back(entry.path());
+    } else {
+        files.push_back(path);
+    }
+    std::sort(files.begin(), files.end());
+    for (const auto& file : files) {
+        try {
+            YAML::Node root = YAML::LoadFile(file.string());
+            if (!root.IsMap() || !root["sources"] || !root["sources"].IsSequence()) continue;
+            for (const auto& source : root["sources"]) {
+                YAML::Node kafkaSources = source["compute_spec"]["riviera_spec"]["kafka_sources"];
+                if (!kafkaSources || !kafkaSources.IsSequence()) continue;
+                for (const auto& kafkaSource : kafkaSources)
+                    if (kafkaSource["topic"] && kafkaSource["topic"].IsScalar())
+                        topics.push_back(kafkaSource["topic"].as<std::string>());
+            }
+        } catch (const YAML::Exception& error) {
+            std::cerr << fmt::format("pipec broker: skipping {}: {}\n", file.string(), error.what());
+        }
+    }
+}
+
+} // namespace
+
+void registerBrokerCommand(CLI::App& app) {
+    struct Flags {
+        std::vector<std::string> topics;
+        std::vector<std::string> specs;
+        int port = 0;
+        int partitions = 4;
+        int brokers = 1;
+    };
+    auto flags = std::make_shared<Flags>();
+    CLI::App* command = app.add_subcommand(
+        "broker", "Run an embedded Kafka-protocol broker in the foreground for local runs and tests. Prints "
+                  "`bootstrap.servers=HOST:PORT` on the first line of stdout, then serves until SIGINT/SIGTERM. "
+                  "Each partition keeps only its newest ~5 MiB of records.");
+    command->add_option("--topics", flags->topics, "Topics to create, NAME or NAME:PARTITIONS, comma-separated")
+        ->delimiter(',');
+    command->add_option("--specs", flags->specs, "Spec files or directories: create every topic they read");
+    command->add_option("--port", flags->port, "Fixed bootstrap port on 127.0.0.1 (default: an ephemeral port)")
+        ->check(CLI::Range(0, 65535));
+    command->add_option("--partitions", flags->partitions, "Partitions of topics given without a count")
+        ->check(CLI::Range(1, 1024));
+    command->add_option("--brokers", flags->brokers, "Number of brokers in the cluster")->check(CLI::Range(1, 16));
+    command->callback([flags] {
+        std::map<std::string, int> topics;
+        for (const auto& entry : flags->topics) {
+            if (entry.empty()) continue;
+            auto colon = entry.find(':');
+            std::string name = entry.substr(0, colon);
+            int partitions = flags->partitions;
+            if (colon != std::string::npos) {
+                try {
+                    size_t used = 0;
+                    partitions = std::stoi(entry.substr(colon + 1), &used);
+                    if (used != entry.size() - colon - 1 || partitions < 1) throw std::invalid_argument(entry);
+                } catch (const std::exception&) {
+                    std::cerr << fmt::format("pipec broker: invalid topic `{}`: expected NAME or NAME:PARTITIONS\n", entry);
+                    throw CLI::RuntimeError(2);
+                }
+            }
+            topics[name] = partitions;
+        }
+        std::vector<std::string> specTopics;
+        for (const auto& path : flags->specs) {
+            if (!std::filesystem::exists(path)) {
+                std::cerr << fmt::format("pipec broker: no such file or directory: {}\n", path);
+                throw CLI::RuntimeError(2);
+            }
+            collectSpecTopics(path, specTopics);
+        }
+        for (const auto& topic : specTopics) topics.try_emplace(topic, flags->partitions);
+
+        std::unique_ptr<runtime::EmbeddedBroker> broker;
+        try {
+            broker = std::make_unique<runtime::EmbeddedBroker>(
+                runtime::EmbeddedBroker::Options{.brokerCount = flags->brokers, .bootstrapPort = flags->port});
+            for (const auto& [name, partitions] : topics) broker->createTopic(name, partitions);
+        } catch (const std::exception& error) {
+            std::cerr << "pipec broker: " << error.what() << "\n";
+            throw CLI::RuntimeError(1);
+        }
+        std::signal(SIGINT, requestBrokerStop);
+        std::signal(SIGTERM, requestBrokerStop);
+        // Scripts parse the first line; flush so they see it while we keep running.
+        std::cout << "bootstrap.servers=" << broker->bootstrapServers() << "\n";
+        for (const auto& [name, partitions] : topics)
+            std::cout << fmt::format("topic {} partitions={}\n", name, partitions);
+        std::cout << std::flush;
+        std::cerr << fmt::format("pipec broker: {} broker(s) at {}; {} topic(s); Ctrl-C to stop. Each partition keeps "
+                                 "only its newest ~5 MiB.\n",
+                                 flags->brokers, broker->brokerAddresses(), topics.size());
+        while (!brokerStopRequested.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        std::cerr << "pipec broker: stopping\n";
+    });
+}
+
+} // namespace pipec::cli
