@@ -1,0 +1,49 @@
+#pragma once
+
+#include "runtime/core/row_sink.h"
+#include "runtime/sources/kafka_job_status.h"
+
+#include <pipec/plan.pb.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace pipec::runtime {
+
+/// How `runKafkaJob` consumes its topics.
+struct KafkaJobOptions {
+    std::string brokers;
+    std::string groupId;
+    std::vector<std::string> topics;      // usually the plan's source topic
+    std::string deadLetterTopic;          // empty: rejected records are only counted and logged
+    int64_t idleTimeoutMs = 30000;        // a partition silent this long stops holding the watermark back; <= 0 never
+    bool untilEnd = false;                // stop at the end of every assigned partition; the watermark jumps to +inf
+    int64_t commitIntervalMs = 5000;      // flush the sink and commit offsets at least this often...
+    uint64_t commitEveryRecords = 100000; // ...and after this many records
+    int sessionTimeoutMs = 6000;
+    size_t batchSize = 1000;              // records taken per poll
+    std::map<std::string, std::string> properties; // librdkafka consumer settings (security, ...)
+    /// Where to log problems (bad records, commit failures, rebalances); default stderr.
+    std::function<void(const std::string&)> log;
+};
+
+/// Consumes the pipeline's source topic as a consumer-group member and runs every record through decode → executor
+/// → `sink` until `stop` becomes true (or, with `untilEnd`, every partition is drained and all windows fired).
+///
+/// Delivery is at-least-once for rows the sink received: offsets are committed only after `sink.flush()` returned
+/// (every `commitIntervalMs` / `commitEveryRecords`, before partitions are revoked, and at shutdown). Window state
+/// that has not fired yet lives in memory only, so after a crash the rows of still-open windows are re-read only if
+/// their offsets were not committed yet; see docs/event-envelope.md ("Delivery guarantees").
+///
+/// Rejected records (see BadRecordReason) are counted in `status`, logged with topic/partition/offset and, with a
+/// dead-letter topic, copied there with their original headers plus `dlq-reason`.
+/// Returns 0 on a clean stop; throws std::runtime_error on a fatal Kafka or sink error (after closing the consumer
+/// without committing what the sink did not acknowledge).
+int runKafkaJob(const plan::Pipeline& pipeline, const KafkaJobOptions& options, RowSink& sink,
+                std::atomic<bool>& stop, JobStatus& status);
+
+} // namespace pipec::runtime
