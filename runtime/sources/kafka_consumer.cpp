@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 #include <iostream>
 #include <stdexcept>
 
@@ -85,13 +86,7 @@ KafkaConsumer::KafkaConsumer(KafkaConsumerOptions options)
         throw std::runtime_error(std::string("cannot subscribe: ") + rd_kafka_err2str(subscribeError));
 }
 
-KafkaConsumer::~KafkaConsumer() {
-    try {
-        close();
-    } catch (const std::exception& error) {
-        options_.log(std::string("while closing: ") + error.what());
-    }
-}
+KafkaConsumer::~KafkaConsumer() { close(false); }
 
 void KafkaConsumer::handleRebalance(int errorCode, void* raw) {
     auto* partitions = static_cast<rd_kafka_topic_partition_list_t*>(raw);
@@ -111,15 +106,27 @@ void KafkaConsumer::handleRebalance(int errorCode, void* raw) {
             return;
         }
         for (const auto& partition : changed) assigned_.insert(partition);
-        if (assignHandler_) assignHandler_(changed);
+        // Exceptions must not unwind through librdkafka's C frames: keep them for poll() to rethrow.
+        try {
+            if (assignHandler_) assignHandler_(changed);
+        } catch (...) {
+            callbackError_ = std::current_exception();
+        }
         return;
     }
     // Revocation: unless the partitions were lost (another member may already own them), let the owner flush and
     // commit while we still own them, so the next owner resumes exactly after what we delivered.
     bool lost = rd_kafka_assignment_lost(consumer) != 0;
-    if (!lost) {
-        if (revokeHandler_) revokeHandler_(changed);
-        commit(&changed);
+    if (abandoning_) {
+        // Closing after a failure: nothing more is flushed, so nothing more may be committed.
+    } else if (!lost) {
+        try {
+            if (revokeHandler_) revokeHandler_(changed);
+            commit(&changed);
+        } catch (...) {
+            // The flush failed: do not commit; the next owner re-reads these records.
+            callbackError_ = std::current_exception();
+        }
     } else {
         options_.log("partitions lost without a clean revoke; uncommitted records will be re-delivered elsewhere");
     }
@@ -146,6 +153,10 @@ size_t KafkaConsumer::poll(size_t maxRecords, int timeoutMs, const RecordHandler
     std::string topic;
     for (size_t attempt = 0; attempt < maxRecords; ++attempt) {
         rd_kafka_message_t* message = rd_kafka_consumer_poll(handle_->consumer, attempt == 0 ? timeoutMs : 0);
+        if (callbackError_) {
+            if (message != nullptr) rd_kafka_message_destroy(message);
+            std::rethrow_exception(std::exchange(callbackError_, nullptr));
+        }
         if (message == nullptr) break;
         TopicPartition partition(message->rkt != nullptr ? rd_kafka_topic_name(message->rkt) : "", message->partition);
         if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
@@ -252,13 +263,18 @@ int64_t KafkaConsumer::lag() const {
     return total;
 }
 
-void KafkaConsumer::close() {
+void KafkaConsumer::close(bool commitFirst) {
     if (closed_ || !handle_->consumer) return;
     closed_ = true;
-    commitProcessed();
+    if (commitFirst) commitProcessed();
+    abandoning_ = !commitFirst;
     // rd_kafka_consumer_close runs the final revoke through the rebalance callback; the owner's revoke handler
     // flushes, and the commit in handleRebalance is then a no-op for already committed offsets.
     rd_kafka_consumer_close(handle_->consumer);
+    if (callbackError_) {
+        options_.log("while closing the consumer: the final flush failed; its records will be re-delivered");
+        callbackError_ = nullptr;
+    }
 }
 
 } // namespace pipec::runtime

@@ -4,6 +4,7 @@
 #include "runtime/sources/kafka_partition_watermarks.h"
 
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
@@ -70,8 +71,9 @@ public:
     /// Records between the consumed position and the high watermark, summed over the assignment (from the
     /// client's cached fetch state; -1 when unknown).
     int64_t lag() const;
-    /// Commits what is processed and leaves the group; idempotent (the destructor calls it).
-    void close();
+    /// Commits what is processed (when `commitFirst`) and leaves the group; idempotent. The destructor closes
+    /// without committing: after a failure, records the sink may not have received must be re-delivered.
+    void close(bool commitFirst = true);
 
     struct Handle;
 
@@ -89,6 +91,8 @@ private:
     std::map<TopicPartition, int64_t> nextOffset_;      // after the last record handed out
     std::map<TopicPartition, int64_t> committedOffset_; // last successfully committed
     bool closed_ = false;
+    bool abandoning_ = false;           // closing after a failure: revocations neither flush nor commit
+    std::exception_ptr callbackError_;  // thrown by a handler inside a librdkafka callback, rethrown by poll()
 };
 
 } // namespace pipec::runtime

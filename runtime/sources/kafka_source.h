@@ -1,35 +1,13 @@
 #pragma once
 
 #include "runtime/core/row_sink.h"
-#include "runtime/sources/kafka_job_status.h"
+#include "runtime/sources/kafka_job.h"
 
 #include <pipec/plan.pb.h>
 
 #include <atomic>
-#include <cstdint>
-#include <functional>
-#include <map>
-#include <string>
-#include <vector>
 
 namespace pipec::runtime {
-
-/// How `runKafkaJob` consumes its topics.
-struct KafkaJobOptions {
-    std::string brokers;
-    std::string groupId;
-    std::vector<std::string> topics;      // usually the plan's source topic
-    std::string deadLetterTopic;          // empty: rejected records are only counted and logged
-    int64_t idleTimeoutMs = 30000;        // a partition silent this long stops holding the watermark back; <= 0 never
-    bool untilEnd = false;                // stop at the end of every assigned partition; the watermark jumps to +inf
-    int64_t commitIntervalMs = 5000;      // flush the sink and commit offsets at least this often...
-    uint64_t commitEveryRecords = 100000; // ...and after this many records
-    int sessionTimeoutMs = 6000;
-    size_t batchSize = 1000;              // records taken per poll
-    std::map<std::string, std::string> properties; // librdkafka consumer settings (security, ...)
-    /// Where to log problems (bad records, commit failures, rebalances); default stderr.
-    std::function<void(const std::string&)> log;
-};
 
 /// Consumes the pipeline's source topic as a consumer-group member and runs every record through decode → executor
 /// → `sink` until `stop` becomes true (or, with `untilEnd`, every partition is drained and all windows fired).

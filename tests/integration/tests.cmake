@@ -2,11 +2,15 @@
 # run with `ctest -L integration`. They skip (pass with a message) when redis-server or kcat is not installed.
 set(PIPEC_INTEGRATION_DIR ${CMAKE_CURRENT_LIST_DIR})
 
-add_executable(integration_kafka_redis_flow ${PIPEC_INTEGRATION_DIR}/kafka_redis_flow_test.cpp ${PIPEC_DOCTEST_MAIN})
-target_compile_options(integration_kafka_redis_flow PRIVATE ${PIPEC_WARNINGS})
-target_link_libraries(integration_kafka_redis_flow PRIVATE pipec_runtime_sources pipec_runtime_sinks PkgConfig::HIREDIS)
-add_test(NAME integration_kafka_redis_flow COMMAND integration_kafka_redis_flow)
-set_tests_properties(integration_kafka_redis_flow PROPERTIES LABELS integration TIMEOUT 120)
+# C++ tests of the Kafka and Redis pieces over real protocols (slower than unit tests: a consumer-group join on the
+# embedded broker takes 3 s).
+file(GLOB PIPEC_INTEGRATION_SOURCES CONFIGURE_DEPENDS ${PIPEC_INTEGRATION_DIR}/*_test.cpp)
+add_executable(integration_kafka ${PIPEC_INTEGRATION_SOURCES} ${PIPEC_DOCTEST_MAIN})
+target_compile_options(integration_kafka PRIVATE ${PIPEC_WARNINGS})
+target_link_libraries(integration_kafka PRIVATE pipec_runtime_sources pipec_runtime_sinks PkgConfig::HIREDIS
+                      PkgConfig::RDKAFKA)
+add_test(NAME integration_kafka COMMAND integration_kafka)
+set_tests_properties(integration_kafka PROPERTIES LABELS integration TIMEOUT 180)
 
 add_test(NAME integration_pipec_kafka_redis
          COMMAND ${PIPEC_INTEGRATION_DIR}/run_kafka_redis.sh $<TARGET_FILE:pipec>)

@@ -1,0 +1,60 @@
+#pragma once
+
+#include "runtime/core/row_sink.h"
+#include "runtime/sources/envelope.h"
+#include "runtime/sources/kafka_job_status.h"
+
+#include <pipec/plan.pb.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pipec::runtime {
+
+/// How a Kafka job consumes its topics.
+struct KafkaJobOptions {
+    std::string brokers;
+    std::string groupId;
+    std::vector<std::string> topics;      // usually the plan's source topic
+    std::string deadLetterTopic;          // empty: rejected records are only counted and logged
+    int64_t idleTimeoutMs = 30000;        // a partition silent this long stops holding the watermark back; <= 0 never
+    bool untilEnd = false;                // stop at the end of every assigned partition; the watermark jumps to +inf
+    int64_t commitIntervalMs = 5000;      // flush the sink and commit offsets at least this often...
+    uint64_t commitEveryRecords = 100000; // ...and after this many records
+    int sessionTimeoutMs = 6000;
+    size_t batchSize = 1000;              // records taken per poll
+    std::map<std::string, std::string> properties; // librdkafka consumer settings (security, ...)
+    /// Where to log problems (bad records, commit failures, rebalances); default stderr.
+    std::function<void(const std::string&)> log;
+};
+
+/// What the Kafka job loop drives per record: the record decoder and the pipeline executor in production, a fake in
+/// tests. Output rows go to the sink the processor was built with; the loop flushes that same sink.
+class KafkaRecordProcessor {
+public:
+    virtual ~KafkaRecordProcessor() = default;
+    /// Decodes a payload (Confluent framing already removed) into a source row; `_time` at index 0 comes from the
+    /// payload's time field, or from `envelopeTimeMs` when the source uses the envelope time. False on failure with
+    /// a reason in `error`.
+    virtual bool decode(PayloadEncoding encoding, std::string_view payload, int64_t envelopeTimeMs, Row& row,
+                        std::string& error) = 0;
+    /// Strips the Confluent wire-format prefix; false when the payload does not have one.
+    virtual bool stripConfluentFraming(std::string_view& payload) = 0;
+    virtual void process(Row& row) = 0;
+    /// `maxEventTimeMs` is the watermark base (before the source's delay is subtracted).
+    virtual void advanceWatermark(int64_t maxEventTimeMs) = 0;
+    /// End of a bounded input: fire every window.
+    virtual void finish() = 0;
+    virtual uint64_t lateRows() const = 0;
+};
+
+/// The consume → decode → process → flush → commit loop behind `runKafkaJob` (see there for the guarantees).
+int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor, const KafkaJobOptions& options,
+                 RowSink& sink, std::atomic<bool>& stop, JobStatus& status);
+
+} // namespace pipec::runtime

@@ -1,0 +1,220 @@
+// The Kafka job loop against the embedded broker, with a fake processor in place of the decoder and executor:
+// rejected records by reason, dead-lettering, watermarks, the end of a bounded run, and no offset commit when the
+// sink fails to flush.
+
+#include "runtime/sources/embedded_broker.h"
+#include "runtime/sources/kafka_job.h"
+#include "runtime/sources/kafka_producer.h"
+
+#include <doctest/doctest.h>
+#include <librdkafka/rdkafka.h>
+
+#include <map>
+#include <stdexcept>
+
+using namespace pipec::runtime;
+
+namespace {
+
+/// Payload "STORE" decodes to [_time, store]; payload "garbage" fails to decode.
+class FakeProcessor : public KafkaRecordProcessor {
+public:
+    explicit FakeProcessor(RowSink& sink) : sink_(sink) {}
+    bool decode(PayloadEncoding encoding, std::string_view payload, int64_t envelopeTimeMs, Row& row,
+                std::string& error) override {
+        encodings.push_back(encoding);
+        if (payload == "garbage") {
+            error = "truncated message";
+            return false;
+        }
+        row = {Value::ofInt(envelopeTimeMs), Value::ofString(std::string(payload))};
+        return true;
+    }
+    bool stripConfluentFraming(std::string_view& payload) override {
+        if (payload.size() < 6 || payload[0] != '\0') return false;
+        payload.remove_prefix(6);
+        return true;
+    }
+    void process(Row& row) override { sink_.write(row); }
+    void advanceWatermark(int64_t maxEventTimeMs) override { watermarks.push_back(maxEventTimeMs); }
+    void finish() override { finished = true; }
+    uint64_t lateRows() const override { return 0; }
+
+    std::vector<PayloadEncoding> encodings;
+    std::vector<int64_t> watermarks;
+    bool finished = false;
+
+private:
+    RowSink& sink_;
+};
+
+class MemorySink : public RowSink {
+public:
+    void open(const std::vector<pipec::plan::OutputColumn>&) override {}
+    void write(const Row& row) override { pending.push_back(row); }
+    void flush() override {
+        if (failFlush) throw std::runtime_error("sink unavailable");
+        flushed.insert(flushed.end(), pending.begin(), pending.end());
+        pending.clear();
+    }
+    std::vector<Row> pending;
+    std::vector<Row> flushed;
+    bool failFlush = false;
+};
+
+pipec::plan::Pipeline storePipeline() {
+    pipec::plan::Pipeline pipeline;
+    pipeline.set_job_name("store_test");
+    pipeline.mutable_source()->set_topic("stores");
+    pipeline.mutable_source()->set_message_type("test.Store");
+    pipeline.mutable_source()->set_format("protobuf");
+    pipeline.mutable_source()->set_watermark_delay_ms(1000);
+    pipeline.mutable_source()->set_time_column(0); // the envelope time
+    return pipeline;
+}
+
+HeaderList envelopeHeaders(std::optional<int64_t> time, PayloadEncoding encoding = PayloadEncoding::Unspecified,
+                           std::string schema = "test.Store") {
+    return encodeEnvelope({.createdAtMs = time, .source = "test", .encoding = encoding, .schema = std::move(schema)});
+}
+
+/// Reads a whole partition without joining a group (a group join costs 3 s on the mock cluster).
+std::vector<std::pair<std::string, HeaderList>> readPartition(const std::string& brokers, const std::string& topic,
+                                                              int partition) {
+    char error[512];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), error, sizeof error);
+    rd_kafka_conf_set(conf, "enable.partition.eof", "true", error, sizeof error);
+    rd_kafka_conf_set(conf, "group.id", "reader", error, sizeof error);
+    rd_kafka_t* consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
+    REQUIRE(consumer != nullptr);
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(list, topic.c_str(), partition)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_assign(consumer, list);
+    rd_kafka_topic_partition_list_destroy(list);
+    std::vector<std::pair<std::string, HeaderList>> records;
+    for (int polls = 0; polls < 200; ++polls) {
+        rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer, 100);
+        if (message == nullptr) continue;
+        bool end = message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF;
+        if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            HeaderList headers;
+            rd_kafka_headers_t* raw = nullptr;
+            if (rd_kafka_message_headers(message, &raw) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                const char* name;
+                const void* value;
+                size_t size;
+                for (size_t i = 0; rd_kafka_header_get_all(raw, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
+                    headers.emplace_back(name, std::string(static_cast<const char*>(value), size));
+            }
+            records.emplace_back(std::string(static_cast<const char*>(message->payload), message->len), headers);
+        }
+        rd_kafka_message_destroy(message);
+        if (end) break;
+    }
+    rd_kafka_consumer_close(consumer);
+    rd_kafka_destroy(consumer);
+    return records;
+}
+
+} // namespace
+
+TEST_CASE("the job loop decodes, rejects by reason, dead-letters and fires at the end of a bounded run") {
+    EmbeddedBroker broker;
+    broker.createTopic("stores", 2);
+    broker.createTopic("dead", 1);
+    {
+        KafkaProducer producer(broker.bootstrapServers());
+        producer.produce("stores", "", "s1", envelopeHeaders(1000), 0);
+        producer.produce("stores", "", "s2", envelopeHeaders(5000, PayloadEncoding::Json), 0);
+        producer.produce("stores", "", "s3", envelopeHeaders(3000), 1);
+        producer.produce("stores", "", std::string("\0\0\0\0\7\0s4", 8),
+                         envelopeHeaders(4000, PayloadEncoding::ConfluentProtobuf, "7"), 1);
+        producer.produce("stores", "", "x", {{"event-created-at", "soon"}}, 1);
+        producer.produce("stores", "", "x", envelopeHeaders(1, PayloadEncoding::Unspecified) , 1);
+        producer.produce("stores", "", "x", {{"event-created-at", "1"}, {"event-encoding", "avro"}}, 1);
+        producer.produce("stores", "", "x", envelopeHeaders(std::nullopt), 0);
+        producer.produce("stores", "", "garbage", envelopeHeaders(2000), 0);
+        producer.produce("stores", "", "x", envelopeHeaders(2000, PayloadEncoding::Protobuf, "other.Message"), 0);
+        producer.produce("stores", "", "notconfluent", envelopeHeaders(2000, PayloadEncoding::ConfluentProtobuf, "7"), 0);
+        REQUIRE(producer.flush(10000));
+    }
+    MemorySink sink;
+    FakeProcessor processor(sink);
+    JobStatus status;
+    std::atomic<bool> stop{false};
+    std::vector<std::string> logLines;
+    KafkaJobOptions options{.brokers = broker.bootstrapServers(), .groupId = "job", .topics = {"stores"},
+                            .deadLetterTopic = "dead", .idleTimeoutMs = 0, .untilEnd = true, .commitIntervalMs = 100,
+                            .commitEveryRecords = 1000, .sessionTimeoutMs = 3000, .batchSize = 100, .properties = {},
+                            .log = [&](const std::string& line) { logLines.push_back(line); }};
+    CHECK(runKafkaLoop(storePipeline(), processor, options, sink, stop, status) == 0);
+
+    CHECK(status.recordsIn.load() == 11);
+    CHECK(status.decoded.load() == 5); // s1, s2, s3, s4 and the record whose payload is "x" with time 1
+    auto bad = [&](BadRecordReason reason) { return status.bad[static_cast<size_t>(reason)].load(); };
+    CHECK(bad(BadRecordReason::InvalidCreatedAt) == 1);
+    CHECK(bad(BadRecordReason::UnknownEncoding) == 1);
+    CHECK(bad(BadRecordReason::MissingTime) == 1);
+    CHECK(bad(BadRecordReason::UndecodablePayload) == 2);
+    CHECK(bad(BadRecordReason::SchemaMismatch) == 1);
+    CHECK(status.deadLettered.load() == 6);
+    CHECK(processor.finished);
+    CHECK(status.commits.load() >= 1);
+    CHECK(status.rowsOut.load() == 0); // rows are counted by runKafkaJob's counting sink, not by the loop
+
+    REQUIRE(sink.flushed.size() == 5);
+    std::map<std::string, int64_t> times;
+    for (const auto& row : sink.flushed) times[row[1].s] = row[0].i;
+    CHECK(times["s1"] == 1000);
+    CHECK(times["s4"] == 4000); // the Confluent prefix was stripped
+    // Both partitions delivered: the base is the minimum of their maxima, and it never went back.
+    REQUIRE_FALSE(processor.watermarks.empty());
+    for (size_t i = 1; i < processor.watermarks.size(); ++i) CHECK(processor.watermarks[i] >= processor.watermarks[i - 1]);
+    CHECK(processor.watermarks.back() == 4000); // min(max(p0) = 5000, max(p1) = 4000)
+    CHECK(status.watermarkMs.load() == std::numeric_limits<int64_t>::max());
+
+    bool loggedOffset = false;
+    for (const auto& line : logLines) loggedOffset |= line.find("rejected record stores/1@2: invalid_created_at: soon") != std::string::npos;
+    CHECK(loggedOffset);
+
+    auto dead = readPartition(broker.bootstrapServers(), "dead", 0);
+    REQUIRE(dead.size() == 6);
+    std::multiset<std::string> reasons;
+    for (const auto& [payload, headers] : dead) {
+        CHECK(headers.back().first == "dlq-reason");
+        reasons.insert(headers.back().second);
+    }
+    CHECK(reasons.count("undecodable_payload") == 2);
+    CHECK(reasons.count("invalid_created_at") == 1);
+    // The original headers are kept in front of the reason.
+    CHECK(dead.front().second.front().first == "event-created-at");
+}
+
+TEST_CASE("when the sink cannot flush, no offsets are committed and a restart re-reads everything") {
+    EmbeddedBroker broker;
+    broker.createTopic("stores", 1);
+    {
+        KafkaProducer producer(broker.bootstrapServers());
+        for (int i = 0; i < 5; ++i) producer.produce("stores", "", "s" + std::to_string(i), envelopeHeaders(1000 + i));
+        REQUIRE(producer.flush(10000));
+    }
+    KafkaJobOptions options{.brokers = broker.bootstrapServers(), .groupId = "job", .topics = {"stores"},
+                            .deadLetterTopic = "", .idleTimeoutMs = 0, .untilEnd = true, .commitIntervalMs = 50,
+                            .commitEveryRecords = 1, .sessionTimeoutMs = 3000, .batchSize = 100, .properties = {},
+                            .log = [](const std::string&) {}};
+    std::atomic<bool> stop{false};
+    {
+        MemorySink failing;
+        failing.failFlush = true;
+        FakeProcessor processor(failing);
+        JobStatus status;
+        CHECK_THROWS_AS(runKafkaLoop(storePipeline(), processor, options, failing, stop, status), std::runtime_error);
+        CHECK(status.commits.load() == 0);
+    }
+    MemorySink sink;
+    FakeProcessor processor(sink);
+    JobStatus status;
+    CHECK(runKafkaLoop(storePipeline(), processor, options, sink, stop, status) == 0);
+    CHECK(sink.flushed.size() == 5);
+}
