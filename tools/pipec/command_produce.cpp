@@ -8,6 +8,7 @@
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
+#include <yaml-cpp/yaml.h>
 
 #include <chrono>
 #include <filesystem>
@@ -230,7 +231,7 @@ struct ProduceFlags {
     std::string protoClass;
     std::vector<std::string> protoPaths;
     std::string keyField;
-    std::string encoding = "protobuf";
+    std::string encoding; // empty: protobuf, or the spec's format
     int32_t schemaId = 0;
     std::string eventSource = "pipec-produce";
     int64_t timeStepMs = 1;
@@ -245,7 +246,37 @@ void pace(double rate, int64_t sent, std::chrono::steady_clock::time_point start
     std::this_thread::sleep_until(due);
 }
 
-int runProduce(const ProduceFlags& flags) {
+/// When the target is a spec file, fills the topic and message (and JSON format) of its first Kafka source, unless
+/// given on the command line. Only these keys are read: `pipec validate` checks the rest.
+bool applySpecTarget(ProduceFlags& flags) {
+    std::filesystem::path path(flags.target);
+    if (path.extension() != ".yaml" && path.extension() != ".yml") return true;
+    if (!std::filesystem::is_regular_file(path)) {
+        std::cerr << fmt::format("pipec produce: no such spec file: {}\n", flags.target);
+        return false;
+    }
+    try {
+        YAML::Node root = YAML::LoadFile(path.string());
+        YAML::Node kafkaSource = root["sources"][0]["compute_spec"]["riviera_spec"]["kafka_sources"][0];
+        if (!kafkaSource || !kafkaSource["topic"]) {
+            std::cerr << fmt::format("pipec produce: {} has no kafka_sources entry\n", flags.target);
+            return false;
+        }
+        if (flags.topic.empty()) flags.topic = kafkaSource["topic"].as<std::string>();
+        if (flags.protoClass.empty() && kafkaSource["proto_class"])
+            flags.protoClass = kafkaSource["proto_class"].as<std::string>();
+        if (flags.encoding.empty() && kafkaSource["format"] && kafkaSource["format"].as<std::string>() == "json")
+            flags.encoding = "json";
+    } catch (const YAML::Exception& error) {
+        std::cerr << fmt::format("pipec produce: {}: {}\n", flags.target, error.what());
+        return false;
+    }
+    return true;
+}
+
+int runProduce(ProduceFlags flags) {
+    if (!applySpecTarget(flags)) return 2;
+    if (flags.encoding.empty()) flags.encoding = "protobuf";
     if (flags.protoClass.empty()) {
         std::cerr << "pipec produce: --proto-class is required (give the fully-qualified message name)\n";
         return 2;
@@ -396,7 +427,9 @@ void registerProduceCommand(CLI::App& app) {
         "produce", "Produce events to a Kafka topic: JSON lines (Protobuf JSON mapping, optional `_time` = the "
                    "envelope creation time) encoded with the message's schema, or random events for load tests. "
                    "Each record carries the event envelope headers.");
-    command->add_option("target", flags->target, "The topic to produce to")->required();
+    command->add_option("target", flags->target,
+                        "The topic to produce to, or a spec file (its first Kafka source's topic and proto_class)")
+        ->required();
     command->add_option("--topic", flags->topic, "Topic name (overrides the target)");
     command->add_option("--brokers", flags->brokers, "Kafka bootstrap servers")->required();
     command->add_option("--from", flags->fromFile, "A file of JSON events, one per line");
@@ -406,7 +439,7 @@ void registerProduceCommand(CLI::App& app) {
     command->add_option("--proto-class", flags->protoClass, "Fully-qualified Protobuf message name of the payload");
     command->add_option("--proto-path", flags->protoPaths, "Directories holding .proto files (default: schemas)");
     command->add_option("--key", flags->keyField, "Top-level field whose value is the record key (default: none)");
-    command->add_option("--encoding", flags->encoding, "protobuf (default), confluent-protobuf or json");
+    command->add_option("--encoding", flags->encoding, "protobuf (default), confluent-protobuf or json (default for a json spec)");
     command->add_option("--schema-id", flags->schemaId, "Schema-registry id for --encoding confluent-protobuf");
     command->add_option("--event-source", flags->eventSource, "Value of the event-source header");
     command->add_option("--time-step-ms", flags->timeStepMs,
