@@ -1,0 +1,175 @@
+#include "compiler/spec/environment.h"
+
+#include "compiler/spec/yaml_reader.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace pipec::spec {
+
+namespace fs = std::filesystem;
+
+std::string findEnvironmentFile(const std::string& specPath) {
+    std::error_code error;
+    fs::path directory = fs::absolute(fs::path(specPath), error);
+    if (!fs::is_directory(directory, error)) directory = directory.parent_path();
+    for (int depth = 0; depth < 64 && !directory.empty(); ++depth) {
+        for (const char* name : {"pipec.yaml", "pipec.yml"}) {
+            fs::path candidate = directory / name;
+            if (fs::is_regular_file(candidate, error)) {
+                // Report it relative to the working directory when possible, as users typed their paths.
+                fs::path relative = fs::relative(candidate, fs::current_path(error), error);
+                return !error && !relative.empty() && relative.native().rfind("..", 0) != 0 ? relative.string() : candidate.string();
+            }
+        }
+        if (directory == directory.parent_path()) break;
+        directory = directory.parent_path();
+    }
+    return {};
+}
+
+namespace {
+
+void loadProperties(YamlReader& reader, const YAML::Node& map, std::map<std::string, std::string>& properties, const char* what) {
+    for (auto it = map.begin(); it != map.end(); ++it) {
+        if (!it->second.IsScalar()) {
+            reader.diagnostics().error("E0102", reader.locate(it->second), fmt::format("{} `{}` must be a string, found {}", what,
+                                                                                       it->first.as<std::string>(""), nodeKind(it->second)));
+            continue;
+        }
+        properties[it->first.Scalar()] = it->second.Scalar();
+    }
+}
+
+bool applyOverride(Environment& environment, const std::string& assignment, DiagnosticEngine& diagnostics) {
+    size_t equals = assignment.find('=');
+    std::vector<std::string> parts;
+    if (equals != std::string::npos) {
+        std::stringstream path(assignment.substr(0, equals));
+        std::string part;
+        while (std::getline(path, part, '.')) parts.push_back(part);
+    }
+    std::string value = equals == std::string::npos ? "" : assignment.substr(equals + 1);
+    auto fail = [&] {
+        auto& d = diagnostics.error("E0120", SourceLocation{}, fmt::format("invalid override `{}`", assignment));
+        d.help = "use clusters.NAME.bootstrap_servers=HOST:PORT, clusters.NAME.properties.KEY=VALUE or sinks.NAME.KEY=VALUE";
+        return false;
+    };
+    if (parts.size() < 3) return fail();
+    if (parts[0] == "clusters") {
+        ClusterConfig& cluster = environment.clusters[parts[1]];
+        cluster.name = parts[1];
+        if (parts.size() == 3 && parts[2] == "bootstrap_servers") cluster.bootstrapServers = value;
+        else if (parts.size() >= 4 && parts[2] == "properties") {
+            std::string key = parts[3];
+            for (size_t i = 4; i < parts.size(); ++i) key += "." + parts[i];
+            cluster.properties[key] = value;
+        } else return fail();
+        return true;
+    }
+    if (parts[0] == "sinks") {
+        SinkConfig& sink = environment.sinks[parts[1]];
+        sink.name = parts[1];
+        std::string key = parts[2];
+        for (size_t i = 3; i < parts.size(); ++i) key += "." + parts[i];
+        if (key == "type") sink.type = value;
+        else sink.properties[key] = value;
+        return true;
+    }
+    return fail();
+}
+
+} // namespace
+
+std::optional<Environment> loadEnvironment(const std::string& path, const std::string& name, const std::vector<std::string>& overrides,
+                                           SourceManager& sources, DiagnosticEngine& diagnostics) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        diagnostics.error("E0001", SourceLocation{path, 0, 0, 1}, fmt::format("cannot read environment config `{}`", path));
+        return std::nullopt;
+    }
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    sources.addFile(path, buffer.str());
+    const std::string& text = *sources.text(path);
+    YamlReader reader(path, text, diagnostics);
+    YAML::Node root;
+    try {
+        root = YAML::Load(text);
+    } catch (const YAML::ParserException& error) {
+        diagnostics.error("E0002", reader.locate(error.mark), fmt::format("invalid YAML: {}", error.msg));
+        return std::nullopt;
+    }
+    if (!root.IsMap()) {
+        diagnostics.error("E0102", SourceLocation{path, 1, 1, 1}, "the environment config must map environment names to settings");
+        return std::nullopt;
+    }
+    YAML::Node section = root[name];
+    if (!section) {
+        std::vector<std::string> names;
+        for (auto it = root.begin(); it != root.end(); ++it) names.push_back(it->first.as<std::string>(""));
+        auto& d = diagnostics.error("E0121", SourceLocation{path, 1, 1, 1}, fmt::format("environment `{}` is not defined in `{}`", name, path));
+        d.label = fmt::format("defined environments: {}", fmt::join(names, ", "));
+        return std::nullopt;
+    }
+    Environment environment;
+    environment.name = name;
+    SourceLocation owner = reader.keyLocation(root, name.c_str());
+    if (!reader.checkMap(section, "an environment", {}, {"clusters", "sinks"}, owner)) return std::nullopt;
+    if (YAML::Node clusters = section["clusters"]; clusters && reader.requireMap(clusters, "clusters", reader.keyLocation(section, "clusters"))) {
+        for (auto it = clusters.begin(); it != clusters.end(); ++it) {
+            ClusterConfig cluster;
+            cluster.name = it->first.as<std::string>("");
+            cluster.location = reader.locate(it->first);
+            const YAML::Node& settings = it->second;
+            if (!reader.checkMap(settings, "a cluster", {"bootstrap_servers"}, {"properties"}, cluster.location)) continue;
+            if (auto servers = reader.string(settings, "bootstrap_servers")) cluster.bootstrapServers = servers->value;
+            // Any librdkafka setting may appear in properties, so its keys are not checked.
+            if (YAML::Node properties = settings["properties"]; properties && reader.requireMap(properties, "cluster properties", cluster.location))
+                loadProperties(reader, properties, cluster.properties, "cluster property");
+            environment.clusters[cluster.name] = std::move(cluster);
+        }
+    }
+    if (YAML::Node sinks = section["sinks"]; sinks && reader.requireMap(sinks, "sinks", reader.keyLocation(section, "sinks"))) {
+        for (auto it = sinks.begin(); it != sinks.end(); ++it) {
+            SinkConfig sink;
+            sink.name = it->first.as<std::string>("");
+            sink.location = reader.locate(it->first);
+            const YAML::Node& settings = it->second;
+            if (!settings.IsMap()) {
+                diagnostics.error("E0102", reader.locate(settings), fmt::format("sink `{}` must be a map, found {}", sink.name, nodeKind(settings)));
+                continue;
+            }
+            loadProperties(reader, settings, sink.properties, "sink setting");
+            sink.type = sink.properties["type"];
+            sink.properties.erase("type");
+            if (sink.type != "redis" && sink.type != "kafka" && sink.type != "stdout") {
+                auto& d = diagnostics.error("E0109", reader.keyLocation(settings, "type"),
+                                            sink.type.empty() ? fmt::format("sink `{}` has no `type`", sink.name)
+                                                              : fmt::format("unknown sink type `{}`", sink.type));
+                d.label = "expected redis, kafka or stdout";
+            }
+            environment.sinks[sink.name] = std::move(sink);
+        }
+    }
+    for (const auto& assignment : overrides)
+        if (!applyOverride(environment, assignment, diagnostics)) return std::nullopt;
+    return environment;
+}
+
+std::optional<Environment> defaultEnvironment(const std::string& name, DiagnosticEngine& diagnostics) {
+    if (name != "local") {
+        auto& d = diagnostics.error("E0121", SourceLocation{}, fmt::format("no environment config (pipec.yaml) found for environment `{}`", name));
+        d.help = "only `local` has embedded defaults; pass --env-file or add a pipec.yaml next to the specs";
+        return std::nullopt;
+    }
+    Environment environment;
+    environment.name = "local";
+    environment.clusters["default"] = ClusterConfig{"default", "embedded", {}, {}};
+    return environment;
+}
+
+} // namespace pipec::spec

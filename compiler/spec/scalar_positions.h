@@ -1,0 +1,18 @@
+#pragma once
+
+#include "compiler/spec/spec_model.h"
+
+#include <string>
+
+namespace pipec::spec {
+
+/// Rebuilds the SQL text of a YAML scalar together with the file position of every byte of it, by re-scanning the
+/// raw file from the scalar's mark: yaml-cpp marks block scalars at their `|`/`>` indicator and folds lines, so the
+/// positions cannot be recovered from the value alone. Handles literal and folded block scalars (all chomping
+/// modes), plain (also multi-line) scalars and single-line quoted scalars. The rebuilt text is checked against
+/// `value` (what yaml-cpp parsed); when they differ, every offset maps to the scalar's start instead — never to a
+/// wrong place.
+SqlText mapScalarPositions(const std::string& path, const std::string& fileText, size_t scalarPosition,
+                           const std::string& value, const SourceLocation& scalarLocation);
+
+} // namespace pipec::spec
