@@ -1,0 +1,104 @@
+#include "runtime/operators/pipeline_executor.h"
+
+#include <stdexcept>
+
+namespace pipec::runtime {
+
+namespace {
+constexpr int64_t kTimeLimit = int64_t{1} << 60;
+constexpr uint64_t kSnapshotVersion = 1;
+} // namespace
+
+PipelineExecutor::PipelineExecutor(const plan::Pipeline& plan, RowSink& sink) : plan_(plan), sink_(sink) {
+    for (const auto& filter : plan_.filters()) filters_.push_back(CompiledExpression::compile(filter));
+    for (const auto& output : plan_.outputs()) outputs_.push_back(CompiledExpression::compile(output));
+    delay_ = std::max<int64_t>(0, plan_.source().watermark_delay_ms());
+    if (plan_.has_window() && plan_.window().kind() != plan::WINDOW_NONE) {
+        window_ = WindowOperator::create(plan_.window());
+        if (plan_.window().has_having()) having_ = CompiledExpression::compile(plan_.window().having());
+        emit_ = [this](Row& row) { emitAggregate(row); };
+    }
+    std::vector<plan::OutputColumn> columns(plan_.output_columns().begin(), plan_.output_columns().end());
+    sink_.open(columns);
+    output_.resize(outputs_.size());
+}
+
+PipelineExecutor::~PipelineExecutor() = default;
+
+void PipelineExecutor::writeOutput(const Row& input) {
+    for (size_t i = 0; i < outputs_.size(); ++i) output_[i] = outputs_[i].evaluate(input);
+    ++stats_.rowsOut;
+    sink_.write(output_);
+}
+
+void PipelineExecutor::emitAggregate(Row& row) {
+    ++stats_.windowsFired;
+    if (having_ && !having_->evaluatePredicate(row)) return;
+    writeOutput(row);
+}
+
+void PipelineExecutor::process(Row& row) {
+    ++stats_.rowsIn;
+    int64_t time = row[0].i;
+    if (row[0].isNull || time <= -kTimeLimit || time >= kTimeLimit) {
+        ++stats_.rowsOutOfRange;
+        return;
+    }
+    bool passes = true;
+    for (const auto& filter : filters_) {
+        if (!filter.evaluatePredicate(row)) {
+            passes = false;
+            break;
+        }
+    }
+    if (!passes) {
+        ++stats_.rowsFiltered;
+    } else if (window_) {
+        if (window_->add(row, time, stats_.watermark) == WindowAdd::Late) ++stats_.lateRowsDropped;
+    } else {
+        writeOutput(row);
+    }
+    if (!external_ && time > maxEventTime_) {
+        maxEventTime_ = time;
+        advanceWatermark(time - delay_);
+    }
+}
+
+void PipelineExecutor::advanceWatermark(int64_t watermark) {
+    if (watermark <= stats_.watermark) return;
+    stats_.watermark = watermark;
+    if (window_) window_->fire(watermark, emit_);
+}
+
+void PipelineExecutor::finish() { advanceWatermark(INT64_MAX); }
+
+std::string PipelineExecutor::snapshot() const {
+    StateWriter writer;
+    writer.writeU64(kSnapshotVersion);
+    writer.writeString(plan_.job_name());
+    writer.writeI64(maxEventTime_);
+    writer.writeI64(stats_.watermark);
+    for (uint64_t counter : {stats_.rowsIn, stats_.rowsFiltered, stats_.lateRowsDropped, stats_.rowsOutOfRange, stats_.rowsOut,
+                             stats_.windowsFired})
+        writer.writeU64(counter);
+    writer.writeBool(window_ != nullptr);
+    if (window_) window_->write(writer);
+    return writer.take();
+}
+
+void PipelineExecutor::restore(std::string_view bytes) {
+    StateReader reader(bytes);
+    if (reader.readU64() != kSnapshotVersion) throw std::runtime_error("snapshot version not supported");
+    if (reader.readString() != plan_.job_name()) throw std::runtime_error("snapshot belongs to another job");
+    maxEventTime_ = reader.readI64();
+    stats_.watermark = reader.readI64();
+    for (uint64_t* counter : {&stats_.rowsIn, &stats_.rowsFiltered, &stats_.lateRowsDropped, &stats_.rowsOutOfRange,
+                              &stats_.rowsOut, &stats_.windowsFired})
+        *counter = reader.readU64();
+    bool hasWindow = reader.readBool();
+    if (hasWindow != (window_ != nullptr)) throw std::runtime_error("snapshot does not match the plan");
+    if (window_) window_->read(reader);
+    if (!reader.atEnd()) throw std::runtime_error("corrupt snapshot: trailing bytes");
+}
+
+} // namespace pipec::runtime

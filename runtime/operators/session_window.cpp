@@ -1,0 +1,97 @@
+#include "runtime/operators/session_window.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace pipec::runtime {
+
+SessionWindow::SessionWindow(const plan::WindowAggregate& window) : gap_(window.gap_ms()), keys_(window) {
+    if (gap_ <= 0) throw std::invalid_argument("session gap must be positive");
+    for (const auto& aggregate : window.aggregates()) aggregates_.emplace_back(aggregate);
+}
+
+WindowAdd SessionWindow::add(const Row& row, int64_t time, int64_t watermark) {
+    int64_t fired = std::max(watermark, firedUpTo_);
+    if (time + gap_ - 1 <= fired) return WindowAdd::Late;
+    uint32_t key = keys_.lookup(row);
+    if (key >= sessions_.size()) sessions_.resize(key + 1);
+    std::vector<Session>& sessions = sessions_[key];
+
+    Session merged{time, time + gap_, std::vector<Accumulator>(aggregates_.size())};
+    for (size_t a = 0; a < aggregates_.size(); ++a) aggregates_[a].update(merged.accumulators[a], row);
+    // Absorb every open session that overlaps or touches [time, time + gap).
+    for (auto it = sessions.begin(); it != sessions.end();) {
+        if (it->start <= merged.end && it->end >= merged.start) {
+            merged.start = std::min(merged.start, it->start);
+            merged.end = std::max(merged.end, it->end);
+            for (size_t a = 0; a < aggregates_.size(); ++a) aggregates_[a].merge(merged.accumulators[a], it->accumulators[a]);
+            byEnd_.erase({it->end, it->start, key});
+            it = sessions.erase(it);
+            // A grown session may now touch sessions already passed; restart the scan.
+            it = sessions.begin();
+        } else {
+            ++it;
+        }
+    }
+    byEnd_.insert({merged.end, merged.start, key});
+    auto position = std::lower_bound(sessions.begin(), sessions.end(), merged.start,
+                                     [](const Session& session, int64_t start) { return session.start < start; });
+    sessions.insert(position, std::move(merged));
+    return WindowAdd::Added;
+}
+
+void SessionWindow::fire(int64_t watermark, const Emit& emit) {
+    if (watermark <= firedUpTo_) return;
+    while (!byEnd_.empty()) {
+        auto [end, start, key] = *byEnd_.begin();
+        if (end - 1 > watermark) break;
+        byEnd_.erase(byEnd_.begin());
+        std::vector<Session>& sessions = sessions_[key];
+        auto it = std::find_if(sessions.begin(), sessions.end(), [&](const Session& s) { return s.start == start; });
+        if (it == sessions.end()) throw std::logic_error("session index out of sync");
+        const Row& keyValues = keys_.values(key);
+        output_.assign(keyValues.begin(), keyValues.end());
+        for (size_t a = 0; a < aggregates_.size(); ++a) output_.push_back(aggregates_[a].result(it->accumulators[a]));
+        output_.push_back(Value::ofInt(it->start));
+        output_.push_back(Value::ofInt(it->end));
+        sessions.erase(it);
+        emit(output_);
+    }
+    firedUpTo_ = watermark;
+}
+
+void SessionWindow::write(StateWriter& writer) const {
+    writer.writeI64(firedUpTo_);
+    keys_.write(writer);
+    writer.writeU64(byEnd_.size());
+    for (const auto& [end, start, key] : byEnd_) {
+        const auto& sessions = sessions_[key];
+        auto it = std::find_if(sessions.begin(), sessions.end(), [&](const Session& s) { return s.start == start; });
+        writer.writeU64(key);
+        writer.writeI64(it->start);
+        writer.writeI64(it->end);
+        for (size_t a = 0; a < aggregates_.size(); ++a) aggregates_[a].write(writer, it->accumulators[a]);
+    }
+}
+
+void SessionWindow::read(StateReader& reader) {
+    firedUpTo_ = reader.readI64();
+    keys_.read(reader);
+    sessions_.clear();
+    sessions_.resize(keys_.size());
+    byEnd_.clear();
+    uint64_t count = reader.readCount(24);
+    for (uint64_t i = 0; i < count; ++i) {
+        uint64_t key = reader.readU64();
+        if (key >= keys_.size()) throw std::runtime_error("corrupt snapshot: key index");
+        Session session{reader.readI64(), reader.readI64(), std::vector<Accumulator>(aggregates_.size())};
+        for (size_t a = 0; a < aggregates_.size(); ++a) aggregates_[a].read(reader, session.accumulators[a]);
+        byEnd_.insert({session.end, session.start, static_cast<uint32_t>(key)});
+        auto& sessions = sessions_[key];
+        auto position = std::lower_bound(sessions.begin(), sessions.end(), session.start,
+                                         [](const Session& s, int64_t start) { return s.start < start; });
+        sessions.insert(position, std::move(session));
+    }
+}
+
+} // namespace pipec::runtime

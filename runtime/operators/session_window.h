@@ -1,0 +1,38 @@
+#pragma once
+
+#include "runtime/operators/window_operator.h"
+
+#include <set>
+#include <tuple>
+
+namespace pipec::runtime {
+
+/// SESSION windows: each row opens [t, t + gap); a key's sessions merge when they overlap or touch. A session
+/// fires when the watermark reaches its end − 1; a late row (its own [t, t + gap) already complete) is dropped and
+/// can neither reopen nor extend a fired session.
+class SessionWindow : public WindowOperator {
+public:
+    explicit SessionWindow(const plan::WindowAggregate& window);
+
+    WindowAdd add(const Row& row, int64_t time, int64_t watermark) override;
+    void fire(int64_t watermark, const Emit& emit) override;
+    void write(StateWriter& writer) const override;
+    void read(StateReader& reader) override;
+
+private:
+    struct Session {
+        int64_t start;
+        int64_t end;
+        std::vector<Accumulator> accumulators;
+    };
+
+    int64_t gap_;
+    std::vector<AggregateFunction> aggregates_;
+    GroupKeyTable keys_;
+    std::vector<std::vector<Session>> sessions_;                // per key, ordered by start
+    std::set<std::tuple<int64_t, int64_t, uint32_t>> byEnd_;    // (end, start, key) of every open session
+    int64_t firedUpTo_ = INT64_MIN;
+    Row output_;
+};
+
+} // namespace pipec::runtime

@@ -1,0 +1,72 @@
+#pragma once
+
+#include "runtime/core/expression.h"
+#include "runtime/core/value.h"
+#include "runtime/state/state_buffer.h"
+
+#include <pipec/plan.pb.h>
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace pipec::runtime {
+
+/// The running state of one aggregate over one group (a slice, a window or a session).
+/// `count` counts the values folded in (rows for COUNT(*)); `i`/`d`/`s` hold the sum or the current MIN/MAX.
+/// DISTINCT aggregates keep the distinct values with their multiplicities instead, so slices can be merged.
+struct Accumulator {
+    int64_t count = 0;
+    int64_t i = 0;
+    double d = 0;
+    std::string s;
+    std::unique_ptr<std::unordered_map<std::string, int64_t>> distinct;
+
+    Accumulator() = default;
+    Accumulator(Accumulator&&) noexcept = default;
+    Accumulator& operator=(Accumulator&&) noexcept = default;
+    Accumulator(const Accumulator& other)
+        : count(other.count), i(other.i), d(other.d), s(other.s),
+          distinct(other.distinct ? std::make_unique<std::unordered_map<std::string, int64_t>>(*other.distinct) : nullptr) {}
+    Accumulator& operator=(const Accumulator& other) {
+        if (this != &other) *this = Accumulator(other);
+        return *this;
+    }
+};
+
+/// Everything about one aggregate call that the hot path needs, resolved once from the plan.
+class AggregateFunction {
+public:
+    explicit AggregateFunction(const plan::Aggregate& aggregate);
+
+    /// Folds the row's argument into the accumulator (NULL arguments are ignored, as in SQL).
+    void update(Accumulator& accumulator, const Row& row) const;
+    void merge(Accumulator& into, const Accumulator& from) const;
+    Value result(const Accumulator& accumulator) const;
+    void reset(Accumulator& accumulator) const;
+
+    void write(StateWriter& writer, const Accumulator& accumulator) const;
+    void read(StateReader& reader, Accumulator& accumulator) const;
+
+private:
+    enum class Storage { Integer, Floating, Text };
+    bool better(const Value& candidate, const Accumulator& current) const;
+    bool betterAccumulator(const Accumulator& candidate, const Accumulator& current) const;
+    void fold(Accumulator& accumulator, const Value& value) const;
+
+    plan::AggregateFunction function_;
+    bool distinct_;
+    plan::TypeId argumentType_ = plan::TYPE_NULL;
+    plan::TypeId resultType_;
+    Storage storage_ = Storage::Integer;
+    CompiledExpression argument_;
+    bool hasArgument_ = false;
+    int argumentColumn_ = -1;  // the argument is a plain column: read it without evaluating an expression
+};
+
+/// Encodes a value of a known type as bytes for hashing (group keys, DISTINCT sets); NULL is distinct from every value.
+void encodeValue(const Value& value, plan::TypeId type, std::string& out);
+Value decodeValue(std::string_view bytes, plan::TypeId type);
+
+} // namespace pipec::runtime

@@ -1,0 +1,60 @@
+#pragma once
+
+#include "runtime/core/expression.h"
+#include "runtime/core/value.h"
+#include "runtime/operators/window_accumulator.h"
+#include "runtime/state/state_buffer.h"
+
+#include <pipec/plan.pb.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace pipec::runtime {
+
+/// Maps group-key values to dense indexes in order of first arrival, which is also the emission order of keys
+/// within a window.
+class GroupKeyTable {
+public:
+    explicit GroupKeyTable(const plan::WindowAggregate& window);
+    uint32_t lookup(const Row& row);
+    const Row& values(uint32_t index) const { return values_[index]; }
+    size_t size() const { return values_.size(); }
+    void write(StateWriter& writer) const;
+    void read(StateReader& reader);
+
+private:
+    std::vector<CompiledExpression> expressions_;
+    std::vector<plan::TypeId> types_;
+    std::vector<int> columns_;  // plain-column keys read the row directly
+    std::unordered_map<std::string, uint32_t> indexes_;
+    std::vector<Row> values_;
+    std::string scratch_;
+    Row keyScratch_;
+};
+
+/// What happened to a row given to a window operator.
+enum class WindowAdd { Added, Late, NoWindow };
+
+/// An event-time window aggregation. Output rows are [group keys..., aggregates..., window_start, window_end].
+class WindowOperator {
+public:
+    using Emit = std::function<void(Row&)>;
+    virtual ~WindowOperator() = default;
+    /// Adds a row with event time `time`; `watermark` is the watermark before this row. A row is late for a window
+    /// that has already fired (window end − 1 ≤ watermark).
+    virtual WindowAdd add(const Row& row, int64_t time, int64_t watermark) = 0;
+    /// Fires, emits and purges every window with end − 1 ≤ `watermark`, in order of window end, then start, then key.
+    virtual void fire(int64_t watermark, const Emit& emit) = 0;
+    virtual void write(StateWriter& writer) const = 0;
+    virtual void read(StateReader& reader) = 0;
+
+    static std::unique_ptr<WindowOperator> create(const plan::WindowAggregate& window);
+};
+
+int64_t floorDivide(int64_t value, int64_t divisor);
+
+} // namespace pipec::runtime
