@@ -1,0 +1,44 @@
+#pragma once
+
+#include "runtime/core/value.h"
+
+#include <pipec/plan.pb.h>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace pipec::runtime {
+
+struct ReplayOptions {
+    std::string inputPath;
+    /// "json" (JSON lines in the Protobuf JSON mapping), "binary" (varint-length-delimited Protobuf), or "" to
+    /// choose by extension (.bin/.pb/.ldpb → binary, else JSON lines).
+    std::string format;
+    std::string deadLetterPath;  // rejected records are copied here (JSON: the line; binary: length-delimited)
+    std::function<void(const std::string&)> log;  // one message per rejected record
+};
+
+struct ReplayStats {
+    uint64_t records = 0;
+    uint64_t decoded = 0;
+    uint64_t malformed = 0;
+    uint64_t missingTime = 0;
+};
+
+/// Reads a file of events, decodes each with the source's schema and hands the rows to `onRow`, in file order.
+/// A JSON line may carry the envelope creation time as a top-level `"_time"` (epoch millis, or an ISO-8601 string);
+/// it is removed before the payload is parsed. Bad records are counted, logged with their line/record number and
+/// copied to the dead-letter file; they never stop the replay. Throws std::runtime_error when the input cannot be read.
+ReplayStats replayFile(const plan::Source& source, const ReplayOptions& options, const std::function<void(Row&)>& onRow);
+
+/// Parses `2026-01-01T00:00:20.000Z` (also with `+HH:MM` offsets, a space instead of `T`, or no fraction) to epoch ms.
+std::optional<int64_t> parseIsoTimestamp(std::string_view text);
+
+/// Removes a top-level `"_time"` member from a JSON object text and returns its value in epoch millis
+/// (nullopt when absent); `ok` is false when `_time` is present but not a number or ISO timestamp.
+std::optional<int64_t> extractEnvelopeTime(std::string& json, bool& ok);
+
+} // namespace pipec::runtime

@@ -1,0 +1,296 @@
+#include "tools/pipec/command.h"
+#include "tools/pipec/compiler_flags.h"
+
+#include "runtime/core/metrics_server.h"
+#include "runtime/operators/pipeline_executor.h"
+#include "runtime/sinks/fanout_sink.h"
+#include "runtime/sinks/json_lines_sink.h"
+#include "runtime/sinks/redis_feature_sink.h"
+#include "runtime/sinks/table_sink.h"
+#include "runtime/sources/embedded_broker.h"
+#include "runtime/sources/envelope.h"
+#include "runtime/sources/file_replay.h"
+#include "runtime/sources/kafka_producer.h"
+#include "runtime/sources/kafka_source.h"
+
+#include <fmt/format.h>
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/dynamic_message.h>
+#include <google/protobuf/util/json_util.h>
+
+#include <hiredis/hiredis.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <thread>
+#include <unistd.h>
+
+namespace pipec::cli {
+
+namespace {
+
+std::atomic<bool> gStop{false};
+
+void onSignal(int) { gStop = true; }
+
+struct RunOptions {
+    CompilerFlags flags;
+    std::string spec;
+    std::string planPath;
+    std::string job;
+    // Offline replay.
+    std::string input;
+    std::string output;
+    std::string inputFormat;
+    std::string deadLetterFile;
+    // Kafka.
+    std::string brokers;
+    std::string group;
+    std::string seed;
+    bool untilEnd = false;
+    std::string deadLetterTopic;
+    int64_t idleTimeoutMs = 30000;
+    int64_t commitIntervalMs = 5000;
+    int sessionTimeoutMs = 6000;
+    std::string sink = "auto";
+    int metricsPort = 0;
+    int partitions = 4;
+};
+
+/// The job to run: compiled from the spec now, or read from a `pipec compile` artifact (no SQL parsing).
+plan::Job loadJob(RunOptions& options) {
+    if (!options.planPath.empty()) {
+        std::ifstream in(options.planPath, std::ios::binary);
+        plan::Job job;
+        if (!in || !job.ParseFromIstream(&in)) {
+            std::cerr << fmt::format("error: cannot read compiled plan `{}`\n", options.planPath);
+            throw CLI::RuntimeError(2);
+        }
+        return job;
+    }
+    if (options.spec.empty()) {
+        std::cerr << "error: give a SPEC or --plan\n";
+        throw CLI::RuntimeError(2);
+    }
+    options.flags.finish();
+    driver::Compilation compilation;
+    driver::compile({options.spec}, options.flags.options, compilation);
+    if (options.flags.report(compilation)) throw CLI::RuntimeError(1);
+    std::vector<std::string> names;
+    for (const auto& job : compilation.jobs) {
+        names.push_back(job.source.name.value);
+        if (options.job.empty() ? compilation.jobs.size() == 1 : job.source.name.value == options.job) return driver::buildJob(compilation, job);
+    }
+    std::cerr << (options.job.empty() ? fmt::format("error: {} defines {} jobs ({}); choose one with --job\n", options.spec,
+                                                    names.size(), fmt::join(names, ", "))
+                                      : fmt::format("error: no job `{}` in {} (jobs: {})\n", options.job, options.spec, fmt::join(names, ", ")));
+    throw CLI::RuntimeError(2);
+}
+
+std::pair<std::string, int> hostPort(const std::string& address, int defaultPort) {
+    size_t colon = address.rfind(':');
+    if (colon == std::string::npos) return {address, defaultPort};
+    return {address.substr(0, colon), std::atoi(address.c_str() + colon + 1)};
+}
+
+bool redisReachable(const std::string& host, int port) {
+    timeval timeout{0, 300'000};
+    redisContext* context = redisConnectWithTimeout(host.c_str(), port, timeout);
+    bool ok = context && !context->err;
+    if (context) redisFree(context);
+    return ok;
+}
+
+/// Builds the job's sinks: its features' Redis sinks (grouped per sink name), or a table on stdout.
+runtime::FanoutSink buildSinks(const plan::Job& job, const RunOptions& options, const std::atomic<bool>& cancel) {
+    runtime::FanoutSink sinks;
+    bool wantStdout = options.sink == "stdout";
+    bool wantRedis = options.sink == "redis" || options.sink == "auto";
+    if (wantRedis) {
+        std::map<std::string, runtime::RedisFeatureSinkOptions> bySink;
+        for (const auto& sink : job.sinks()) {
+            if (sink.type() != "redis") continue;
+            auto& redis = bySink[sink.name()];
+            auto address = sink.properties().count("address") ? sink.properties().at("address") : std::string("127.0.0.1:6379");
+            std::tie(redis.host, redis.port) = hostPort(address, 6379);
+            if (sink.properties().count("key_format")) redis.keyFormat = sink.properties().at("key_format");
+            if (sink.properties().count("password")) redis.password = sink.properties().at("password");
+            redis.features.push_back(runtime::RedisFeature{sink.feature_name(), sink.column(), sink.ttl_seconds()});
+            redis.cancel = &cancel;
+        }
+        for (auto& [name, redis] : bySink) {
+            if (options.sink == "auto" && job.environment() == "local" && !redisReachable(redis.host, redis.port)) {
+                std::cerr << fmt::format("note: Redis sink `{}` at {}:{} is not reachable; printing features to stdout instead "
+                                         "(start `redis-server` to write them)\n", name, redis.host, redis.port);
+                wantStdout = true;
+                continue;
+            }
+            std::cerr << fmt::format("writing features to Redis sink `{}` at {}:{}\n", name, redis.host, redis.port);
+            sinks.add(std::make_unique<runtime::RedisFeatureSink>(redis));
+        }
+        if (bySink.empty() && options.sink == "auto") wantStdout = true;
+    }
+    if (wantStdout) sinks.add(std::make_unique<runtime::TableSink>(std::cout));
+    return sinks;
+}
+
+/// Produces sample events (JSON lines, optional `_time`) to the job's topic with the event envelope headers.
+uint64_t seedTopic(const plan::Job& job, const std::string& brokers, const std::string& path) {
+    const plan::Source& source = job.pipeline().source();
+    google::protobuf::DescriptorPool pool;
+    for (const auto& file : source.descriptors().file()) pool.BuildFile(file);
+    const google::protobuf::Descriptor* descriptor = pool.FindMessageTypeByName(source.message_type());
+    if (!descriptor) throw std::runtime_error("the plan's message type is missing from its descriptors");
+    google::protobuf::DynamicMessageFactory factory(&pool);
+    std::ifstream in(path);
+    if (!in) throw std::runtime_error(fmt::format("cannot read seed file `{}`", path));
+    runtime::KafkaProducer producer(brokers);
+    std::string line;
+    uint64_t produced = 0, lineNumber = 0;
+    auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    while (std::getline(in, line)) {
+        ++lineNumber;
+        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        bool timeOk = true;
+        auto createdAt = runtime::extractEnvelopeTime(line, timeOk);
+        std::unique_ptr<google::protobuf::Message> message(factory.GetPrototype(descriptor)->New());
+        if (!timeOk || !google::protobuf::util::JsonStringToMessage(line, message.get()).ok()) {
+            std::cerr << fmt::format("{}:{}: skipped: not a {} in JSON\n", path, lineNumber, source.message_type());
+            continue;
+        }
+        runtime::EventEnvelope envelope;
+        envelope.createdAtMs = createdAt.value_or(now);
+        envelope.source = "pipec-seed";
+        envelope.encoding = runtime::PayloadEncoding::Protobuf;
+        envelope.schema = source.message_type();
+        producer.produce(source.topic(), "", message->SerializeAsString(), runtime::encodeEnvelope(envelope));
+        ++produced;
+    }
+    producer.flush(30'000);
+    return produced;
+}
+
+int runReplay(const plan::Job& job, const RunOptions& options) {
+    std::ofstream outputFile;
+    std::unique_ptr<runtime::RowSink> sink;
+    if (!options.output.empty()) {
+        outputFile.open(options.output, std::ios::binary | std::ios::trunc);
+        if (!outputFile) {
+            std::cerr << fmt::format("error: cannot write `{}`\n", options.output);
+            return 2;
+        }
+        sink = std::make_unique<runtime::JsonLinesSink>(outputFile);
+    } else if (options.sink == "jsonl" || !isatty(STDOUT_FILENO)) {
+        sink = std::make_unique<runtime::JsonLinesSink>(std::cout);
+    } else {
+        sink = std::make_unique<runtime::TableSink>(std::cout);
+    }
+    runtime::PipelineExecutor executor(job.pipeline(), *sink);
+    runtime::ReplayOptions replay;
+    replay.inputPath = options.input;
+    replay.format = options.inputFormat;
+    replay.deadLetterPath = options.deadLetterFile;
+    runtime::ReplayStats stats;
+    try {
+        stats = runtime::replayFile(job.pipeline().source(), replay, [&](runtime::Row& row) { executor.process(row); });
+    } catch (const std::runtime_error& error) {
+        std::cerr << "error: " << error.what() << "\n";
+        return 2;
+    }
+    executor.finish();
+    sink->flush();
+    const auto& executed = executor.stats();
+    std::cerr << fmt::format("{}: {} records, {} decoded, {} malformed, {} without event time, {} filtered, {} late, {} rows out\n",
+                             job.name(), stats.records, stats.decoded, stats.malformed, stats.missingTime, executed.rowsFiltered,
+                             executed.lateRowsDropped, executed.rowsOut);
+    return 0;
+}
+
+int runKafka(const plan::Job& job, RunOptions& options) {
+    std::string brokers = options.brokers;
+    if (brokers.empty() && job.cluster_properties().count("bootstrap.servers")) brokers = job.cluster_properties().at("bootstrap.servers");
+    std::unique_ptr<runtime::EmbeddedBroker> broker;
+    const std::string& topic = job.pipeline().source().topic();
+    if (brokers.empty() || brokers == "embedded") {
+        broker = std::make_unique<runtime::EmbeddedBroker>();
+        broker->createTopic(topic, options.partitions);
+        brokers = broker->bootstrapServers();
+        std::cerr << fmt::format("started the embedded Kafka-protocol broker at {} (topic `{}`, {} partitions)\n", brokers, topic,
+                                 options.partitions);
+    }
+    if (!options.seed.empty()) {
+        uint64_t produced = seedTopic(job, brokers, options.seed);
+        std::cerr << fmt::format("seeded `{}` with {} events from {}\n", topic, produced, options.seed);
+    }
+    std::signal(SIGINT, onSignal);
+    std::signal(SIGTERM, onSignal);
+    runtime::FanoutSink sinks = buildSinks(job, options, gStop);
+    runtime::KafkaJobOptions kafka;
+    kafka.brokers = brokers;
+    kafka.groupId = options.group.empty() ? "pipec-" + job.name() : options.group;
+    kafka.topics = {topic};
+    kafka.deadLetterTopic = options.deadLetterTopic;
+    kafka.idleTimeoutMs = options.idleTimeoutMs;
+    kafka.untilEnd = options.untilEnd;
+    kafka.commitIntervalMs = options.commitIntervalMs;
+    kafka.sessionTimeoutMs = options.sessionTimeoutMs;
+    for (const auto& [key, value] : job.cluster_properties())
+        if (key != "bootstrap.servers") kafka.properties[key] = value;
+    runtime::JobStatus status;
+    std::unique_ptr<runtime::MetricsServer> metrics;
+    if (options.metricsPort > 0) {
+        std::string name = job.name();
+        metrics = std::make_unique<runtime::MetricsServer>(
+            options.metricsPort, [&status, name] { return status.prometheusText(name); }, [&status] { return status.running.load(); });
+    }
+    std::cerr << fmt::format("running `{}`: {} → {} (group {}){}\n", job.name(), topic, sinks.empty() ? "nowhere" : "sinks",
+                             kafka.groupId, options.untilEnd ? ", until the end of the topic" : "; Ctrl-C stops");
+    int result = runtime::runKafkaJob(job.pipeline(), kafka, sinks, gStop, status);
+    std::cerr << fmt::format("{}: {} records, {} decoded, {} rejected ({} dead-lettered), {} late, {} rows out, {} commits\n", job.name(),
+                             status.recordsIn.load(), status.decoded.load(), status.badTotal(), status.deadLettered.load(),
+                             status.late.load(), status.rowsOut.load(), status.commits.load());
+    return result;
+}
+
+} // namespace
+
+void registerRunCommand(CLI::App& app) {
+    auto options = std::make_shared<RunOptions>();
+    CLI::App* command = app.add_subcommand("run", "Run a job: offline over a file of events (--input), or against Kafka "
+                                                  "(the embedded broker on the local environment) writing features to its sinks");
+    command->add_option("spec", options->spec, "Spec file");
+    command->add_option("--plan", options->planPath, "Run a compiled plan (plan.pb from `pipec compile`) instead of a spec");
+    command->add_option("--job", options->job, "The source job to run when the spec defines several");
+    command->add_option("--input", options->input, "Replay events from a file (JSON lines, or length-delimited Protobuf)");
+    command->add_option("--output", options->output, "With --input: write result rows as JSON lines here (default stdout)");
+    command->add_option("--input-format", options->inputFormat, "json | binary (default: by extension)")
+        ->check(CLI::IsMember({"json", "binary"}));
+    command->add_option("--dead-letter", options->deadLetterFile, "With --input: copy rejected records to this file");
+    command->add_option("--brokers", options->brokers, "Kafka bootstrap servers (default: the environment's cluster; `embedded` starts one)");
+    command->add_option("--group", options->group, "Consumer group id (default pipec-<job>)");
+    command->add_option("--seed", options->seed, "Produce these sample events (JSON lines) to the topic before running");
+    command->add_flag("--until-end", options->untilEnd, "Stop at the end of the topic, firing every open window");
+    command->add_option("--dead-letter-topic", options->deadLetterTopic, "Topic for rejected records");
+    command->add_option("--idle-timeout", options->idleTimeoutMs, "Milliseconds after which a silent partition stops holding the watermark")
+        ->capture_default_str();
+    command->add_option("--commit-interval", options->commitIntervalMs, "Milliseconds between sink flushes + offset commits")
+        ->capture_default_str();
+    command->add_option("--session-timeout", options->sessionTimeoutMs, "Consumer group session timeout (ms)")->capture_default_str();
+    command->add_option("--partitions", options->partitions, "Partitions of the topic on the embedded broker")->capture_default_str();
+    command->add_option("--sink", options->sink, "auto (the features' sinks; stdout when none is reachable locally) | redis | stdout | jsonl")
+        ->check(CLI::IsMember({"auto", "redis", "stdout", "jsonl"}))
+        ->capture_default_str();
+    command->add_option("--metrics-port", options->metricsPort, "Serve Prometheus /metrics, /healthz and /readyz on this port");
+    options->flags.add(*command);
+    command->callback([options] {
+        plan::Job job = loadJob(*options);
+        int result = options->input.empty() ? runKafka(job, *options) : runReplay(job, *options);
+        if (result != 0) throw CLI::RuntimeError(result);
+    });
+}
+
+} // namespace pipec::cli
