@@ -109,8 +109,9 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
             return reject(record, BadRecordReason::UndecodablePayload, "not in the Confluent wire format");
         error.clear();
         row.clear();
-        if (!processor.decode(encoding, payload, envelopeTime, row, error))
-            return reject(record, BadRecordReason::UndecodablePayload, error);
+        DecodeOutcome outcome = processor.decode(encoding, payload, envelopeTime, row, error);
+        if (outcome == DecodeOutcome::MissingTime) return reject(record, BadRecordReason::MissingTime, error);
+        if (outcome != DecodeOutcome::Decoded) return reject(record, BadRecordReason::UndecodablePayload, error);
         if (row.empty() || row[0].isNull) return reject(record, BadRecordReason::MissingTime, "the time field is NULL");
         status.decoded++;
         watermarks.observe({record.topic, record.partition}, row[0].i, wallClockMillis());
@@ -125,8 +126,9 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
             consumer.poll(options.batchSize, 100, handle);
             int64_t now = wallClockMillis();
             if (auto base = watermarks.watermarkBase(now)) {
-                processor.advanceWatermark(*base);
-                status.watermarkMs = *base - source.watermark_delay_ms();
+                int64_t watermark = *base - source.watermark_delay_ms();
+                processor.advanceWatermark(watermark);
+                status.watermarkMs = watermark;
             }
             status.late = processor.lateRows();
             status.assignedPartitions = static_cast<int>(consumer.assignment().size());

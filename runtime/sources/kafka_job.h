@@ -33,21 +33,27 @@ struct KafkaJobOptions {
     std::function<void(const std::string&)> log;
 };
 
+enum class DecodeOutcome {
+    Decoded,
+    MissingTime, // the payload parsed but has no event time (absent time field, or no envelope time)
+    Undecodable,
+};
+
 /// What the Kafka job loop drives per record: the record decoder and the pipeline executor in production, a fake in
 /// tests. Output rows go to the sink the processor was built with; the loop flushes that same sink.
 class KafkaRecordProcessor {
 public:
     virtual ~KafkaRecordProcessor() = default;
     /// Decodes a payload (Confluent framing already removed) into a source row; `_time` at index 0 comes from the
-    /// payload's time field, or from `envelopeTimeMs` when the source uses the envelope time. False on failure with
-    /// a reason in `error`.
-    virtual bool decode(PayloadEncoding encoding, std::string_view payload, int64_t envelopeTimeMs, Row& row,
+    /// payload's time field, or from `envelopeTimeMs` (INT64_MIN: none) when the source uses the envelope time. On
+    /// failure, `error` says why.
+    virtual DecodeOutcome decode(PayloadEncoding encoding, std::string_view payload, int64_t envelopeTimeMs, Row& row,
                         std::string& error) = 0;
     /// Strips the Confluent wire-format prefix; false when the payload does not have one.
     virtual bool stripConfluentFraming(std::string_view& payload) = 0;
     virtual void process(Row& row) = 0;
-    /// `maxEventTimeMs` is the watermark base (before the source's delay is subtracted).
-    virtual void advanceWatermark(int64_t maxEventTimeMs) = 0;
+    /// The job watermark: the minimum over active partitions of their maximum event time, minus the source's delay.
+    virtual void advanceWatermark(int64_t watermarkMs) = 0;
     /// End of a bounded input: fire every window.
     virtual void finish() = 0;
     virtual uint64_t lateRows() const = 0;
