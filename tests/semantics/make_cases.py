@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""Writes the semantic test cases (spec.yaml + input.jsonl) under cases/. Expected rows are blessed from pipec and
+then verified by hand; each case's comment says what the expected output must show."""
+import json, os
+
+BASE = 1767225600000  # 2026-01-01T00:00:00.000Z
+
+def iso(ms):
+    import datetime
+    return datetime.datetime.fromtimestamp(ms / 1000, datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+SPEC = """# {comment}
+sources:
+  - name: {name}
+    type: REALTIME
+    compute_spec:
+      type: RIVIERA
+      riviera_spec:
+        kafka_sources:
+          - cluster: default
+            topic: store_timeline_events
+            proto_class: "com.doordash.timeline_events.StoreTimelineEvent"{extra}
+        sql: >-
+{sql}
+"""
+
+def event(t, **fields):
+    """t: seconds after BASE (envelope time). Field names in the proto JSON mapping."""
+    e = {"_time": iso(BASE + int(round(t * 1000)))}
+    for k, v in fields.items():
+        e[k] = str(v) if isinstance(v, int) and not isinstance(v, bool) and k in ("storeId", "consumerId", "subtotalCents", "eventTimeMs") else v
+    return e
+
+cases = {}
+def case(name, comment, sql, events, extra=""):
+    cases[name] = (comment, sql, events, extra)
+
+S = "store_id"
+# --- TUMBLE ---
+case("tumble_count_basic", "3 rows in [0,60s) for store 1, 1 row in [60,120s): two windows",
+     "SELECT store_id, COUNT(*) AS n, TUMBLE_START(_time, INTERVAL '1' MINUTE) AS ws, TUMBLE_END(_time, INTERVAL '1' MINUTE) AS we\nFROM store_timeline_events\nGROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), store_id",
+     [event(1, storeId=1), event(10, storeId=1), event(59.999, storeId=1), event(60, storeId=1)])
+case("tumble_multiple_keys", "two stores interleaved; rows per window in key arrival order",
+     "SELECT store_id, COUNT(*) AS n, SUM(item_count) AS items\nFROM store_timeline_events\nGROUP BY TUMBLE(_time, INTERVAL '10' SECONDS), store_id",
+     [event(1, storeId=2, itemCount=1), event(2, storeId=1, itemCount=2), event(3, storeId=2, itemCount=3), event(12, storeId=1, itemCount=4), event(25, storeId=2, itemCount=5)])
+case("tumble_sum_bool_cast", "the seed aggregation SUM(CAST(bool AS INT)) on tumbling windows",
+     "SELECT store_id AS st, SUM(CAST(has_store_order_confirmed_data AS INT)) AS confirmed\nFROM store_timeline_events\nGROUP BY TUMBLE(_time, INTERVAL '30' SECONDS), store_id",
+     [event(1, storeId=7, hasStoreOrderConfirmedData=True), event(2, storeId=7, hasStoreOrderConfirmedData=False), event(3, storeId=7, hasStoreOrderConfirmedData=True), event(31, storeId=7)])
+case("tumble_avg_int_truncates", "AVG over INT truncates toward zero: (1+2+2)/3 = 1",
+     "SELECT store_id, AVG(item_count) AS avg_items\nFROM store_timeline_events\nGROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), store_id",
+     [event(1, storeId=1, itemCount=1), event(2, storeId=1, itemCount=2), event(3, storeId=1, itemCount=2)])
+case("tumble_avg_double", "AVG over DOUBLE: (1.5 + 2.5) / 2 = 2; NULLs ignored",
+     "SELECT store_id, AVG(delivery_wait_seconds) AS w\nFROM store_timeline_events\nGROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), store_id",
+     [event(1, storeId=1, deliveryWaitSeconds=1.5), event(2, storeId=1), event(3, storeId=1, deliveryWaitSeconds=2.5)])
+case("tumble_min_max", "MIN/MAX over BIGINT and VARCHAR",
+     "SELECT store_id, MIN(subtotal_cents) AS lo, MAX(subtotal_cents) AS hi, MIN(order_id) AS first_order, MAX(order_id) AS last_order\nFROM store_timeline_events\nGROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), store_id",
+     [event(1, storeId=1, subtotalCents=500, orderId="b"), event(2, storeId=1, subtotalCents=100, orderId="c"), event(3, storeId=1, subtotalCents=900, orderId="a")])
+case("tumble_count_column_nulls", "COUNT(x) counts non-NULL values, COUNT(*) rows",
+     "SELECT store_id, COUNT(*) AS all_rows, COUNT(delivery_wait_seconds) AS with_wait, COUNT(promo_code) AS with_promo\nFROM store_timeline_events\nGROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), store_id",
+     [event(1, storeId=1, deliveryWaitSeconds=3.0), event(2, storeId=1, promoCode="X"), event(3, storeId=1)])
+case("tumble_sum_all_null", "SUM/MIN/AVG over only NULLs are NULL; COUNT is 0",
+     "SELECT store_id, SUM(delivery_wait_seconds) AS s, MIN(delivery_wait_seconds) AS lo, AVG(delivery_wait_seconds) AS a, COUNT(delivery_wait_seconds) AS c\nFROM store_timeline_events\nGROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), store_id",
+     [event(1, storeId=1), event(2, storeId=1)])
+case("tumble_count_distinct", "COUNT(DISTINCT) of store ids per consumer",
+     "SELECT consumer_id, COUNT(DISTINCT store_id) AS stores, COUNT(*) AS n\nFROM store_timeline_events\nGROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), consumer_id",
+     [event(1, consumerId=5, storeId=1), event(2, consumerId=5, storeId=2), event(3, consumerId=5, storeId=1), event(4, consumerId=6, storeId=3)])
+case("tumble_sum_distinct", "SUM(DISTINCT) and AVG(DISTINCT): values 1,1,2,4 → sum 7, avg 2 (7/3 truncated)",
+     "SELECT store_id, SUM(DISTINCT item_count) AS s, AVG(DISTINCT item_count) AS a\nFROM store_timeline_events\nGROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), store_id",
+     [event(1, storeId=1, itemCount=1), event(2, storeId=1, itemCount=1), event(3, storeId=1, itemCount=2), event(4, storeId=1, itemCount=4)])
+case("tumble_where_filter", "WHERE keeps only delivered orders",
+     "SELECT store_id, COUNT(*) AS delivered\nFROM store_timeline_events\nWHERE event_type = 'ORDER_DELIVERED'\nGROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), store_id",
+     [event(1, storeId=1, eventType="ORDER_DELIVERED"), event(2, storeId=1, eventType="ORDER_CREATED"), event(3, storeId=2, eventType="ORDER_CREATED"), event(4, storeId=1, eventType="ORDER_DELIVERED")])
+case("tumble_having", "HAVING COUNT(*) >= 2 drops store 2",
+     "SELECT store_id, COUNT(*) AS n\nFROM store_timeline_events\nGROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), store_id\nHAVING COUNT(*) >= 2",
+     [event(1, storeId=1), event(2, storeId=2), event(3, storeId=1)])
+case("tumble_having_on_key", "HAVING on the key (pushed down to a filter) keeps store_id > 1",
+     "SELECT store_id, COUNT(*) AS n\nFROM store_timeline_events\nGROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), store_id\nHAVING store_id > 1 AND COUNT(*) > 0",
+     [event(1, storeId=1), event(2, storeId=2), event(3, storeId=3)])
+case("tumble_case_when", "CASE counts cancellations",
+     "SELECT store_id, SUM(CASE WHEN event_type = 'ORDER_CANCELLED' THEN 1 ELSE 0 END) AS cancelled, COUNT(*) AS n\nFROM store_timeline_events\nGROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), store_id",
+     [event(1, storeId=1, eventType="ORDER_CANCELLED"), event(2, storeId=1, eventType="ORDER_CREATED"), event(3, storeId=1, eventType="ORDER_CANCELLED")])
+case("tumble_coalesce", "COALESCE(promo_code, 'none') then MAX over strings",
+     "SELECT store_id, MAX(COALESCE(promo_code, 'none')) AS promo, MIN(COALESCE(promo_code, 'none')) AS lowest\nFROM store_timeline_events\nGROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), store_id",
+     [event(1, storeId=1), event(2, storeId=1, promoCode="FREESHIP")])
+case("tumble_cast_double_division", "SUM(CAST(cents AS DOUBLE) / 100) keeps fractions",
+     "SELECT store_id, SUM(CAST(subtotal_cents AS DOUBLE) / 100) AS dollars\nFROM store_timeline_events\nGROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), store_id",
+     [event(1, storeId=1, subtotalCents=150), event(2, storeId=1, subtotalCents=225)])
+case("tumble_integer_division", "integer division truncates: 7/2 = 3, -7/2 = -3",
+     "SELECT store_id, SUM(item_count / 2) AS halves, SUM((0 - item_count) / 2) AS negative_halves\nFROM store_timeline_events\nGROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), store_id",
+     [event(1, storeId=1, itemCount=7)])
+case("tumble_null_key", "a NULL key (absent nested message) forms its own group",
+     "SELECT store_location.region AS region, COUNT(*) AS n\nFROM store_timeline_events\nGROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), store_location.region",
+     [event(1, storeLocation={"region": "west"}), event(2), event(3, storeLocation={"region": "west"}), event(4)])
+case("tumble_in_between_like", "IN, BETWEEN and LIKE filters",
+     "SELECT store_id, COUNT(*) AS n\nFROM store_timeline_events\nWHERE store_id IN (1, 2) AND item_count BETWEEN 2 AND 4 AND order_id LIKE 'o-%'\nGROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), store_id",
+     [event(1, storeId=1, itemCount=2, orderId="o-1"), event(2, storeId=1, itemCount=5, orderId="o-2"), event(3, storeId=3, itemCount=3, orderId="o-3"), event(4, storeId=2, itemCount=4, orderId="x-4"), event(5, storeId=2, itemCount=4, orderId="o-5")])
+case("tumble_null_comparison", "a comparison with NULL is unknown: WHERE keeps neither side",
+     "SELECT store_id, COUNT(*) AS n\nFROM store_timeline_events\nWHERE delivery_wait_seconds > 10 OR delivery_wait_seconds <= 10\nGROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), store_id",
+     [event(1, storeId=1, deliveryWaitSeconds=5.0), event(2, storeId=1), event(3, storeId=1, deliveryWaitSeconds=50.0)])
+case("tumble_expression_key", "grouping by an expression MOD(store_id, 2)",
+     "SELECT MOD(store_id, 2) AS parity, COUNT(*) AS n\nFROM store_timeline_events\nGROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), MOD(store_id, 2)",
+     [event(1, storeId=1), event(2, storeId=2), event(3, storeId=3), event(4, storeId=4), event(5, storeId=5)])
+case("tumble_negative_time", "times before the epoch floor to earlier windows",
+     "SELECT store_id, COUNT(*) AS n, TUMBLE_START(_time, INTERVAL '1' MINUTE) AS ws\nFROM store_timeline_events\nGROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), store_id",
+     [{"_time": -90000, "storeId": "1"}, {"_time": -1, "storeId": "1"}, {"_time": 0, "storeId": "1"}])
+# --- watermarks and lateness ---
+case("late_rows_dropped", "delay 0: a row behind the watermark whose window fired is dropped (row at 5s after 70s)",
+     "SELECT store_id, COUNT(*) AS n, TUMBLE_START(_time, INTERVAL '1' MINUTE) AS ws\nFROM store_timeline_events\nGROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), store_id",
+     [event(1, storeId=1), event(70, storeId=1), event(5, storeId=1), event(80, storeId=1)])
+case("out_of_order_within_delay", "delay 30s: the row at 5s after 70s is on time (watermark 40s < window end)",
+     "SELECT store_id, COUNT(*) AS n, TUMBLE_START(_time, INTERVAL '1' MINUTE) AS ws\nFROM store_timeline_events\nGROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), store_id",
+     [event(1, storeId=1), event(70, storeId=1), event(5, storeId=1), event(80, storeId=1)], extra="\n            watermark_delay: 30s")
+case("watermark_exact_boundary", "delay 0: watermark 59.999s fires [0,60s) (end − 1 ≤ watermark) before the row at 59.998s arrives",
+     "SELECT store_id, COUNT(*) AS n\nFROM store_timeline_events\nGROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), store_id",
+     [event(10, storeId=1), event(59.999, storeId=1), event(59.998, storeId=1), event(61, storeId=1)])
+case("filtered_rows_advance_watermark", "a filtered-out row still advances the watermark and makes the next row late",
+     "SELECT store_id, COUNT(*) AS n\nFROM store_timeline_events\nWHERE store_id = 1\nGROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), store_id",
+     [event(1, storeId=1), event(100, storeId=2), event(2, storeId=1)])
+case("time_field_timestamp", "event time from google.protobuf.Timestamp created_at (envelope time ignored)",
+     "SELECT store_id, COUNT(*) AS n, TUMBLE_START(created_at, INTERVAL '1' MINUTE) AS ws\nFROM store_timeline_events\nGROUP BY TUMBLE(created_at, INTERVAL '1' MINUTE), store_id",
+     [event(500, storeId=1, createdAt=iso(BASE + 1000)), event(500, storeId=1, createdAt=iso(BASE + 61000))], extra="\n            time_field: created_at")
+case("time_field_int64_millis", "event time from an int64 epoch-millis field",
+     "SELECT store_id, COUNT(*) AS n, TUMBLE_END(event_time_ms, INTERVAL '1' MINUTE) AS we\nFROM store_timeline_events\nGROUP BY TUMBLE(event_time_ms, INTERVAL '1' MINUTE), store_id",
+     [event(0, storeId=1, eventTimeMs=BASE + 5000), event(0, storeId=1, eventTimeMs=BASE + 65000), event(0, storeId=1, eventTimeMs=BASE + 66000)], extra="\n            time_field: event_time_ms")
+# --- HOP ---
+case("hop_basic", "HOP(slide 10s, size 30s): a row at 25s is in windows starting 0, 10, 20",
+     "SELECT store_id, COUNT(*) AS n, HOP_START(_time, INTERVAL '10' SECONDS, INTERVAL '30' SECONDS) AS ws\nFROM store_timeline_events\nGROUP BY HOP(_time, INTERVAL '10' SECONDS, INTERVAL '30' SECONDS), store_id",
+     [event(25, storeId=1)])
+case("hop_sum_overlapping", "HOP sums over overlapping windows",
+     "SELECT store_id, SUM(item_count) AS items, HOP_END(_time, INTERVAL '10' SECONDS, INTERVAL '20' SECONDS) AS we\nFROM store_timeline_events\nGROUP BY HOP(_time, INTERVAL '10' SECONDS, INTERVAL '20' SECONDS), store_id",
+     [event(5, storeId=1, itemCount=1), event(15, storeId=1, itemCount=2), event(25, storeId=1, itemCount=4)])
+case("hop_size_not_multiple", "HOP slide 20s size 30s (slices of 10s): size need not be a multiple of slide",
+     "SELECT store_id, COUNT(*) AS n, HOP_START(_time, INTERVAL '20' SECONDS, INTERVAL '30' SECONDS) AS ws\nFROM store_timeline_events\nGROUP BY HOP(_time, INTERVAL '20' SECONDS, INTERVAL '30' SECONDS), store_id",
+     [event(5, storeId=1), event(25, storeId=1), event(45, storeId=1)])
+case("hop_size_smaller_than_slide", "HOP slide 30s size 10s: rows in [10s,30s) fall in no window",
+     "SELECT store_id, COUNT(*) AS n, HOP_START(_time, INTERVAL '30' SECONDS, INTERVAL '10' SECONDS) AS ws\nFROM store_timeline_events\nGROUP BY HOP(_time, INTERVAL '30' SECONDS, INTERVAL '10' SECONDS), store_id",
+     [event(5, storeId=1), event(15, storeId=1), event(35, storeId=1)])
+case("hop_min_max_distinct_expiry", "MIN/MAX and COUNT(DISTINCT) stay correct as slices leave the window",
+     "SELECT store_id, MIN(item_count) AS lo, MAX(item_count) AS hi, COUNT(DISTINCT order_id) AS orders, HOP_START(_time, INTERVAL '10' SECONDS, INTERVAL '20' SECONDS) AS ws\nFROM store_timeline_events\nGROUP BY HOP(_time, INTERVAL '10' SECONDS, INTERVAL '20' SECONDS), store_id",
+     [event(1, storeId=1, itemCount=1, orderId="a"), event(11, storeId=1, itemCount=5, orderId="a"), event(21, storeId=1, itemCount=3, orderId="b")])
+case("hop_partially_late", "a row late for its earlier HOP window still counts in its later, open windows",
+     "SELECT store_id, COUNT(*) AS n, HOP_START(_time, INTERVAL '10' SECONDS, INTERVAL '20' SECONDS) AS ws\nFROM store_timeline_events\nGROUP BY HOP(_time, INTERVAL '10' SECONDS, INTERVAL '20' SECONDS), store_id",
+     [event(1, storeId=1), event(22, storeId=1), event(15, storeId=1)])
+case("hop_seed_query", "the seed feature: HOP 20s/20min SUM(CAST(bool AS INT)) per store (first and last windows)",
+     "SELECT store_id AS st, SUM(CAST(has_store_order_confirmed_data AS INT)) AS saf_st_p20mi_order_count_sum_canary\nFROM store_timeline_events\nWHERE store_id = 9\nGROUP BY HOP(_time, INTERVAL '20' SECONDS, INTERVAL '20' MINUTES), store_id",
+     [event(0, storeId=9, hasStoreOrderConfirmedData=True)])
+# --- SESSION ---
+case("session_basic", "sessions with a 10s gap: 1,5,14 form one session [1s,24s); 40 another",
+     "SELECT consumer_id, COUNT(*) AS n, SESSION_START(_time, INTERVAL '10' SECONDS) AS ss, SESSION_END(_time, INTERVAL '10' SECONDS) AS se\nFROM store_timeline_events\nGROUP BY SESSION(_time, INTERVAL '10' SECONDS), consumer_id",
+     [event(1, consumerId=1), event(5, consumerId=1), event(14, consumerId=1), event(40, consumerId=1)])
+case("session_touching_merge", "sessions that only touch merge: rows at 0s and 10s with gap 10s → one session [0,20s)",
+     "SELECT consumer_id, COUNT(*) AS n, SESSION_START(_time, INTERVAL '10' SECONDS) AS ss, SESSION_END(_time, INTERVAL '10' SECONDS) AS se\nFROM store_timeline_events\nGROUP BY SESSION(_time, INTERVAL '10' SECONDS), consumer_id",
+     [event(0, consumerId=1), event(10, consumerId=1)])
+case("session_out_of_order_bridge", "delay 20s: a late-arriving row at 12s bridges sessions [0,10s) and [20,30s)",
+     "SELECT consumer_id, COUNT(*) AS n, SESSION_START(_time, INTERVAL '10' SECONDS) AS ss, SESSION_END(_time, INTERVAL '10' SECONDS) AS se\nFROM store_timeline_events\nGROUP BY SESSION(_time, INTERVAL '10' SECONDS), consumer_id",
+     [event(0, consumerId=1), event(20, consumerId=1), event(12, consumerId=1), event(100, consumerId=1)], extra="\n            watermark_delay: 20s")
+case("session_late_row_dropped", "delay 0: a row whose session would end before the watermark is dropped, not reopening the fired session",
+     "SELECT consumer_id, COUNT(*) AS n, SESSION_START(_time, INTERVAL '10' SECONDS) AS ss\nFROM store_timeline_events\nGROUP BY SESSION(_time, INTERVAL '10' SECONDS), consumer_id",
+     [event(0, consumerId=1), event(30, consumerId=1), event(5, consumerId=1)])
+case("session_multiple_keys", "sessions per key fire in order of end time",
+     "SELECT consumer_id, COUNT(*) AS n, SESSION_END(_time, INTERVAL '5' SECONDS) AS se\nFROM store_timeline_events\nGROUP BY SESSION(_time, INTERVAL '5' SECONDS), consumer_id",
+     [event(0, consumerId=1), event(2, consumerId=2), event(3, consumerId=1), event(20, consumerId=2)])
+# --- other ---
+case("stateless_projection", "no GROUP BY: each passing row becomes an output row at once",
+     "SELECT store_id, order_id, item_count * 2 AS doubled, UPPER(order_id) AS upper_id, _time AS t\nFROM store_timeline_events\nWHERE item_count > 1",
+     [event(1, storeId=1, orderId="a", itemCount=1), event(2, storeId=2, orderId="b", itemCount=3)])
+case("empty_input", "no events: no rows", "SELECT store_id, COUNT(*) AS n\nFROM store_timeline_events\nGROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), store_id", [])
+case("end_of_input_flush", "at end of input every open window fires, including far-future ones",
+     "SELECT store_id, COUNT(*) AS n, TUMBLE_START(_time, INTERVAL '1' HOUR) AS ws\nFROM store_timeline_events\nGROUP BY TUMBLE(_time, INTERVAL '1' HOUR), store_id",
+     [event(1, storeId=1), event(3 * 3600, storeId=2)], extra="\n            watermark_delay: 1d")
+case("window_without_key", "a window without a key column: one row per window",
+     "SELECT COUNT(*) AS n, TUMBLE_END(_time, INTERVAL '1' MINUTE) AS we\nFROM store_timeline_events\nGROUP BY TUMBLE(_time, INTERVAL '1' MINUTE)",
+     [event(1, storeId=1), event(2, storeId=2), event(61, storeId=3)])
+case("enum_and_wrapper_values", "enum values read as names; wrapper StringValue absent is NULL",
+     "SELECT event_type, COUNT(*) AS n, MAX(promo_code) AS promo\nFROM store_timeline_events\nGROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), event_type",
+     [event(1, eventType="ORDER_CREATED"), event(2, eventType="ORDER_CREATED", promoCode="A"), event(3)])
+case("bad_records_skipped", "malformed lines are counted and skipped; the good rows still aggregate",
+     "SELECT store_id, COUNT(*) AS n\nFROM store_timeline_events\nGROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), store_id",
+     [event(1, storeId=1), "this is not json", {"_time": "yesterday", "storeId": "1"}, {"storeId": "1", "bogusField": 1}, {"storeId": "1"}, event(2, storeId=1)])
+
+for name, (comment, sql, events, extra) in cases.items():
+    folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cases", name)
+    os.makedirs(folder, exist_ok=True)
+    body = "\n".join("          " + line for line in sql.split("\n"))
+    with open(os.path.join(folder, "spec.yaml"), "w") as f:
+        f.write(SPEC.format(comment=comment, name=name, sql=body, extra=extra))
+    with open(os.path.join(folder, "input.jsonl"), "w") as f:
+        for e in events:
+            f.write((e if isinstance(e, str) else json.dumps(e)) + "\n")
+print(len(cases), "cases")
