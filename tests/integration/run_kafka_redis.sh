@@ -133,8 +133,10 @@ local:
       address: 127.0.0.1:$REDIS_PORT
       key_format: "{feature}:{key}"
 EOF2
-timeout 120 "$PIPEC" run examples/store_order_count.yaml --config "$WORK/pipec.yaml" --env local --until-end \
-  --dead-letter-topic pipec_dead_letters > "$WORK/run.out" 2> "$WORK/run.err"
+METRICS_PORT=$(free_port)
+timeout 120 "$PIPEC" run examples/store_order_count.yaml --env-file "$WORK/pipec.yaml" --env local \
+  --brokers "$BROKERS" --sink redis --until-end --dead-letter-topic pipec_dead_letters --session-timeout 3000 \
+  --metrics-port "$METRICS_PORT" > "$WORK/run.out" 2> "$WORK/run.err"
 status=$?
 check "pipec run exit status" 0 "$status"
 [ "$status" = 0 ] || { cat "$WORK/run.err"; }
