@@ -137,7 +137,7 @@ void compile(const std::vector<std::string>& inputs, const CompileOptions& optio
             if (!bound) continue;
             if (options.keepStages) {
                 job.ast = std::move(query);
-                job.logicalPlan = *bound;
+                job.logicalPlan = logical::clonePlan(*bound);
             }
             job.optimizedPlan = std::move(*bound);
             optimize::optimize(job.optimizedPlan, options.disabledPasses);

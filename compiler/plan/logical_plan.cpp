@@ -46,6 +46,27 @@ std::string printAggregate(const AggregateCall& call) {
     return fmt::format("{}({}{}):{}", aggregateName(call.function), call.distinct ? "DISTINCT " : "", argument, typeName(call.type));
 }
 
+namespace {
+
+BoundExpressionPtr cloneExpression(const BoundExpressionPtr& expression) {
+    if (!expression) return nullptr;
+    auto copy = std::make_shared<BoundExpression>(*expression);
+    for (auto& argument : copy->arguments) argument = cloneExpression(argument);
+    return copy;
+}
+
+} // namespace
+
+LogicalPlan clonePlan(const LogicalPlan& plan) {
+    LogicalPlan copy = plan;
+    for (auto& filter : copy.filters) filter = cloneExpression(filter);
+    for (auto& key : copy.groupKeys) key = cloneExpression(key);
+    for (auto& aggregate : copy.aggregates) aggregate.argument = cloneExpression(aggregate.argument);
+    copy.having = cloneExpression(copy.having);
+    for (auto& output : copy.outputs) output.expression = cloneExpression(output.expression);
+    return copy;
+}
+
 std::string printPlan(const LogicalPlan& plan) {
     std::string out;
     int depth = 0;

@@ -74,6 +74,9 @@ struct LogicalPlan {
     int windowEndColumn() const { return windowStartColumn() + 1; }
 };
 
+/// A deep copy: optimizer passes rewrite expressions in place, so a plan kept for printing must not share them.
+LogicalPlan clonePlan(const LogicalPlan& plan);
+
 /// Deterministic text form of the plan (`pipec explain --stage logical|optimized`).
 std::string printPlan(const LogicalPlan& plan);
 std::string printAggregate(const AggregateCall& call);

@@ -543,7 +543,23 @@ std::optional<Query> parseQuery(const std::string& text, const SqlLocator& locat
         parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::LL);
         statement = parser.statement();
     }
-    if (listener.reported() || !statement || !statement->query()) return std::nullopt;
+    if (listener.reported() || !statement || !statement->query()) {
+        // SQL strings may span lines, so a missing closing quote shows up later as a confusing error: point at it.
+        if (listener.reported() && !diagnostics.all().empty()) {
+            for (antlr4::Token* token : tokens.getTokens()) {
+                if (token->getType() != StreamSqlLexer::STRING) continue;
+                size_t start = offsets.byteOffset(token->getStartIndex());
+                size_t stop = offsets.byteOffset(token->getStopIndex());
+                SourceLocation location = locate(start, 1);
+                if (locate(stop, 1).line == location.line) continue;
+                const_cast<Diagnostic&>(diagnostics.all().back())
+                    .notes.push_back(fmt::format("the string literal at {}:{} spans several lines; is a closing quote missing?",
+                                                 location.line, location.column));
+                break;
+            }
+        }
+        return std::nullopt;
+    }
     size_t errorsBefore = diagnostics.errorCount();
     Transformer transformer(text, offsets, locate, diagnostics);
     Query query = transformer.transformQuery(statement->query());
