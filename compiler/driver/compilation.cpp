@@ -121,7 +121,10 @@ void compile(const std::vector<std::string>& inputs, const CompileOptions& optio
     // 3. Each source job: SQL → AST → bound plan → optimized plan → physical pipeline.
     for (const auto& specFile : compilation.specs) {
         for (const auto& source : specFile.sources) {
-            if (source.kafkaSources.empty() || source.sql.text.empty()) continue;  // the spec loader reported it
+            // A source missing its topic, message or SQL was reported by the spec loader; there is nothing to bind.
+            if (source.kafkaSources.empty() || source.sql.text.empty() || source.kafkaSources.front().protoClass.value.empty() ||
+                source.kafkaSources.front().topic.value.empty())
+                continue;
             CompiledJob job;
             job.specPath = specFile.path;
             job.source = source;
