@@ -147,6 +147,8 @@ while read -r store value; do
   if [ "$ttl" -gt 1100 ] && [ "$ttl" -le 1200 ]; then check "TTL of store $store in (1100, 1200]" ok ok
   else check "TTL of store $store in (1100, 1200]" "(1100, 1200]" "$ttl"; fi
 done < "$WORK/expected.txt"
+check "one feature key per store" "$(wc -l < "$WORK/expected.txt")" \
+  "$($REDIS --scan --pattern 'canary_store_order_count:*' | wc -l)"
 check "no feature for the rejected events" "0" "$($REDIS exists canary_store_order_count:998)"
 DEAD=$(kcat -C -b "$BROKERS" -t pipec_dead_letters -o beginning -e -q -f '%h\n' 2>/dev/null | grep -o 'dlq-reason=[a-z_]*' | sort | tr '\n' ' ')
 check "dead-lettered records" "dlq-reason=invalid_created_at dlq-reason=missing_time dlq-reason=unknown_encoding " "$DEAD"
