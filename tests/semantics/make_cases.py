@@ -151,7 +151,10 @@ case("session_basic", "sessions with a 10s gap: 1,5,14 form one session [1s,24s)
 case("session_touching_merge", "sessions that only touch merge: rows at 0s and 10s with gap 10s → one session [0,20s)",
      "SELECT consumer_id, COUNT(*) AS n, SESSION_START(_time, INTERVAL '10' SECONDS) AS ss, SESSION_END(_time, INTERVAL '10' SECONDS) AS se\nFROM store_timeline_events\nGROUP BY SESSION(_time, INTERVAL '10' SECONDS), consumer_id",
      [event(0, consumerId=1), event(10, consumerId=1)])
-case("session_out_of_order_bridge", "delay 20s: a late-arriving row at 12s bridges sessions [0,10s) and [20,30s)",
+case("session_out_of_order_bridge", "delay 20s: an out-of-order row at 10s touches [0,10s) and [20,30s) and merges all three into [0,30s)",
+     "SELECT consumer_id, COUNT(*) AS n, SESSION_START(_time, INTERVAL '10' SECONDS) AS ss, SESSION_END(_time, INTERVAL '10' SECONDS) AS se\nFROM store_timeline_events\nGROUP BY SESSION(_time, INTERVAL '10' SECONDS), consumer_id",
+     [event(0, consumerId=1), event(20, consumerId=1), event(10, consumerId=1), event(100, consumerId=1)], extra="\n            watermark_delay: 20s")
+case("session_gap_not_bridged", "delay 20s: an out-of-order row at 12s merges with [20,30s) but not with [0,10s) (2s apart)",
      "SELECT consumer_id, COUNT(*) AS n, SESSION_START(_time, INTERVAL '10' SECONDS) AS ss, SESSION_END(_time, INTERVAL '10' SECONDS) AS se\nFROM store_timeline_events\nGROUP BY SESSION(_time, INTERVAL '10' SECONDS), consumer_id",
      [event(0, consumerId=1), event(20, consumerId=1), event(12, consumerId=1), event(100, consumerId=1)], extra="\n            watermark_delay: 20s")
 case("session_late_row_dropped", "delay 0: a row whose session would end before the watermark is dropped, not reopening the fired session",
