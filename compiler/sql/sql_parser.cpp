@@ -35,6 +35,26 @@ private:
     std::vector<size_t> byteOffsets_;
 };
 
+/// The offset of the first byte that does not belong to a well-formed UTF-8 sequence, or npos.
+size_t firstInvalidUtf8(const std::string& text) {
+    size_t i = 0;
+    while (i < text.size()) {
+        auto c = static_cast<unsigned char>(text[i]);
+        size_t length = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+        if (length == 0 || (length == 2 && c < 0xC2) || i + length > text.size()) return i;
+        uint32_t codePoint = length == 1 ? c : c & (0xFF >> (length + 1));
+        for (size_t k = 1; k < length; ++k) {
+            auto next = static_cast<unsigned char>(text[i + k]);
+            if ((next & 0xC0) != 0x80) return i;
+            codePoint = (codePoint << 6) | (next & 0x3F);
+        }
+        bool overlong = (length == 3 && codePoint < 0x800) || (length == 4 && codePoint < 0x10000);
+        if (overlong || codePoint > 0x10FFFF || (codePoint >= 0xD800 && codePoint <= 0xDFFF) || codePoint == 0) return i;
+        i += length;
+    }
+    return std::string::npos;
+}
+
 std::string upper(std::string text) {
     std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
     return text;
@@ -503,6 +523,12 @@ private:
 } // namespace
 
 std::optional<Query> parseQuery(const std::string& text, const SqlLocator& locate, DiagnosticEngine& diagnostics) {
+    // ANTLR decodes UTF-8 and throws on invalid sequences: reject them with a location first.
+    if (size_t bad = firstInvalidUtf8(text); bad != std::string::npos) {
+        auto& diagnostic = diagnostics.error("E0304", locate(bad, 1), "SQL text is not valid UTF-8");
+        diagnostic.label = fmt::format("invalid byte 0x{:02x}", static_cast<unsigned char>(text[bad]));
+        return std::nullopt;
+    }
     // The parser and the transformer recurse per nesting level; bound the depth so hostile input cannot
     // overflow the stack. Real queries nest a handful of levels.
     constexpr int kMaxNesting = 128;

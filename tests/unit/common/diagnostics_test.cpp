@@ -13,9 +13,9 @@ TEST_CASE("text rendering shows the snippet and a caret under the span") {
     std::string text = renderText(engine.all()[0], sources);
     CHECK(text == "error[E0401]: unknown column `amount_usd`\n"
                   "  --> spec.yaml:2:13\n"
-                  "   |\n"
-                  " 2 | sql: SELECT amount_usd FROM t\n"
-                  "   |             ^^^^^^^^^^ did you mean `amount_cents`?\n");
+                  "  |\n"
+                  "2 | sql: SELECT amount_usd FROM t\n"
+                  "  |             ^^^^^^^^^^ did you mean `amount_cents`?\n");
 }
 
 TEST_CASE("github and json renderings escape their payloads") {

@@ -151,3 +151,11 @@ TEST_CASE("deep nesting is rejected instead of overflowing the stack") {
     REQUIRE(diagnostics.all().size() == 1);
     CHECK(diagnostics.all()[0].code == "E0303");
 }
+
+TEST_CASE("invalid UTF-8 is a located diagnostic, not an exception") {
+    DiagnosticEngine diagnostics;
+    CHECK_FALSE(parse("SELECT 'caf\xe9' FROM t", diagnostics));
+    REQUIRE(diagnostics.all().size() == 1);
+    CHECK(diagnostics.all()[0].code == "E0304");
+    CHECK(diagnostics.all()[0].location.column == 12);
+}
