@@ -9,7 +9,10 @@ namespace pipec::runtime {
 SlicedWindow::SlicedWindow(const plan::WindowAggregate& window, int64_t size, int64_t slide)
     : size_(size), slide_(slide), width_(std::gcd(size, slide)), keys_(window) {
     if (size <= 0 || slide <= 0) throw std::invalid_argument("window size and slide must be positive");
-    for (const auto& aggregate : window.aggregates()) aggregates_.emplace_back(aggregate);
+    for (const auto& aggregate : window.aggregates()) {
+        aggregates_.emplace_back(aggregate);
+        invertible_ = invertible_ && aggregates_.back().invertible();
+    }
 }
 
 int64_t SlicedWindow::firstWindowCovering(int64_t sliceStart) const {
@@ -26,16 +29,27 @@ SlicedWindow::Slice& SlicedWindow::sliceFor(int64_t start) {
 }
 
 uint32_t SlicedWindow::positionFor(Slice& slice, int64_t start, uint32_t key) {
-    if (key >= keyPositions_.size()) keyPositions_.resize(key + 1, {INT64_MIN, 0});
     auto& cached = keyPositions_[key];
     if (cached.first == start) return cached.second;
     auto [it, inserted] = slice.positions.emplace(key, static_cast<uint32_t>(slice.keys.size()));
     if (inserted) {
         slice.keys.push_back(key);
+        slice.rows.push_back(0);
         slice.accumulators.resize(slice.accumulators.size() + aggregates_.size());
     }
     cached = {start, it->second};
     return it->second;
+}
+
+void SlicedWindow::growKeyState() {
+    size_t keyCount = keys_.size();
+    if (keyPositions_.size() >= keyCount) return;
+    size_t capacity = std::max<size_t>(keyCount, keyPositions_.size() * 2);
+    keyPositions_.resize(capacity, {INT64_MIN, 0});
+    keyStamps_.resize(capacity, 0);
+    running_.resize(capacity * aggregates_.size());
+    runningRows_.resize(capacity, 0);
+    activeKeys_.resize((capacity + 63) / 64, 0);
 }
 
 WindowAdd SlicedWindow::add(const Row& row, int64_t time, int64_t watermark) {
@@ -47,44 +61,114 @@ WindowAdd SlicedWindow::add(const Row& row, int64_t time, int64_t watermark) {
     if (lastStart + size_ - 1 <= fired) return WindowAdd::Late;  // every window of this row has fired
     int64_t sliceStart = floorDivide(time, width_) * width_;
     uint32_t key = keys_.lookup(row);
+    growKeyState();
     Slice& slice = sliceFor(sliceStart);
     uint32_t position = positionFor(slice, sliceStart, key);
-    Accumulator* accumulators = &slice.accumulators[static_cast<size_t>(position) * aggregates_.size()];
-    for (size_t a = 0; a < aggregates_.size(); ++a) aggregates_[a].update(accumulators[a], row);
+    size_t aggregateCount = aggregates_.size();
+    Accumulator* accumulators = &slice.accumulators[static_cast<size_t>(position) * aggregateCount];
+    ++slice.rows[position];
+    for (size_t a = 0; a < aggregateCount; ++a) aggregates_[a].update(accumulators[a], row);
+    // A row (partly late) for a slice already inside the running window updates that window too, so that
+    // subtracting the slice later stays exact.
+    if (invertible_ && runningStart_ != kNoWindow && sliceStart >= runningStart_ && sliceStart < runningStart_ + size_) {
+        Accumulator* running = &running_[static_cast<size_t>(key) * aggregateCount];
+        for (size_t a = 0; a < aggregateCount; ++a) aggregates_[a].update(running[a], row);
+        if (runningRows_[key]++ == 0) activeKeys_[key / 64] |= uint64_t{1} << (key % 64);
+    }
     return WindowAdd::Added;
 }
 
-void SlicedWindow::emitWindow(int64_t start, const Emit& emit) {
+void SlicedWindow::emitKey(uint32_t key, const Accumulator* accumulators, int64_t start, const Emit& emit) {
+    const Row& keyValues = keys_.values(key);
+    output_.resize(keyValues.size() + aggregates_.size() + 2);
+    size_t column = 0;
+    for (const auto& value : keyValues) output_[column++] = value;
+    for (size_t a = 0; a < aggregates_.size(); ++a) output_[column++] = aggregates_[a].result(accumulators[a]);
+    output_[column++] = Value::ofInt(start);
+    output_[column] = Value::ofInt(start + size_);
+    emit(output_);
+}
+
+void SlicedWindow::emitMerged(int64_t start, const Emit& emit) {
     ++stamp_;
-    touchedKeys_.clear();
     size_t aggregateCount = aggregates_.size();
-    if (keyStamps_.size() < keys_.size()) {
-        keyStamps_.resize(keys_.size(), 0);
-        windowAccumulators_.resize(keys_.size() * aggregateCount);
-    }
     for (auto it = slices_.lower_bound(start); it != slices_.end() && it->first < start + size_; ++it) {
         const Slice& slice = it->second;
         for (size_t j = 0; j < slice.keys.size(); ++j) {
             uint32_t key = slice.keys[j];
-            Accumulator* window = &windowAccumulators_[static_cast<size_t>(key) * aggregateCount];
+            Accumulator* window = &running_[static_cast<size_t>(key) * aggregateCount];
             if (keyStamps_[key] != stamp_) {
                 keyStamps_[key] = stamp_;
-                touchedKeys_.push_back(key);
+                activeKeys_[key / 64] |= uint64_t{1} << (key % 64);
                 for (size_t a = 0; a < aggregateCount; ++a) aggregates_[a].reset(window[a]);
             }
             const Accumulator* part = &slice.accumulators[j * aggregateCount];
             for (size_t a = 0; a < aggregateCount; ++a) aggregates_[a].merge(window[a], part[a]);
         }
     }
-    std::sort(touchedKeys_.begin(), touchedKeys_.end());
-    for (uint32_t key : touchedKeys_) {
-        const Row& keyValues = keys_.values(key);
-        output_.assign(keyValues.begin(), keyValues.end());
-        const Accumulator* window = &windowAccumulators_[static_cast<size_t>(key) * aggregateCount];
-        for (size_t a = 0; a < aggregateCount; ++a) output_.push_back(aggregates_[a].result(window[a]));
-        output_.push_back(Value::ofInt(start));
-        output_.push_back(Value::ofInt(start + size_));
-        emit(output_);
+    // Emit in key order (first arrival) and clear the bitmap as we go.
+    for (size_t word = 0; word < activeKeys_.size(); ++word) {
+        while (activeKeys_[word]) {
+            int bit = __builtin_ctzll(activeKeys_[word]);
+            activeKeys_[word] &= activeKeys_[word] - 1;
+            uint32_t key = static_cast<uint32_t>(word * 64 + static_cast<size_t>(bit));
+            emitKey(key, &running_[static_cast<size_t>(key) * aggregateCount], start, emit);
+        }
+    }
+}
+
+void SlicedWindow::applySlices(int64_t from, int64_t to, bool add) {
+    size_t aggregateCount = aggregates_.size();
+    for (auto it = slices_.lower_bound(from); it != slices_.end() && it->first < to; ++it) {
+        const Slice& slice = it->second;
+        for (size_t j = 0; j < slice.keys.size(); ++j) {
+            uint32_t key = slice.keys[j];
+            Accumulator* running = &running_[static_cast<size_t>(key) * aggregateCount];
+            const Accumulator* part = &slice.accumulators[j * aggregateCount];
+            if (add) {
+                for (size_t a = 0; a < aggregateCount; ++a) aggregates_[a].merge(running[a], part[a]);
+                if (runningRows_[key] == 0) activeKeys_[key / 64] |= uint64_t{1} << (key % 64);
+                runningRows_[key] += slice.rows[j];
+            } else {
+                for (size_t a = 0; a < aggregateCount; ++a) aggregates_[a].subtract(running[a], part[a]);
+                runningRows_[key] -= slice.rows[j];
+                if (runningRows_[key] == 0) activeKeys_[key / 64] &= ~(uint64_t{1} << (key % 64));
+            }
+        }
+    }
+}
+
+void SlicedWindow::advanceRunning(int64_t start) {
+    if (runningStart_ == kNoWindow || start - runningStart_ >= size_) {
+        // Nothing shared with the previous window: start over from the slices.
+        for (auto& accumulator : running_) accumulator = Accumulator();
+        std::fill(runningRows_.begin(), runningRows_.end(), 0);
+        std::fill(activeKeys_.begin(), activeKeys_.end(), 0);
+        applySlices(start, start + size_, true);
+    } else {
+        applySlices(runningStart_, start, false);
+        applySlices(runningStart_ + size_, start + size_, true);
+    }
+    runningStart_ = start;
+}
+
+void SlicedWindow::emitRunning(int64_t start, const Emit& emit) {
+    size_t aggregateCount = aggregates_.size();
+    for (size_t word = 0; word < activeKeys_.size(); ++word) {
+        uint64_t bits = activeKeys_[word];
+        while (bits) {
+            int bit = __builtin_ctzll(bits);
+            bits &= bits - 1;
+            uint32_t key = static_cast<uint32_t>(word * 64 + static_cast<size_t>(bit));
+            emitKey(key, &running_[static_cast<size_t>(key) * aggregateCount], start, emit);
+        }
+    }
+}
+
+void SlicedWindow::purgeBefore(int64_t start) {
+    for (auto it = slices_.begin(); it != slices_.end() && it->first < start;) {
+        if (cachedSlice_ == &it->second) cachedSlice_ = nullptr;
+        it = slices_.erase(it);
     }
 }
 
@@ -95,15 +179,30 @@ void SlicedWindow::fire(int64_t watermark, const Emit& emit) {
         int64_t start = firstWindowCovering(slices_.begin()->first);
         if (firedUpTo_ != INT64_MIN) start = std::max(start, -floorDivide(-(firedUpTo_ + 2 - size_), slide_) * slide_);
         while (!slices_.empty() && start + size_ - 1 <= watermark) {
-            emitWindow(start, emit);
-            // Slices before the next window's start are covered by no later window.
             int64_t next = start + slide_;
-            for (auto it = slices_.begin(); it != slices_.end() && it->first < next;) {
-                if (cachedSlice_ == &it->second) cachedSlice_ = nullptr;
-                it = slices_.erase(it);
+            if (invertible_) {
+                advanceRunning(start);
+                emitRunning(start, emit);
+                // Slices before the running window were subtracted already; the window's own first slides stay
+                // until the next advance subtracts them.
+                purgeBefore(start);
+            } else {
+                emitMerged(start, emit);
+                // Slices before the next window's start are covered by no later window.
+                purgeBefore(next);
             }
             start = next;
-            if (!slices_.empty()) start = std::max(start, firstWindowCovering(slices_.begin()->first));
+            auto first = slices_.lower_bound(invertible_ ? start : INT64_MIN);
+            if (first == slices_.end()) break;
+            start = std::max(start, firstWindowCovering(first->first));
+        }
+        if (invertible_ && runningStart_ != kNoWindow) {
+            // Past the last fired window the running state only matters while its slices live.
+            bool anyLive = slices_.lower_bound(runningStart_ + slide_) != slices_.end();
+            if (!anyLive) {
+                purgeBefore(INT64_MAX);
+                runningStart_ = kNoWindow;
+            }
         }
     }
     firedUpTo_ = watermark;
@@ -118,6 +217,7 @@ void SlicedWindow::write(StateWriter& writer) const {
         writer.writeU64(slice.keys.size());
         for (size_t j = 0; j < slice.keys.size(); ++j) {
             writer.writeU64(slice.keys[j]);
+            writer.writeI64(slice.rows[j]);
             for (size_t a = 0; a < aggregates_.size(); ++a) aggregates_[a].write(writer, slice.accumulators[j * aggregates_.size() + a]);
         }
     }
@@ -130,16 +230,23 @@ void SlicedWindow::read(StateReader& reader) {
     cachedSlice_ = nullptr;
     cachedSliceStart_ = INT64_MIN;
     keyPositions_.clear();
+    keyStamps_.clear();
+    running_.clear();
+    runningRows_.clear();
+    activeKeys_.clear();
+    runningStart_ = kNoWindow;  // rebuilt from the slices at the next firing
+    growKeyState();
     uint64_t sliceCount = reader.readCount(16);
     for (uint64_t s = 0; s < sliceCount; ++s) {
         int64_t start = reader.readI64();
         Slice& slice = slices_[start];
-        uint64_t keyCount = reader.readCount(8);
+        uint64_t keyCount = reader.readCount(16);
         for (uint64_t j = 0; j < keyCount; ++j) {
             uint64_t key = reader.readU64();
             if (key >= keys_.size()) throw std::runtime_error("corrupt snapshot: key index");
             slice.positions.emplace(static_cast<uint32_t>(key), static_cast<uint32_t>(slice.keys.size()));
             slice.keys.push_back(static_cast<uint32_t>(key));
+            slice.rows.push_back(reader.readI64());
             slice.accumulators.resize(slice.accumulators.size() + aggregates_.size());
             for (size_t a = 0; a < aggregates_.size(); ++a)
                 aggregates_[a].read(reader, slice.accumulators[j * aggregates_.size() + a]);

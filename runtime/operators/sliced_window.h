@@ -7,9 +7,14 @@
 namespace pipec::runtime {
 
 /// TUMBLE and HOP windows by slicing: time is cut into slices of width gcd(size, slide), aligned to the epoch. Each
-/// row updates exactly one slice accumulator of its key; a window, when it fires, merges the slices it spans. The
-/// per-row cost does not depend on size/slide, and state is O(keys × live slices), not O(keys × windows).
-/// TUMBLE is the case slide = size (one slice per window).
+/// row updates exactly one slice accumulator of its key, so the per-row cost does not depend on size/slide, and state
+/// is O(keys × live slices), not O(keys × windows). TUMBLE is the case slide = size (one slice per window).
+///
+/// Firing: when every aggregate is invertible (COUNT, and SUM/AVG over integers), each key keeps a running
+/// accumulator over the current window; moving to the next window adds the slices entering it and subtracts the
+/// ones leaving, so a fired window costs O(keys) instead of O(keys × slices per window). Otherwise (MIN/MAX, DISTINCT,
+/// floating-point sums) the window merges the slices it spans, which is exact for every aggregate.
+/// Keys are emitted in the order they first reached the operator.
 class SlicedWindow : public WindowOperator {
 public:
     SlicedWindow(const plan::WindowAggregate& window, int64_t size, int64_t slide);
@@ -20,35 +25,49 @@ public:
     void read(StateReader& reader) override;
 
 private:
-    /// The keys that received rows in one slice, and their accumulators (keys.size() × aggregates, row-major).
+    /// The keys that received rows in one slice: their row counts and accumulators (keys × aggregates, row-major).
     struct Slice {
         std::vector<uint32_t> keys;
+        std::vector<int64_t> rows;
         std::vector<Accumulator> accumulators;
         std::unordered_map<uint32_t, uint32_t> positions;  // key index → position in `keys`
     };
 
     Slice& sliceFor(int64_t start);
     uint32_t positionFor(Slice& slice, int64_t start, uint32_t key);
-    void emitWindow(int64_t start, const Emit& emit);
     int64_t firstWindowCovering(int64_t sliceStart) const;
+    void growKeyState();
+    void emitKey(uint32_t key, const Accumulator* accumulators, int64_t start, const Emit& emit);
+
+    // The merging path.
+    void emitMerged(int64_t start, const Emit& emit);
+    // The incremental path.
+    void advanceRunning(int64_t start);
+    void applySlices(int64_t from, int64_t to, bool add);
+    void emitRunning(int64_t start, const Emit& emit);
+    void purgeBefore(int64_t start);
 
     int64_t size_;
     int64_t slide_;
     int64_t width_;
     std::vector<AggregateFunction> aggregates_;
+    bool invertible_ = true;
     GroupKeyTable keys_;
     std::map<int64_t, Slice> slices_;
     int64_t firedUpTo_ = INT64_MIN;  // every window with end − 1 ≤ firedUpTo_ has fired
 
-    // Hot-path caches (not state): the last slice used, and each key's position in its latest slice.
+    // Derived state, rebuilt from the slices after a restore.
+    static constexpr int64_t kNoWindow = INT64_MIN;
+    int64_t runningStart_ = kNoWindow;   // the window the running accumulators describe
+    std::vector<Accumulator> running_;   // keys × aggregates
+    std::vector<int64_t> runningRows_;   // rows per key in the running window
+    std::vector<uint64_t> activeKeys_;   // bitmap of keys with rows in the current window
+
+    // Hot-path caches: the last slice used, and each key's position in its latest slice.
     int64_t cachedSliceStart_ = INT64_MIN;
     Slice* cachedSlice_ = nullptr;
     std::vector<std::pair<int64_t, uint32_t>> keyPositions_;
-
-    // Scratch for merging a window's slices per key.
-    std::vector<Accumulator> windowAccumulators_;
     std::vector<uint64_t> keyStamps_;
-    std::vector<uint32_t> touchedKeys_;
     uint64_t stamp_ = 0;
     Row output_;
 };

@@ -167,6 +167,22 @@ void AggregateFunction::merge(Accumulator& into, const Accumulator& from) const 
     }
 }
 
+bool AggregateFunction::invertible() const {
+    if (distinct_) return false;
+    switch (function_) {
+    case plan::COUNT_STAR:
+    case plan::COUNT: return true;
+    case plan::SUM:
+    case plan::AVG: return storage_ == Storage::Integer;
+    default: return false;
+    }
+}
+
+void AggregateFunction::subtract(Accumulator& into, const Accumulator& part) const {
+    into.count -= part.count;
+    into.i = static_cast<int64_t>(static_cast<uint64_t>(into.i) - static_cast<uint64_t>(part.i));
+}
+
 Value AggregateFunction::result(const Accumulator& accumulator) const {
     if (distinct_) {
         size_t distinctCount = accumulator.distinct ? accumulator.distinct->size() : 0;

@@ -43,6 +43,11 @@ public:
     /// Folds the row's argument into the accumulator (NULL arguments are ignored, as in SQL).
     void update(Accumulator& accumulator, const Row& row) const;
     void merge(Accumulator& into, const Accumulator& from) const;
+    /// True when `subtract` can take a merged part back out exactly: COUNT, and SUM/AVG over integers (not DISTINCT,
+    /// not MIN/MAX, not floating point, whose sums depend on the order of additions).
+    bool invertible() const;
+    /// Removes a part previously merged into `into` (only for invertible aggregates).
+    void subtract(Accumulator& into, const Accumulator& part) const;
     Value result(const Accumulator& accumulator) const;
     void reset(Accumulator& accumulator) const;
 
