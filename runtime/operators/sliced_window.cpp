@@ -29,16 +29,29 @@ SlicedWindow::Slice& SlicedWindow::sliceFor(int64_t start) {
 }
 
 uint32_t SlicedWindow::positionFor(Slice& slice, int64_t start, uint32_t key) {
-    auto& cached = keyPositions_[key];
-    if (cached.first == start) return cached.second;
-    auto [it, inserted] = slice.positions.emplace(key, static_cast<uint32_t>(slice.keys.size()));
-    if (inserted) {
+    auto& latest = keyPositions_[key];
+    if (latest.first == start) return latest.second;
+    auto append = [&] {
+        uint32_t position = static_cast<uint32_t>(slice.keys.size());
         slice.keys.push_back(key);
         slice.rows.push_back(0);
         slice.accumulators.resize(slice.accumulators.size() + aggregates_.size());
+        if (slice.indexed) slice.positions.emplace(key, position);
+        return position;
+    };
+    if (start > latest.first) {
+        // In order: the key has never reached this slice, so no lookup is needed.
+        latest = {start, append()};
+        return latest.second;
     }
-    cached = {start, it->second};
-    return it->second;
+    // Out of order: find the key in an older slice through its (lazily built) index.
+    if (!slice.indexed) {
+        slice.positions.reserve(slice.keys.size() * 2);
+        for (uint32_t j = 0; j < slice.keys.size(); ++j) slice.positions.emplace(slice.keys[j], j);
+        slice.indexed = true;
+    }
+    auto it = slice.positions.find(key);
+    return it != slice.positions.end() ? it->second : append();
 }
 
 void SlicedWindow::growKeyState() {
@@ -244,7 +257,7 @@ void SlicedWindow::read(StateReader& reader) {
         for (uint64_t j = 0; j < keyCount; ++j) {
             uint64_t key = reader.readU64();
             if (key >= keys_.size()) throw std::runtime_error("corrupt snapshot: key index");
-            slice.positions.emplace(static_cast<uint32_t>(key), static_cast<uint32_t>(slice.keys.size()));
+            keyPositions_[key] = {start, static_cast<uint32_t>(slice.keys.size())};  // slices are read in time order
             slice.keys.push_back(static_cast<uint32_t>(key));
             slice.rows.push_back(reader.readI64());
             slice.accumulators.resize(slice.accumulators.size() + aggregates_.size());

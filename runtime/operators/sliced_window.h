@@ -30,7 +30,9 @@ private:
         std::vector<uint32_t> keys;
         std::vector<int64_t> rows;
         std::vector<Accumulator> accumulators;
-        std::unordered_map<uint32_t, uint32_t> positions;  // key index → position in `keys`
+        /// key index → position in `keys`; built only when a row arrives out of order for this slice.
+        std::unordered_map<uint32_t, uint32_t> positions;
+        bool indexed = false;
     };
 
     Slice& sliceFor(int64_t start);
@@ -66,7 +68,7 @@ private:
     // Hot-path caches: the last slice used, and each key's position in its latest slice.
     int64_t cachedSliceStart_ = INT64_MIN;
     Slice* cachedSlice_ = nullptr;
-    std::vector<std::pair<int64_t, uint32_t>> keyPositions_;
+    std::vector<std::pair<int64_t, uint32_t>> keyPositions_;  // per key: its latest slice and its position there
     std::vector<uint64_t> keyStamps_;
     uint64_t stamp_ = 0;
     Row output_;

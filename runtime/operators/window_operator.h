@@ -27,6 +27,14 @@ public:
     void read(StateReader& reader);
 
 private:
+    uint32_t insert(const Row& row);
+    uint32_t lookupInteger(const Value& value, const Row& row);
+
+    /// Fast path for the common single integer key read straight from a column: open addressing on the value.
+    bool integerKey_ = false;
+    std::vector<int64_t> slotKeys_;
+    std::vector<uint32_t> slotIndexes_;  // index + 1; 0 = empty slot
+    uint32_t nullIndex_ = 0;             // index + 1 of the NULL key
     std::vector<CompiledExpression> expressions_;
     std::vector<plan::TypeId> types_;
     std::vector<int> columns_;  // plain-column keys read the row directly
