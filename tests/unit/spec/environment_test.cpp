@@ -1,0 +1,61 @@
+#include "compiler/spec/environment.h"
+#include "compiler/spec/spec_loader.h"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace pipec;
+
+TEST_CASE("environment sections, overrides and the embedded defaults") {
+    SourceManager sources;
+    DiagnosticEngine diagnostics;
+    std::string path = std::string(PIPEC_SOURCE_DIR) + "/pipec.yaml";
+    auto local = spec::loadEnvironment(path, "local", {"sinks.prod_canary_features.address=127.0.0.1:7000",
+                                                       "clusters.default.properties.client.id=test"},
+                                       sources, diagnostics);
+    REQUIRE(local);
+    CHECK(diagnostics.all().empty());
+    CHECK(local->clusters.at("default").bootstrapServers == "embedded");
+    CHECK(local->clusters.at("default").properties.at("client.id") == "test");
+    CHECK(local->sinks.at("prod_canary_features").type == "redis");
+    CHECK(local->sinks.at("prod_canary_features").properties.at("address") == "127.0.0.1:7000");
+
+    auto prod = spec::loadEnvironment(path, "prod", {}, sources, diagnostics);
+    REQUIRE(prod);
+    CHECK(prod->clusters.at("default").properties.at("security.protocol") == "SASL_SSL");
+
+    DiagnosticEngine missing;
+    CHECK_FALSE(spec::loadEnvironment(path, "qa", {}, sources, missing));
+    REQUIRE(missing.all().size() == 1);
+    CHECK(missing.all()[0].code == "E0121");
+
+    DiagnosticEngine badOverride;
+    CHECK_FALSE(spec::loadEnvironment(path, "local", {"nonsense"}, sources, badOverride));
+    CHECK(badOverride.all()[0].code == "E0120");
+
+    DiagnosticEngine defaults;
+    auto embedded = spec::defaultEnvironment("local", defaults);
+    REQUIRE(embedded);
+    CHECK(embedded->clusters.at("default").bootstrapServers == "embedded");
+    CHECK_FALSE(spec::defaultEnvironment("prod", defaults));
+}
+
+TEST_CASE("spec paths from files and directories, sorted, without environment configs") {
+    namespace fs = std::filesystem;
+    fs::path root = fs::temp_directory_path() / "pipec-spec-paths-test";
+    fs::remove_all(root);
+    fs::create_directories(root / "nested");
+    for (const char* name : {"b.yaml", "a.yml", "pipec.yaml", "notes.txt", "nested/c.yaml"}) std::ofstream(root / name) << "sources: []\n";
+    DiagnosticEngine diagnostics;
+    auto paths = spec::collectSpecPaths({root.string(), (root / "missing.yaml").string()}, diagnostics);
+    REQUIRE(paths.size() == 3);
+    CHECK(fs::path(paths[0]).filename() == "a.yml");
+    CHECK(fs::path(paths[1]).filename() == "b.yaml");
+    CHECK(fs::path(paths[2]).filename() == "c.yaml");
+    REQUIRE(diagnostics.all().size() == 1);
+    CHECK(diagnostics.all()[0].code == "E0001");
+    CHECK(spec::findEnvironmentFile((root / "nested" / "c.yaml").string()).find("pipec.yaml") != std::string::npos);
+    fs::remove_all(root);
+}
