@@ -11,7 +11,10 @@ constexpr uint64_t kSnapshotVersion = 1;
 
 PipelineExecutor::PipelineExecutor(const plan::Pipeline& plan, RowSink& sink) : plan_(plan), sink_(sink) {
     for (const auto& filter : plan_.filters()) filters_.push_back(CompiledExpression::compile(filter));
-    for (const auto& output : plan_.outputs()) outputs_.push_back(CompiledExpression::compile(output));
+    for (const auto& output : plan_.outputs()) {
+        outputs_.push_back(CompiledExpression::compile(output));
+        outputColumns_.push_back(output.kind_case() == plan::Expr::kColumn ? output.column() : -1);
+    }
     delay_ = std::max<int64_t>(0, plan_.source().watermark_delay_ms());
     if (plan_.has_window() && plan_.window().kind() != plan::WINDOW_NONE) {
         window_ = WindowOperator::create(plan_.window());
@@ -26,7 +29,12 @@ PipelineExecutor::PipelineExecutor(const plan::Pipeline& plan, RowSink& sink) : 
 PipelineExecutor::~PipelineExecutor() = default;
 
 void PipelineExecutor::writeOutput(const Row& input) {
-    for (size_t i = 0; i < outputs_.size(); ++i) output_[i] = outputs_[i].evaluate(input);
+    for (size_t i = 0; i < outputs_.size(); ++i) {
+        // Most outputs are plain columns: copy them without going through the evaluator.
+        int column = outputColumns_[i];
+        if (column >= 0 && static_cast<size_t>(column) < input.size()) output_[i] = input[static_cast<size_t>(column)];
+        else output_[i] = outputs_[i].evaluate(input);
+    }
     ++stats_.rowsOut;
     sink_.write(output_);
 }

@@ -57,6 +57,7 @@ private:
     RowSink& sink_;
     std::vector<CompiledExpression> filters_;
     std::vector<CompiledExpression> outputs_;
+    std::vector<int> outputColumns_;  // the input column an output copies, or -1 when it is computed
     std::optional<CompiledExpression> having_;
     std::unique_ptr<WindowOperator> window_;
     WindowOperator::Emit emit_;

@@ -14,6 +14,31 @@ struct RecordDecoder::Level {
     std::unordered_map<int32_t, std::vector<int>> leaves;          // field number → row columns read from it
     std::unordered_map<int32_t, std::unique_ptr<Level>> children;  // field number → nested message level
     bool present = false;
+    // Direct tables for small field numbers (almost all of them), so the hot loop does no hashing.
+    static constexpr int32_t kDirect = 256;
+    std::vector<const std::vector<int>*> directLeaves;
+    std::vector<Level*> directChildren;
+
+    void buildDirect() {
+        directLeaves.assign(kDirect, nullptr);
+        directChildren.assign(kDirect, nullptr);
+        for (const auto& [number, columns] : leaves)
+            if (number < kDirect) directLeaves[static_cast<size_t>(number)] = &columns;
+        for (auto& [number, child] : children) {
+            if (number < kDirect) directChildren[static_cast<size_t>(number)] = child.get();
+            child->buildDirect();
+        }
+    }
+    const std::vector<int>* leafFor(int32_t number) const {
+        if (number < kDirect) return directLeaves[static_cast<size_t>(number)];
+        auto it = leaves.find(number);
+        return it == leaves.end() ? nullptr : &it->second;
+    }
+    Level* childFor(int32_t number) const {
+        if (number < kDirect) return directChildren[static_cast<size_t>(number)];
+        auto it = children.find(number);
+        return it == children.end() ? nullptr : it->second.get();
+    }
 };
 
 namespace {
@@ -195,6 +220,7 @@ RecordDecoder::RecordDecoder(const plan::Source& source) : source_(source) {
         level->leaves[column.field_path(column.field_path_size() - 1)].push_back(c);
     }
     seen_.assign(columns_.size(), false);
+    root_->buildDirect();
 }
 
 RecordDecoder::~RecordDecoder() = default;
@@ -216,34 +242,34 @@ bool RecordDecoder::decodeLevel(const Level& level, const uint8_t* p, const uint
             if (error) *error = fmt::format("invalid field tag {} (wire type {})", tag >> 3, wireType);
             return false;
         }
-        auto leaf = level.leaves.find(number);
-        auto child = level.children.find(number);
-        if (leaf == level.leaves.end() && child == level.children.end()) {
+        const std::vector<int>* leaf = level.leafFor(number);
+        Level* child = level.childFor(number);
+        if (!leaf && !child) {
             if (!skipField(wireType, p, end, 0)) {
                 if (error) *error = fmt::format("truncated field {}", number);
                 return false;
             }
             continue;
         }
-        if (child != level.children.end() && wireType == 2) {
+        if (child && wireType == 2) {
             uint64_t length;
             if (!readVarint(p, end, length) || length > static_cast<uint64_t>(end - p)) {
                 if (error) *error = fmt::format("truncated message field {}", number);
                 return false;
             }
-            child->second->present = true;
-            if (!decodeLevel(*child->second, p, p + length, row, error, depth + 1)) return false;
+            child->present = true;
+            if (!decodeLevel(*child, p, p + length, row, error, depth + 1)) return false;
             p += length;
             continue;
         }
-        if (leaf == level.leaves.end()) {
+        if (!leaf) {
             if (!skipField(wireType, p, end, 0)) {
                 if (error) *error = fmt::format("truncated field {}", number);
                 return false;
             }
             continue;
         }
-        const ColumnInfo& info = columns_[static_cast<size_t>(leaf->second.front())];
+        const ColumnInfo& info = columns_[static_cast<size_t>(leaf->front())];
         if (wireType != expectedWireType(info.kind)) {
             // A field of another type under the same number: protobuf parsers treat it as unknown and skip it.
             if (!skipField(wireType, p, end, 0)) {
@@ -253,7 +279,7 @@ bool RecordDecoder::decodeLevel(const Level& level, const uint8_t* p, const uint
             continue;
         }
         const uint8_t* fieldStart = p;
-        for (int column : leaf->second) {
+        for (int column : *leaf) {
             p = fieldStart;
             const ColumnInfo& target = columns_[static_cast<size_t>(column)];
             Value& value = row[static_cast<size_t>(column)];
