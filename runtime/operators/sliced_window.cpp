@@ -23,7 +23,15 @@ int64_t SlicedWindow::firstWindowCovering(int64_t sliceStart) const {
 
 SlicedWindow::Slice& SlicedWindow::sliceFor(int64_t start) {
     if (cachedSlice_ && cachedSliceStart_ == start) return *cachedSlice_;
-    cachedSlice_ = &slices_[start];
+    auto [it, inserted] = slices_.try_emplace(start);
+    if (inserted && it != slices_.begin()) {
+        // A new slice will most likely hold about as many keys as the one before it.
+        size_t expected = std::prev(it)->second.keys.size();
+        it->second.keys.reserve(expected);
+        it->second.rows.reserve(expected);
+        it->second.accumulators.reserve(expected * aggregates_.size());
+    }
+    cachedSlice_ = &it->second;
     cachedSliceStart_ = start;
     return *cachedSlice_;
 }

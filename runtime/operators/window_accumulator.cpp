@@ -71,8 +71,7 @@ void AggregateFunction::reset(Accumulator& accumulator) const {
     accumulator.count = 0;
     accumulator.i = 0;
     accumulator.d = 0;
-    accumulator.s.clear();
-    if (accumulator.distinct) accumulator.distinct->clear();
+    accumulator.extra.reset();
 }
 
 bool AggregateFunction::better(const Value& candidate, const Accumulator& current) const {
@@ -80,7 +79,7 @@ bool AggregateFunction::better(const Value& candidate, const Accumulator& curren
     switch (storage_) {
     case Storage::Integer: return minimum ? candidate.i < current.i : candidate.i > current.i;
     case Storage::Floating: return minimum ? candidate.d < current.d : candidate.d > current.d;
-    case Storage::Text: return minimum ? candidate.s < current.s : candidate.s > current.s;
+    case Storage::Text: return minimum ? candidate.s < current.text() : candidate.s > current.text();
     }
     return false;
 }
@@ -90,7 +89,7 @@ bool AggregateFunction::betterAccumulator(const Accumulator& candidate, const Ac
     switch (storage_) {
     case Storage::Integer: return minimum ? candidate.i < current.i : candidate.i > current.i;
     case Storage::Floating: return minimum ? candidate.d < current.d : candidate.d > current.d;
-    case Storage::Text: return minimum ? candidate.s < current.s : candidate.s > current.s;
+    case Storage::Text: return minimum ? candidate.text() < current.text() : candidate.text() > current.text();
     }
     return false;
 }
@@ -98,10 +97,9 @@ bool AggregateFunction::betterAccumulator(const Accumulator& candidate, const Ac
 void AggregateFunction::fold(Accumulator& accumulator, const Value& value) const {
     if (value.isNull) return;
     if (distinct_) {
-        if (!accumulator.distinct) accumulator.distinct = std::make_unique<std::unordered_map<std::string, int64_t>>();
         std::string key;
         encodeValue(value, argumentType_, key);
-        ++(*accumulator.distinct)[key];
+        ++accumulator.mutableExtra().distinct[key];
         return;
     }
     switch (function_) {
@@ -117,7 +115,7 @@ void AggregateFunction::fold(Accumulator& accumulator, const Value& value) const
         if (accumulator.count == 0 || better(value, accumulator)) {
             accumulator.i = value.i;
             accumulator.d = value.d;
-            if (storage_ == Storage::Text) accumulator.s = value.s;
+            if (storage_ == Storage::Text) accumulator.mutableExtra().text = value.s;
         }
         ++accumulator.count;
         break;
@@ -139,9 +137,9 @@ void AggregateFunction::update(Accumulator& accumulator, const Row& row) const {
 
 void AggregateFunction::merge(Accumulator& into, const Accumulator& from) const {
     if (distinct_) {
-        if (!from.distinct || from.distinct->empty()) return;
-        if (!into.distinct) into.distinct = std::make_unique<std::unordered_map<std::string, int64_t>>();
-        for (const auto& [key, multiplicity] : *from.distinct) (*into.distinct)[key] += multiplicity;
+        if (!from.distinctCount()) return;
+        auto& distinct = into.mutableExtra().distinct;
+        for (const auto& [key, multiplicity] : from.extra->distinct) distinct[key] += multiplicity;
         return;
     }
     switch (function_) {
@@ -159,7 +157,7 @@ void AggregateFunction::merge(Accumulator& into, const Accumulator& from) const 
         if (into.count == 0 || betterAccumulator(from, into)) {
             into.i = from.i;
             into.d = from.d;
-            if (storage_ == Storage::Text) into.s = from.s;
+            if (storage_ == Storage::Text) into.mutableExtra().text = from.text();
         }
         into.count += from.count;
         break;
@@ -185,12 +183,12 @@ void AggregateFunction::subtract(Accumulator& into, const Accumulator& part) con
 
 Value AggregateFunction::result(const Accumulator& accumulator) const {
     if (distinct_) {
-        size_t distinctCount = accumulator.distinct ? accumulator.distinct->size() : 0;
+        size_t distinctCount = accumulator.distinctCount();
         if (function_ == plan::COUNT) return Value::ofInt(static_cast<int64_t>(distinctCount));
         if (distinctCount == 0) return Value::null();
         int64_t integerSum = 0;
         double floatingSum = 0;
-        for (const auto& entry : *accumulator.distinct) {
+        for (const auto& entry : accumulator.extra->distinct) {
             Value value = decodeValue(entry.first, argumentType_);
             integerSum = wrappingAdd(integerSum, value.i);
             floatingSum += value.d;
@@ -222,7 +220,7 @@ Value AggregateFunction::result(const Accumulator& accumulator) const {
         value.isNull = false;
         value.i = accumulator.i;
         value.d = accumulator.d;
-        value.s = accumulator.s;
+        if (storage_ == Storage::Text) value.s = accumulator.text();
         return value;
     }
     default: return Value::null();
@@ -233,12 +231,12 @@ void AggregateFunction::write(StateWriter& writer, const Accumulator& accumulato
     writer.writeI64(accumulator.count);
     writer.writeI64(accumulator.i);
     writer.writeF64(accumulator.d);
-    writer.writeString(accumulator.s);
-    uint64_t distinctCount = accumulator.distinct ? accumulator.distinct->size() : 0;
+    writer.writeString(accumulator.text());
+    uint64_t distinctCount = accumulator.distinctCount();
     writer.writeU64(distinctCount);
     if (distinctCount) {
         // Sorted, so equal state always snapshots to equal bytes.
-        std::vector<std::pair<std::string, int64_t>> entries(accumulator.distinct->begin(), accumulator.distinct->end());
+        std::vector<std::pair<std::string, int64_t>> entries(accumulator.extra->distinct.begin(), accumulator.extra->distinct.end());
         std::sort(entries.begin(), entries.end());
         for (const auto& [key, multiplicity] : entries) {
             writer.writeString(key);
@@ -251,15 +249,13 @@ void AggregateFunction::read(StateReader& reader, Accumulator& accumulator) cons
     accumulator.count = reader.readI64();
     accumulator.i = reader.readI64();
     accumulator.d = reader.readF64();
-    accumulator.s = reader.readString();
+    std::string text = reader.readString();
     uint64_t distinctCount = reader.readCount(16);
-    accumulator.distinct.reset();
-    if (distinctCount) {
-        accumulator.distinct = std::make_unique<std::unordered_map<std::string, int64_t>>();
-        for (uint64_t k = 0; k < distinctCount; ++k) {
-            std::string key = reader.readString();
-            (*accumulator.distinct)[key] = reader.readI64();
-        }
+    accumulator.extra.reset();
+    if (!text.empty()) accumulator.mutableExtra().text = std::move(text);
+    for (uint64_t k = 0; k < distinctCount; ++k) {
+        std::string key = reader.readString();
+        accumulator.mutableExtra().distinct[key] = reader.readI64();
     }
 }
 

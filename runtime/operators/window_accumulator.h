@@ -13,22 +13,36 @@
 
 namespace pipec::runtime {
 
+/// What only text MIN/MAX and DISTINCT aggregates need, kept out of line so the common accumulator stays 32 bytes.
+struct AccumulatorExtra {
+    std::string text;                                   // MIN/MAX over VARCHAR
+    std::unordered_map<std::string, int64_t> distinct;  // DISTINCT: encoded value → multiplicity
+};
+
 /// The running state of one aggregate over one group (a slice, a window or a session).
-/// `count` counts the values folded in (rows for COUNT(*)); `i`/`d`/`s` hold the sum or the current MIN/MAX.
+/// `count` counts the values folded in (rows for COUNT(*)); `i`/`d` hold the sum or the current MIN/MAX.
 /// DISTINCT aggregates keep the distinct values with their multiplicities instead, so slices can be merged.
 struct Accumulator {
     int64_t count = 0;
     int64_t i = 0;
     double d = 0;
-    std::string s;
-    std::unique_ptr<std::unordered_map<std::string, int64_t>> distinct;
+    std::unique_ptr<AccumulatorExtra> extra;
+
+    AccumulatorExtra& mutableExtra() {
+        if (!extra) extra = std::make_unique<AccumulatorExtra>();
+        return *extra;
+    }
+    const std::string& text() const {
+        static const std::string kEmpty;
+        return extra ? extra->text : kEmpty;
+    }
+    size_t distinctCount() const { return extra ? extra->distinct.size() : 0; }
 
     Accumulator() = default;
     Accumulator(Accumulator&&) noexcept = default;
     Accumulator& operator=(Accumulator&&) noexcept = default;
     Accumulator(const Accumulator& other)
-        : count(other.count), i(other.i), d(other.d), s(other.s),
-          distinct(other.distinct ? std::make_unique<std::unordered_map<std::string, int64_t>>(*other.distinct) : nullptr) {}
+        : count(other.count), i(other.i), d(other.d), extra(other.extra ? std::make_unique<AccumulatorExtra>(*other.extra) : nullptr) {}
     Accumulator& operator=(const Accumulator& other) {
         if (this != &other) *this = Accumulator(other);
         return *this;

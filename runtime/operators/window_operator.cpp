@@ -7,11 +7,6 @@
 
 namespace pipec::runtime {
 
-int64_t floorDivide(int64_t value, int64_t divisor) {
-    int64_t quotient = value / divisor;
-    return (value % divisor != 0 && ((value < 0) != (divisor < 0))) ? quotient - 1 : quotient;
-}
-
 GroupKeyTable::GroupKeyTable(const plan::WindowAggregate& window) {
     for (const auto& key : window.group_keys()) {
         types_.push_back(key.type());

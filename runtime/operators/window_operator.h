@@ -63,6 +63,10 @@ public:
     static std::unique_ptr<WindowOperator> create(const plan::WindowAggregate& window);
 };
 
-int64_t floorDivide(int64_t value, int64_t divisor);
+/// Floor division for a positive divisor (window arithmetic aligned to the epoch, also before 1970).
+inline int64_t floorDivide(int64_t value, int64_t divisor) {
+    int64_t quotient = value / divisor;
+    return (value % divisor != 0 && ((value < 0) != (divisor < 0))) ? quotient - 1 : quotient;
+}
 
 } // namespace pipec::runtime
