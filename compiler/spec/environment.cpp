@@ -124,7 +124,7 @@ std::optional<Environment> loadEnvironment(const std::string& path, const std::s
             ClusterConfig cluster;
             cluster.name = it->first.as<std::string>("");
             cluster.location = reader.locate(it->first);
-            const YAML::Node& settings = it->second;
+            const YAML::Node settings = it->second;  // a copy: yaml-cpp iterators yield temporaries
             if (!reader.checkMap(settings, "a cluster", {"bootstrap_servers"}, {"properties"}, cluster.location)) continue;
             if (auto servers = reader.string(settings, "bootstrap_servers")) cluster.bootstrapServers = servers->value;
             // Any librdkafka setting may appear in properties, so its keys are not checked.
@@ -138,7 +138,7 @@ std::optional<Environment> loadEnvironment(const std::string& path, const std::s
             SinkConfig sink;
             sink.name = it->first.as<std::string>("");
             sink.location = reader.locate(it->first);
-            const YAML::Node& settings = it->second;
+            const YAML::Node settings = it->second;  // a copy: yaml-cpp iterators yield temporaries
             if (!settings.IsMap()) {
                 diagnostics.error("E0102", reader.locate(settings), fmt::format("sink `{}` must be a map, found {}", sink.name, nodeKind(settings)));
                 continue;

@@ -57,7 +57,7 @@ bool YamlReader::checkMap(const YAML::Node& map, const char* what, std::initiali
     for (const char* key : optional) known.emplace_back(key);
     std::map<std::string, SourceLocation> seen;
     for (auto it = map.begin(); it != map.end(); ++it) {
-        const YAML::Node& key = it->first;
+        const YAML::Node key = it->first;  // a copy: yaml-cpp iterators yield temporaries
         if (!key.IsScalar()) {
             diagnostics_.error("E0102", locate(key), fmt::format("keys in {} must be names, found {}", what, nodeKind(key)));
             continue;
