@@ -16,3 +16,8 @@ add_test(NAME integration_pipec_kafka_redis
          COMMAND ${PIPEC_INTEGRATION_DIR}/run_kafka_redis.sh $<TARGET_FILE:pipec>)
 set_tests_properties(integration_pipec_kafka_redis PROPERTIES LABELS integration TIMEOUT 300
                      WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} SKIP_RETURN_CODE 77)
+
+# Two instances in one consumer group, and a Redis outage mid-run (scripts/bash; real broker protocol and redis-server).
+add_test(NAME integration_group_outage COMMAND ${PIPEC_INTEGRATION_DIR}/run_group_outage.sh $<TARGET_FILE:pipec>)
+set_tests_properties(integration_group_outage PROPERTIES LABELS integration TIMEOUT 300
+                     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} SKIP_RETURN_CODE 77)

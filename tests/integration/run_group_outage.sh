@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Two failure-mode integration tests over real protocols (pipec broker, redis-server):
+#  1. Two `pipec run` instances in one consumer group split the topic's partitions and together write exactly the
+#     features one offline replay of the same events computes.
+#  2. Redis goes away in the middle of a run (killed, restarted empty ~2 s later): the sink retries and blocks
+#     (back-pressure) instead of dropping, so the final features are complete and correct, with TTLs.
+# Events are keyed by store_id, so each store's state lives in one partition (one instance), as in production.
+# Windows fire once the watermark passes them: a final "flush" event far in the future is sent to every partition
+# and partitions without traffic go idle after 1 s, so the job watermark (the minimum over active partitions) moves.
+#   tests/integration/run_group_outage.sh PIPEC        exit 0 pass, 1 fail, 77 skipped
+set -uo pipefail
+PIPEC=$(realpath "$1")
+cd "$(dirname "$0")/../.."
+WORK=$(mktemp -d)
+source tests/integration/lib.sh
+require_tools redis-server redis-cli python3
+
+REDIS_PID=""
+BROKER_PID=""
+RUN_PIDS=()
+cleanup() {
+  for pid in "${RUN_PIDS[@]}"; do kill "$pid" 2> /dev/null; done
+  [ -n "$BROKER_PID" ] && kill "$BROKER_PID" 2> /dev/null
+  [ -n "$REDIS_PID" ] && kill "$REDIS_PID" 2> /dev/null
+  wait 2> /dev/null
+  [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"; [ -n "${KEEP_WORK:-}" ] && echo "kept $WORK"
+}
+trap cleanup EXIT
+
+SPEC=examples/store_order_count.yaml
+FEATURE=canary_store_order_count
+TOPIC=store_timeline_events
+
+# 40 stores over one hour of event time, in order; then one flush event per store a day later (every partition
+# that holds a store gets one).
+python3 - "$WORK" <<'PY'
+import json, random, sys, datetime
+work = sys.argv[1]
+rng = random.Random(11)
+base = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+def iso(t): return t.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+stores = list(range(1, 41))
+with open(f"{work}/first.jsonl", "w") as first, open(f"{work}/second.jsonl", "w") as second:
+    t = base
+    for i in range(2400):
+        t += datetime.timedelta(milliseconds=rng.randint(0, 3000))
+        event = {"_time": iso(t), "storeId": str(rng.choice(stores)), "hasStoreOrderConfirmedData": rng.random() < 0.4}
+        (first if i < 1200 else second).write(json.dumps(event) + "\n")
+with open(f"{work}/flush.jsonl", "w") as flush:
+    for store in stores:
+        flush.write(json.dumps({"_time": iso(base + datetime.timedelta(days=1)), "storeId": str(store)}) + "\n")
+PY
+cat "$WORK/first.jsonl" "$WORK/second.jsonl" > "$WORK/all.jsonl"
+
+# The reference: the same events replayed offline (without the flush events, whose own windows the live jobs never
+# fire); the last row per store is its final feature value.
+"$PIPEC" run "$SPEC" --input "$WORK/all.jsonl" --output "$WORK/reference.jsonl" 2> "$WORK/reference.log"
+python3 - "$WORK/reference.jsonl" > "$WORK/expected.txt" <<'PY'
+import json, sys
+last = {}
+for line in open(sys.argv[1]):
+    row = json.loads(line)
+    last[row["st"]] = row["saf_st_p20mi_order_count_sum_canary"]
+for store in sorted(last):
+    print(f"{store} {last[store]}")
+PY
+check "reference has 40 stores" 40 "$(wc -l < "$WORK/expected.txt")"
+
+redis_features() {  # prints "store value" per feature key, sorted
+  redis-cli -p "$REDIS_PORT" --scan --pattern "$FEATURE:*" | while read -r key; do
+    echo "${key#$FEATURE:} $(redis-cli -p "$REDIS_PORT" get "$key")"
+  done | sort -n
+}
+features_match() { [ "$(redis_features)" == "$(sort -n "$WORK/expected.txt")" ]; }
+
+run_pipec() {  # run_pipec NAME GROUP → background pipec run, logs in $WORK/NAME.log
+  "$PIPEC" run "$SPEC" --brokers "$BROKERS" --group "$2" --sink redis --commit-interval 300 --idle-timeout 1000 \
+    --session-timeout 3000 --set "sinks.prod_canary_features.address=127.0.0.1:$REDIS_PORT" > /dev/null 2> "$WORK/$1.log" &
+  RUN_PIDS+=($!)
+}
+produce() {
+  "$PIPEC" produce "$TOPIC" --brokers "$BROKERS" --from "$1" --proto-class com.doordash.timeline_events.StoreTimelineEvent \
+    --key store_id 2>> "$WORK/produce.log" > /dev/null
+}
+
+# --- 1. two instances in one consumer group ---------------------------------------------------------------------
+REDIS_PORT=$(free_port)
+start_redis "$REDIS_PORT" || exit 1
+start_broker "$TOPIC:4" || exit 1
+run_pipec one group-a
+run_pipec two group-a
+if ! wait_for 30 bash -c "grep -q 'assigned' '$WORK/one.log' && grep -q 'assigned' '$WORK/two.log'"; then
+  echo "FAIL the two instances did not both get partitions"; cat "$WORK/one.log" "$WORK/two.log"; exit 1
+fi
+sleep 4  # let the cooperative rebalance settle before producing
+produce "$WORK/first.jsonl"
+produce "$WORK/second.jsonl"
+produce "$WORK/flush.jsonl"
+if wait_for 40 features_match; then
+  echo "ok   two instances in one group wrote the reference features"
+else
+  echo "FAIL two instances: features differ from the reference"
+  diff <(redis_features) "$WORK/expected.txt" | head -20
+  failures=$((failures + 1))
+fi
+for pid in "${RUN_PIDS[@]}"; do kill -TERM "$pid"; done
+status_one=0; status_two=0
+wait "${RUN_PIDS[0]}" || status_one=$?
+wait "${RUN_PIDS[1]}" || status_two=$?
+RUN_PIDS=()
+check "instance one stops cleanly on SIGTERM" 0 "$status_one"
+check "instance two stops cleanly on SIGTERM" 0 "$status_two"
+rows_one=$(sed -n 's/.* \([0-9]*\) rows out.*/\1/p' "$WORK/one.log" | tail -1)
+rows_two=$(sed -n 's/.* \([0-9]*\) rows out.*/\1/p' "$WORK/two.log" | tail -1)
+if [ "${rows_one:-0}" -gt 0 ] && [ "${rows_two:-0}" -gt 0 ]; then
+  echo "ok   both instances emitted rows ($rows_one and $rows_two)"
+else
+  echo "FAIL work was not split: rows out $rows_one / $rows_two"; failures=$((failures + 1))
+fi
+for key in $(redis-cli -p "$REDIS_PORT" --scan --pattern "$FEATURE:*" | head -5); do
+  ttl=$(redis-cli -p "$REDIS_PORT" ttl "$key")
+  [ "$ttl" -gt 0 ] && [ "$ttl" -le 1200 ] || { echo "FAIL $key has TTL $ttl"; failures=$((failures + 1)); }
+done
+kill "$BROKER_PID"; wait "$BROKER_PID" 2> /dev/null; BROKER_PID=""
+
+# --- 2. Redis outage in the middle of a run -----------------------------------------------------------------------
+redis-cli -p "$REDIS_PORT" flushall > /dev/null
+start_broker "$TOPIC:4" || exit 1
+run_pipec outage group-b
+wait_for 30 grep -q 'assigned' "$WORK/outage.log" || { echo "FAIL no partitions assigned"; cat "$WORK/outage.log"; exit 1; }
+produce "$WORK/first.jsonl"
+if ! wait_for 30 bash -c "[ \$(redis-cli -p $REDIS_PORT dbsize) -gt 0 ]"; then
+  echo "FAIL no features written before the outage"; cat "$WORK/outage.log"; exit 1
+fi
+kill -9 "$REDIS_PID"; wait "$REDIS_PID" 2> /dev/null; REDIS_PID=""
+produce "$WORK/second.jsonl"
+produce "$WORK/flush.jsonl"
+sleep 2
+start_redis "$REDIS_PORT" || exit 1  # back, and empty: everything still unacknowledged must be written again
+if wait_for 40 features_match; then
+  echo "ok   after the outage the features are complete and equal to the reference"
+else
+  echo "FAIL after the outage the features differ from the reference"
+  diff <(redis_features) "$WORK/expected.txt" | head -20
+  failures=$((failures + 1))
+fi
+if grep -qi "redis" "$WORK/outage.log"; then
+  echo "ok   the outage was reported in the job's log"
+else
+  echo "FAIL the outage left no trace in the log"; failures=$((failures + 1))
+fi
+kill -TERM "${RUN_PIDS[0]}"
+status=0
+wait "${RUN_PIDS[0]}" || status=$?
+RUN_PIDS=()
+check "the job stops cleanly after the outage" 0 "$status"
+
+echo "group/outage: $failures failure(s)"
+[ "$failures" = 0 ]
