@@ -1,19 +1,38 @@
 #include "compiler/emit/job_artifacts.h"
 
+#include "compiler/emit/flink_job.h"
+#include "compiler/emit/kubernetes_manifests.h"
+#include "compiler/emit/sha256.h"
+#include "compiler/emit/yaml_writer.h"
 #include "compiler/lower/lower.h"
 
 #include <fmt/format.h>
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
 
 namespace pipec::emit {
 
 namespace fs = std::filesystem;
 
-void ArtifactOptions::addFlags(CLI::App&) {}
+void ArtifactOptions::addFlags(CLI::App& command) {
+    command.add_option("--target", target, "kubernetes (pipec Deployments) or flink (Flink SQL + FlinkDeployment)")
+        ->check(CLI::IsMember({"kubernetes", "flink"}))
+        ->capture_default_str();
+    command.add_option("--format", format, "Kubernetes output: yaml (one manifest file per job) or helm (a chart per job)")
+        ->check(CLI::IsMember({"yaml", "helm"}))
+        ->capture_default_str();
+    command.add_option("--image", image, "Container image that holds the pipec binary")->capture_default_str();
+    command.add_option("--git-revision", gitRevision, "Revision recorded in annotations (default: git rev-parse HEAD)");
+    command.add_flag("--hpa", horizontalAutoscaler, "Add a HorizontalPodAutoscaler (needs --partitions to bound it)");
+    command.add_option("--partitions", partitions, "Partition count of the source topics: the autoscaler's upper bound");
+    command.add_option("--against", against, "A previous output directory: report per job whether its state stays compatible");
+}
 
 std::string serializeJob(const plan::Job& job) {
     std::string bytes;
@@ -29,6 +48,8 @@ std::string serializeJob(const plan::Job& job) {
 namespace {
 
 bool writeFile(const fs::path& path, const std::string& content, DiagnosticEngine& diagnostics) {
+    std::error_code error;
+    fs::create_directories(path.parent_path(), error);
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out << content;
     if (!out) {
@@ -38,24 +59,323 @@ bool writeFile(const fs::path& path, const std::string& content, DiagnosticEngin
     return true;
 }
 
+/// The repository root of a path (the nearest ancestor holding `.git`), so recorded spec paths do not depend on the
+/// working directory pipec ran in.
+fs::path repositoryRoot(const fs::path& path) {
+    std::error_code error;
+    fs::path directory = fs::absolute(path, error).parent_path();
+    for (fs::path candidate = directory; !candidate.empty(); candidate = candidate.parent_path()) {
+        if (fs::exists(candidate / ".git", error)) return candidate;
+        if (candidate == candidate.parent_path()) break;
+    }
+    return directory;
+}
+
+std::string repositoryPath(const std::string& path) {
+    std::error_code error;
+    fs::path absolute = fs::weakly_canonical(fs::absolute(path, error), error);
+    fs::path relative = fs::relative(absolute, fs::weakly_canonical(repositoryRoot(path), error), error);
+    return error || relative.empty() ? path : relative.generic_string();
+}
+
+std::string defaultRevision(const std::string& anyPath) {
+    std::string command = fmt::format("git -C '{}' rev-parse HEAD 2>/dev/null", repositoryRoot(anyPath).string());
+    std::string revision;
+    if (FILE* pipe = popen(command.c_str(), "r")) {
+        char buffer[128];
+        while (fgets(buffer, sizeof buffer, pipe)) revision += buffer;
+        pclose(pipe);
+    }
+    while (!revision.empty() && std::isspace(static_cast<unsigned char>(revision.back()))) revision.pop_back();
+    return revision.empty() ? "unknown" : revision;
+}
+
+YamlNode stringMap(const std::map<std::string, std::string>& values) {
+    YamlNode node = YamlNode::map();
+    for (const auto& [key, value] : values) node.set(key, YamlNode::string(value));
+    return node;
+}
+
+/// The spec of one job with every name resolved against the environment: what CD deploys, readable in review.
+std::string resolvedSpec(const driver::Compilation& compilation, const driver::CompiledJob& job, const std::string& specFile) {
+    const spec::KafkaSource& kafka = job.source.kafkaSources.front();
+    YamlNode root = YamlNode::map();
+    root.set("job", YamlNode::string(job.source.name.value));
+    root.set("spec_file", YamlNode::string(specFile));
+    root.set("environment", YamlNode::string(compilation.environment ? compilation.environment->name : "local"));
+    YamlNode& source = root.set("source", YamlNode::map());
+    source.set("cluster", YamlNode::string(kafka.cluster.value));
+    if (compilation.environment) {
+        if (auto cluster = compilation.environment->clusters.find(kafka.cluster.value); cluster != compilation.environment->clusters.end()) {
+            source.set("bootstrap_servers", YamlNode::string(cluster->second.bootstrapServers));
+            source.set("properties", stringMap(cluster->second.properties));
+        }
+    }
+    source.set("topic", YamlNode::string(kafka.topic.value));
+    source.set("proto_class", YamlNode::string(kafka.protoClass.value));
+    source.set("format", YamlNode::string(job.pipeline.source().format()));
+    source.set("time_field", YamlNode::string(kafka.timeField ? kafka.timeField->value : "_time (envelope event-created-at)"));
+    source.set("watermark_delay_ms", YamlNode::number(kafka.watermarkDelayMs.value));
+    root.set("sql", YamlNode::string(job.source.sql.text));
+    YamlNode& resources = root.set("resource_config", YamlNode::map());
+    resources.set("number_task_manager", YamlNode::number(job.source.resources.numberTaskManager.value));
+    resources.set("memory", YamlNode::string(job.source.resources.memory.value));
+    resources.set("cpu", YamlNode::string(job.source.resources.cpu.value));
+    YamlNode& features = root.set("features", YamlNode::list());
+    for (const auto& feature : job.features) {
+        YamlNode& entry = features.add(YamlNode::map());
+        entry.set("name", YamlNode::string(feature.name));
+        entry.set("column", YamlNode::string(feature.column));
+        YamlNode& keys = entry.set("key_columns", YamlNode::list());
+        for (const auto& key : feature.keyColumns) keys.add(YamlNode::string(key));
+        entry.set("feature_ttl", YamlNode::number(feature.ttlSeconds));
+        entry.set("description", YamlNode::string(feature.description));
+        YamlNode& sinks = entry.set("sinks", YamlNode::list());
+        for (const auto& sinkName : feature.sinks) {
+            YamlNode& sink = sinks.add(YamlNode::map());
+            sink.set("name", YamlNode::string(sinkName));
+            if (compilation.environment) {
+                if (auto config = compilation.environment->sinks.find(sinkName); config != compilation.environment->sinks.end()) {
+                    sink.set("type", YamlNode::string(config->second.type));
+                    sink.set("properties", stringMap(config->second.properties));
+                }
+            }
+        }
+    }
+    return root.print();
+}
+
+std::string helmValues(const driver::CompiledJob& job, const ArtifactOptions& options) {
+    YamlNode values = YamlNode::map();
+    values.set("image", YamlNode::string(options.image));
+    values.set("replicas", YamlNode::number(job.source.resources.numberTaskManager.value));
+    YamlNode& resources = values.set("resources", YamlNode::map());
+    for (const char* kind : {"requests", "limits"}) {
+        YamlNode& entry = resources.set(kind, YamlNode::map());
+        entry.set("cpu", YamlNode::string(job.source.resources.cpu.value));
+        entry.set("memory", YamlNode::string(job.source.resources.memory.value));
+    }
+    return values.print();
+}
+
+std::string helmChart(const std::string& name, const std::string& digest) {
+    YamlNode chart = YamlNode::map();
+    chart.set("apiVersion", YamlNode::string("v2"));
+    chart.set("name", YamlNode::string(name));
+    chart.set("description", YamlNode::string("A pipec stream job, generated by `pipec compile --format helm`"));
+    chart.set("type", YamlNode::string("application"));
+    chart.set("version", YamlNode::string("0.1.0+" + digest.substr(0, 12)));
+    chart.set("appVersion", YamlNode::string(PIPEC_VERSION));
+    return chart.print();
+}
+
+std::string readFile(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    return buffer.str();
+}
+
 } // namespace
+
+std::string compareState(const plan::Job& before, const plan::Job& after) {
+    if (serializeJob(before) == serializeJob(after)) return "unchanged";
+    const plan::Pipeline& a = before.pipeline();
+    const plan::Pipeline& b = after.pipeline();
+    auto same = [](const google::protobuf::Message& x, const google::protobuf::Message& y) {
+        plan::Job wrapperX, wrapperY;
+        std::string bytesX, bytesY;
+        google::protobuf::io::StringOutputStream streamX(&bytesX), streamY(&bytesY);
+        {
+            google::protobuf::io::CodedOutputStream coded(&streamX);
+            coded.SetSerializationDeterministic(true);
+            x.SerializeToCodedStream(&coded);
+        }
+        {
+            google::protobuf::io::CodedOutputStream coded(&streamY);
+            coded.SetSerializationDeterministic(true);
+            y.SerializeToCodedStream(&coded);
+        }
+        return bytesX == bytesY;
+    };
+    if (a.source().message_type() != b.source().message_type()) return "incompatible: the source message changed";
+    if (a.source().topic() != b.source().topic()) return "incompatible: the source topic changed (offsets do not carry over)";
+    const auto& windowA = a.window();
+    const auto& windowB = b.window();
+    if (windowA.kind() != windowB.kind() || windowA.size_ms() != windowB.size_ms() || windowA.slide_ms() != windowB.slide_ms() ||
+        windowA.gap_ms() != windowB.gap_ms())
+        return "incompatible: the group window changed";
+    // Key and aggregate arguments refer to source columns, whose numbering changes with the fields a query reads:
+    // compare them as columns' field paths.
+    auto describe = [](const plan::Pipeline& pipeline, const plan::Expr& expression) {
+        std::string text;
+        std::function<void(const plan::Expr&)> walk = [&](const plan::Expr& e) {
+            text += std::to_string(e.type()) + ":";
+            switch (e.kind_case()) {
+            case plan::Expr::kColumn: {
+                const auto& column = pipeline.source().columns(e.column());
+                text += "col(" + column.name() + ")";
+                break;
+            }
+            case plan::Expr::kLiteral: text += "lit(" + e.literal().ShortDebugString() + ")"; break;
+            case plan::Expr::kCall:
+                text += e.call().function() + "(";
+                for (const auto& argument : e.call().args()) walk(argument), text += ",";
+                text += ")";
+                break;
+            default: break;
+            }
+        };
+        walk(expression);
+        return text;
+    };
+    if (windowA.group_keys_size() != windowB.group_keys_size()) return "incompatible: the GROUP BY keys changed";
+    for (int i = 0; i < windowA.group_keys_size(); ++i)
+        if (describe(a, windowA.group_keys(i)) != describe(b, windowB.group_keys(i))) return "incompatible: the GROUP BY keys changed";
+    if (windowA.aggregates_size() != windowB.aggregates_size()) return "incompatible: the aggregates changed";
+    for (int i = 0; i < windowA.aggregates_size(); ++i) {
+        const auto& x = windowA.aggregates(i);
+        const auto& y = windowB.aggregates(i);
+        if (x.function() != y.function() || x.distinct() != y.distinct() || x.result_type() != y.result_type() ||
+            describe(a, x.argument()) != describe(b, y.argument()))
+            return "incompatible: the aggregates changed";
+    }
+    std::vector<std::string> changes;
+    if (a.filters_size() != b.filters_size()) changes.push_back("filters");
+    else
+        for (int i = 0; i < a.filters_size(); ++i)
+            if (describe(a, a.filters(i)) != describe(b, b.filters(i))) changes.push_back("filters");
+    if (!same(windowA.having(), windowB.having())) changes.push_back("HAVING");
+    if (a.output_columns_size() != b.output_columns_size() || !std::equal(a.outputs().begin(), a.outputs().end(), b.outputs().begin(),
+                                                                          [&](const plan::Expr& x, const plan::Expr& y) { return same(x, y); }))
+        changes.push_back("outputs");
+    if (a.source().watermark_delay_ms() != b.source().watermark_delay_ms()) changes.push_back("watermark delay");
+    if (before.sinks_size() != after.sinks_size() || !std::equal(before.sinks().begin(), before.sinks().end(), after.sinks().begin(),
+                                                                 [&](const plan::Sink& x, const plan::Sink& y) { return same(x, y); }))
+        changes.push_back("sinks/TTLs");
+    if (before.parallelism() != after.parallelism()) changes.push_back("parallelism");
+    std::string list;
+    for (size_t i = 0; i < changes.size(); ++i) {
+        if (std::find(changes.begin(), changes.begin() + static_cast<long>(i), changes[i]) != changes.begin() + static_cast<long>(i)) continue;
+        list += (list.empty() ? "" : ", ") + changes[i];
+    }
+    return "compatible: same keys, window and aggregates" + (list.empty() ? std::string() : "; changed " + list);
+}
 
 std::vector<std::string> writeArtifacts(const driver::Compilation& compilation, const ArtifactOptions& options,
                                         DiagnosticEngine& diagnostics) {
     std::vector<std::string> written;
+    fs::path root(options.outputDirectory);
+    std::map<std::string, std::string> names;  // Kubernetes name → job
+    std::string index = "{\n  \"jobs\": [";
+    std::vector<std::tuple<std::string, std::string>> compatibility;
+    bool firstJob = true;
+    std::string revision = options.gitRevision;
+    if (revision.empty()) revision = compilation.jobs.empty() ? "unknown" : defaultRevision(compilation.jobs.front().specPath);
+
     for (const auto& job : compilation.jobs) {
-        fs::path directory = fs::path(options.outputDirectory) / job.source.name.value;
-        std::error_code error;
-        fs::create_directories(directory, error);
-        if (error) {
-            diagnostics.error("E0601", SourceLocation{directory.string(), 0, 0, 1},
-                              fmt::format("cannot create `{}`: {}", directory.string(), error.message()));
+        const std::string& jobName = job.source.name.value;
+        std::string name = kubernetesName(jobName);
+        if (auto [it, inserted] = names.emplace(name, jobName); !inserted) {
+            auto& d = diagnostics.error("E0602", job.source.name.location,
+                                        fmt::format("job `{}` and job `{}` both become the Kubernetes name `{}`", it->second, jobName, name));
+            d.label = "rename one of the jobs";
             continue;
         }
+        fs::path directory = root / jobName;
+        std::string specFile = repositoryPath(job.specPath);
         plan::Job deployable = driver::buildJob(compilation, job);
-        if (!writeFile(directory / "plan.pb", serializeJob(deployable), diagnostics)) continue;
-        if (!writeFile(directory / "plan.txt", lower::printPhysical(job.pipeline), diagnostics)) continue;
-        written.push_back(fmt::format("{}: {}", job.source.name.value, directory.string()));
+        deployable.set_spec_file(specFile);
+        std::string spec = resolvedSpec(compilation, job, specFile);
+        // The digest covers what runs (plan, resolved spec, image), not the revision: a commit that does not change
+        // a job does not redeploy it.
+        deployable.clear_digest();
+        std::string planBytes = serializeJob(deployable);
+        std::string digest = sha256Hex(planBytes + spec + options.image);
+        deployable.set_digest(digest);
+        planBytes = serializeJob(deployable);
+
+        DeploymentSettings settings;
+        settings.image = options.image;
+        settings.gitRevision = revision;
+        settings.specFile = specFile;
+        settings.digest = digest;
+        settings.horizontalAutoscaler = options.horizontalAutoscaler;
+        settings.partitions = options.partitions;
+        if (options.horizontalAutoscaler && options.partitions <= 0)
+            diagnostics.warning("W0602", job.source.name.location, "--hpa needs --partitions: no autoscaler emitted (it must be bounded by the partition count)");
+        if (options.partitions > 0 && job.source.resources.numberTaskManager.value > options.partitions) {
+            auto& d = diagnostics.warning("W0602", job.source.resources.numberTaskManager.location,
+                                          fmt::format("number_task_manager {} exceeds the topic's {} partitions: {} replicas would sit idle",
+                                                      job.source.resources.numberTaskManager.value, options.partitions,
+                                                      job.source.resources.numberTaskManager.value - options.partitions));
+            d.label = "more consumers than partitions";
+        }
+
+        bool ok = writeFile(directory / "plan.pb", planBytes, diagnostics) &&
+                  writeFile(directory / "plan.txt", lower::printPhysical(job.pipeline), diagnostics) &&
+                  writeFile(directory / "spec.yaml", spec, diagnostics) && writeFile(directory / "digest", digest + "\n", diagnostics);
+        if (!ok) continue;
+        std::string what;
+        if (options.target == "flink") {
+            ok = writeFile(directory / "job.sql", flinkSql(compilation, job, diagnostics), diagnostics) &&
+                 writeFile(directory / "flinkdeployment.yaml", joinDocuments({flinkDeployment(job, settings)}), diagnostics);
+            what = "job.sql, flinkdeployment.yaml";
+        } else if (options.format == "helm") {
+            settings.helm = true;
+            ok = writeFile(directory / "chart" / "Chart.yaml", helmChart(name, digest), diagnostics) &&
+                 writeFile(directory / "chart" / "values.yaml", helmValues(job, options), diagnostics) &&
+                 writeFile(directory / "chart" / "templates" / "job.yaml", joinDocuments(kubernetesObjects(job, planBytes, settings)), diagnostics);
+            what = "chart/";
+        } else {
+            ok = writeFile(directory / "kubernetes.yaml", joinDocuments(kubernetesObjects(job, planBytes, settings)), diagnostics);
+            what = "kubernetes.yaml";
+        }
+        if (!ok) continue;
+        index += fmt::format("{}\n    {{\"job\": {}, \"kubernetes_name\": {}, \"spec_file\": {}, \"digest\": \"{}\"}}", firstJob ? "" : ",",
+                             quoteYaml(jobName), quoteYaml(name), quoteYaml(specFile), digest);
+        firstJob = false;
+        written.push_back(fmt::format("{}: {}/ (plan.pb, spec.yaml, {}) digest {}", jobName, directory.generic_string(), what, digest.substr(0, 12)));
+
+        if (!options.against.empty()) {
+            fs::path old = fs::path(options.against) / jobName / "plan.pb";
+            std::string verdict = "new";
+            if (fs::exists(old)) {
+                plan::Job before;
+                if (before.ParseFromString(readFile(old))) {
+                    before.clear_digest();
+                    plan::Job current = deployable;
+                    current.clear_digest();
+                    verdict = compareState(before, current);
+                } else {
+                    verdict = "incompatible: the old plan cannot be read";
+                }
+            }
+            compatibility.emplace_back(jobName, verdict);
+        }
+    }
+    index += firstJob ? "]\n}\n" : "\n  ]\n}\n";
+    writeFile(root / "index.json", index, diagnostics);
+
+    if (!options.against.empty()) {
+        std::error_code error;
+        for (auto it = fs::directory_iterator(options.against, error); !error && it != fs::directory_iterator(); ++it) {
+            std::string jobName = it->path().filename().string();
+            if (it->is_directory() && fs::exists(it->path() / "plan.pb") && !names.count(kubernetesName(jobName)))
+                compatibility.emplace_back(jobName, "removed");
+        }
+        std::sort(compatibility.begin(), compatibility.end());
+        std::string json = "{\n  \"jobs\": [";
+        written.push_back(fmt::format("\n{:<36} {}", "job", "state compatibility"));
+        for (size_t i = 0; i < compatibility.size(); ++i) {
+            const auto& [jobName, verdict] = compatibility[i];
+            bool fresh = verdict.rfind("incompatible", 0) == 0;
+            written.push_back(fmt::format("{:<36} {}{}", jobName, verdict, fresh ? " — requires a fresh start / back-fill" : ""));
+            json += fmt::format("{}\n    {{\"job\": {}, \"verdict\": {}, \"fresh_start\": {}}}", i ? "," : "", quoteYaml(jobName), quoteYaml(verdict),
+                                fresh ? "true" : "false");
+        }
+        json += compatibility.empty() ? "]\n}\n" : "\n  ]\n}\n";
+        writeFile(root / "compatibility.json", json, diagnostics);
     }
     return written;
 }

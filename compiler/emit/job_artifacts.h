@@ -11,15 +11,27 @@ namespace pipec::emit {
 
 struct ArtifactOptions {
     std::string outputDirectory;
+    std::string target = "kubernetes";  // kubernetes | flink
+    std::string format = "yaml";        // yaml | helm (kubernetes target)
+    std::string image = "pipec:" PIPEC_VERSION;
+    std::string gitRevision;            // default: `git rev-parse HEAD` of the specs' repository, else "unknown"
+    bool horizontalAutoscaler = false;
+    int partitions = 0;
+    std::string against;                // a previous output directory to check state compatibility against
     void addFlags(CLI::App& command);
 };
 
-/// Writes each compiled job's folder under `outputDirectory`: `plan.pb` (the serialized plan::Job, deterministic
-/// bytes) and `plan.txt` (its readable physical plan). Returns one summary line per job written.
+/// Writes each compiled job's folder under `outputDirectory` — `plan.pb` (the serialized plan::Job, what
+/// `pipec run --plan` executes), `plan.txt`, `spec.yaml` (the resolved spec), `digest`, and the target's manifests —
+/// plus `index.json`, and with `against` a compatibility report. Output bytes are deterministic.
+/// Returns the lines to print (one per job, and the compatibility table).
 std::vector<std::string> writeArtifacts(const driver::Compilation& compilation, const ArtifactOptions& options,
                                         DiagnosticEngine& diagnostics);
 
 /// Serializes a job deterministically (same job → same bytes), for digests and reproducible artifacts.
 std::string serializeJob(const plan::Job& job);
+
+/// Whether a new plan keeps the state of an old one: "unchanged", "compatible: …" or "incompatible: …".
+std::string compareState(const plan::Job& before, const plan::Job& after);
 
 } // namespace pipec::emit

@@ -22,17 +22,22 @@ void registerCompileCommand(CLI::App& app) {
     command->add_option("paths", options->paths, "Spec files or directories")->required();
     command->add_option("-o,--output", options->artifacts.outputDirectory, "Output directory")->required();
     options->artifacts.addFlags(*command);
-    options->flags.add(*command);
+    options->flags.add(*command, "--diagnostics-format");
     command->callback([options] {
         options->flags.finish();
+        options->flags.options.keepStages = true;  // the Flink target rewrites the SQL using the AST's spans
         driver::Compilation compilation;
         driver::compile(options->paths, options->flags.options, compilation);
         size_t errors = options->flags.report(compilation);
         if (errors) throw CLI::RuntimeError(1);
         DiagnosticEngine emitDiagnostics;
         auto written = emit::writeArtifacts(compilation, options->artifacts, emitDiagnostics);
-        if (!emitDiagnostics.all().empty())
-            std::cerr << renderAll(emitDiagnostics.all(), compilation.sources, DiagnosticFormat::Text);
+        if (!emitDiagnostics.all().empty()) {
+            DiagnosticFormat format = options->flags.format == "json"     ? DiagnosticFormat::Json
+                                      : options->flags.format == "github" ? DiagnosticFormat::GitHub
+                                                                          : DiagnosticFormat::Text;
+            (format == DiagnosticFormat::Text ? std::cerr : std::cout) << renderAll(emitDiagnostics.all(), compilation.sources, format);
+        }
         if (emitDiagnostics.hasErrors()) throw CLI::RuntimeError(1);
         for (const auto& line : written) std::cout << line << "\n";
     });

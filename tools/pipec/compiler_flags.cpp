@@ -9,7 +9,7 @@
 
 namespace pipec::cli {
 
-void CompilerFlags::add(CLI::App& command) {
+void CompilerFlags::add(CLI::App& command, const std::string& diagnosticsFlag) {
     command.add_option("--proto-path,-I", options.protoPaths, "Extra directories of .proto files (the nearest schemas/ is always searched)");
     command.add_option("--env", options.environmentName, "Environment section of the environment config (local, staging, prod)")
         ->capture_default_str();
@@ -18,7 +18,7 @@ void CompilerFlags::add(CLI::App& command) {
     std::string passNames;
     for (const auto& pass : optimize::passes()) passNames += (passNames.empty() ? "" : ", ") + pass.name;
     command.add_option("--disable-pass", disabledPasses, "Disable an optimizer pass by name (" + passNames + ")");
-    command.add_option("--format", format, "Diagnostics format")->check(CLI::IsMember({"text", "github", "json"}))->capture_default_str();
+    command.add_option(diagnosticsFlag, format, "Diagnostics format")->check(CLI::IsMember({"text", "github", "json"}))->capture_default_str();
     command.add_option("--color", color, "Colored diagnostics")->check(CLI::IsMember({"auto", "always", "never"}))->capture_default_str();
 }
 

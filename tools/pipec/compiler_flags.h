@@ -16,7 +16,8 @@ struct CompilerFlags {
     std::string format = "text";
     std::string color = "auto";
 
-    void add(CLI::App& command);
+    /// `diagnosticsFlag` names the diagnostics-format option (`compile` uses --format for its manifests).
+    void add(CLI::App& command, const std::string& diagnosticsFlag = "--format");
     /// Validates flag values (unknown pass names are usage errors) and fills `options`.
     void finish();
     /// Prints the compilation's diagnostics in the chosen format; returns the number of errors.
