@@ -1,0 +1,2 @@
+add_test(NAME emit COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_emit.sh $<TARGET_FILE:pipec>)
+set_tests_properties(emit PROPERTIES LABELS emit TIMEOUT 240 WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
