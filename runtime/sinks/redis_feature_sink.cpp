@@ -98,15 +98,21 @@ void RedisFeatureSink::write(const Row& row) {
     for (size_t f = 0; f < options_.features.size(); ++f) {
         const RedisFeature& feature = options_.features[f];
         int column = featureColumns_[f];
-        std::string key = keyFor(feature.name, entityKey);
-        if (row[column].isNull) {
-            pending_.push_back({"DEL", std::move(key)});
-        } else if (feature.ttlSeconds > 0) {
-            pending_.push_back({"SET", std::move(key), formatFeatureValue(row[column], columns_[column].type()),
-                                "EX", std::to_string(feature.ttlSeconds)});
+        keyScratch_ = keyFor(feature.name, entityKey);
+        // A later value of a key not yet sent replaces the earlier one: Redis would end with it anyway (the last
+        // write wins and SET/DEL are idempotent), and a window that fires per slide for every key would otherwise
+        // send every intermediate value.
+        auto [it, inserted] = pendingIndex_.try_emplace(keyScratch_, pending_.size());
+        if (inserted) {
+            pending_.push_back(PendingWrite{keyScratch_, {}, false, 0});
         } else {
-            pending_.push_back({"SET", std::move(key), formatFeatureValue(row[column], columns_[column].type())});
+            stats_.coalesced++;
         }
+        PendingWrite& write = pending_[it->second];
+        write.remove = row[column].isNull;
+        write.ttlSeconds = feature.ttlSeconds;
+        if (write.remove) write.value.clear();
+        else write.value = formatFeatureValue(row[column], columns_[column].type());
     }
     if (pending_.size() >= options_.batchSize) sendPending();
 }
@@ -151,12 +157,26 @@ bool RedisFeatureSink::trySend(std::string& failure) {
     redisContext* context = connection_->context;
     std::vector<const char*> argv;
     std::vector<size_t> lengths;
-    for (const auto& command : pending_) {
+    std::string ttl;
+    for (const auto& write : pending_) {
         argv.clear();
         lengths.clear();
-        for (const auto& argument : command) {
+        auto push = [&](std::string_view argument) {
             argv.push_back(argument.data());
             lengths.push_back(argument.size());
+        };
+        if (write.remove) {
+            push("DEL");
+            push(write.key);
+        } else {
+            push("SET");
+            push(write.key);
+            push(write.value);
+            if (write.ttlSeconds > 0) {
+                ttl = std::to_string(write.ttlSeconds);
+                push("EX");
+                push(ttl);
+            }
         }
         if (redisAppendCommandArgv(context, static_cast<int>(argv.size()), argv.data(), lengths.data()) != REDIS_OK) {
             failure = context->errstr;
@@ -202,12 +222,13 @@ void RedisFeatureSink::sendPending() {
         backoffMs = std::min(backoffMs * 2, options_.maxBackoffMs);
         if (!connection_) stats_.reconnects++;
     }
-    for (const auto& command : pending_) {
-        if (command[0] == "DEL") stats_.keysDeleted++;
+    for (const auto& write : pending_) {
+        if (write.remove) stats_.keysDeleted++;
         else stats_.keysSet++;
     }
     stats_.batches++;
     pending_.clear();
+    pendingIndex_.clear();
 }
 
 } // namespace pipec::runtime

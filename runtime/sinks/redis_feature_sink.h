@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace pipec::runtime {
@@ -25,7 +26,9 @@ struct RedisFeatureSinkOptions {
     std::string keyFormat = "{feature}:{key}"; // placeholders: {feature}, {key}
     std::string keySeparator = "|";            // joins the entity key columns
     std::vector<RedisFeature> features;
-    size_t batchSize = 1000;                   // commands per pipelined round trip
+    /// Distinct keys buffered before they are sent in one pipelined round trip (flush() sends earlier). Updates of a
+    /// key still buffered replace its pending command: only the latest value of a key is written per round trip.
+    size_t batchSize = 20000;
     int connectTimeoutMs = 2000;
     int commandTimeoutMs = 10000;
     int64_t initialBackoffMs = 50;
@@ -62,6 +65,7 @@ public:
         std::atomic<uint64_t> batches{0};
         std::atomic<uint64_t> reconnects{0};
         std::atomic<uint64_t> retriedBatches{0};
+        std::atomic<uint64_t> coalesced{0};  // updates replaced by a later value of the same key before sending
     };
     const Stats& stats() const { return stats_; }
 
@@ -79,7 +83,16 @@ private:
     std::vector<plan::OutputColumn> columns_;
     std::vector<int> keyColumns_;
     std::vector<int> featureColumns_; // parallel to options_.features
-    std::vector<std::vector<std::string>> pending_;
+    /// One buffered write: `SET key value [EX ttl]`, or `DEL key` when the value is NULL.
+    struct PendingWrite {
+        std::string key;
+        std::string value;
+        bool remove = false;
+        int64_t ttlSeconds = 0;
+    };
+    std::vector<PendingWrite> pending_;
+    std::unordered_map<std::string, size_t> pendingIndex_;  // key → its write in pending_
+    std::string keyScratch_;
     std::unique_ptr<Connection> connection_;
     Stats stats_;
 };
