@@ -179,7 +179,7 @@ void runDuckDb(const Options& options) {
     std::string command = fmt::format(
         "mkdir -p {0} && cp {1}/hop_bench.mjs {1}/package.json {0}/ && cd {0} && "
         "( [ -d node_modules/@duckdb/node-api ] || npm install --no-save --silent @duckdb/node-api > /dev/null 2>&1 ) && "
-        "STORES={2} node hop_bench.mjs {3} 3 1 b_slices_window_dense,a_explode_join 2>&1",
+        "STORES={2} node hop_bench.mjs {3} 3 1 b_slices_window_dense 2>&1",
         scratch, shared, options.keys, options.events);
     std::cout << "duckdb baseline (1 thread, same N and keys; exact HOP results):\n";
     std::fflush(stdout);
