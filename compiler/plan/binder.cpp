@@ -1,5 +1,7 @@
 #include "compiler/plan/binder.h"
 
+#include "runtime/core/civil_time.h"  // header-only calendar arithmetic shared with the runtime
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -108,15 +110,6 @@ bool containsAggregateOrAuxiliary(const Expression& expression) {
     return false;
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-int64_t daysFromCivil(int64_t year, unsigned month, unsigned day) {
-    year -= month <= 2;
-    const int64_t era = (year >= 0 ? year : year - 399) / 400;
-    const unsigned yearOfEra = static_cast<unsigned>(year - era * 400);
-    const unsigned dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
-    const unsigned dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear;
-    return era * 146097 + static_cast<int64_t>(dayOfEra) - 719468;
-}
 
 /// Parses `YYYY-MM-DD[ HH:MM:SS[.fff]]` as UTC epoch milliseconds.
 std::optional<int64_t> parseTimestamp(const std::string& text) {
@@ -134,7 +127,7 @@ std::optional<int64_t> parseTimestamp(const std::string& text) {
         }
     }
     if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return std::nullopt;
-    int64_t days = daysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+    int64_t days = runtime::daysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
     return ((days * 24 + hour) * 60 + minute) * 60'000 + second * 1000 + millis;
 }
 

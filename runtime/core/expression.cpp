@@ -1,5 +1,7 @@
 #include "runtime/core/expression.h"
 
+#include "runtime/core/civil_time.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -52,31 +54,10 @@ int64_t wrap(TypeId type, int64_t value) {
 
 double roundFloat(TypeId type, double value) { return type == plan::FLOAT ? static_cast<double>(static_cast<float>(value)) : value; }
 
-int64_t daysFromCivil(int64_t year, unsigned month, unsigned day) {
-    year -= month <= 2;
-    const int64_t era = (year >= 0 ? year : year - 399) / 400;
-    const unsigned yearOfEra = static_cast<unsigned>(year - era * 400);
-    const unsigned dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
-    const unsigned dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear;
-    return era * 146097 + static_cast<int64_t>(dayOfEra) - 719468;
-}
 
 std::string timestampText(int64_t millis) {
-    int64_t days = millis >= 0 ? millis / 86'400'000 : -((-millis + 86'399'999) / 86'400'000);
-    int64_t rest = millis - days * 86'400'000;
-    // civil_from_days
-    int64_t z = days + 719468;
-    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    const unsigned doe = static_cast<unsigned>(z - era * 146097);
-    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t year = static_cast<int64_t>(yoe) + era * 400;
-    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const unsigned mp = (5 * doy + 2) / 153;
-    const unsigned day = doy - (153 * mp + 2) / 5 + 1;
-    const unsigned month = mp < 10 ? mp + 3 : mp - 9;
-    year += month <= 2;
-    return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:03}", year, month, day, rest / 3'600'000, rest / 60'000 % 60,
-                       rest / 1000 % 60, rest % 1000);
+    CivilTime t = civilFromMillis(millis);
+    return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:03}", t.year, t.month, t.day, t.hour, t.minute, t.second, t.millisecond);
 }
 
 std::optional<int64_t> parseTimestampText(std::string_view text) {

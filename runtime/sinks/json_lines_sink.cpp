@@ -1,5 +1,7 @@
 #include "runtime/sinks/json_lines_sink.h"
 
+#include "runtime/core/civil_time.h"
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -7,20 +9,8 @@
 namespace pipec::runtime {
 
 std::string formatTimestamp(int64_t millis) {
-    int64_t days = millis >= 0 ? millis / 86'400'000 : -((-(millis + 1)) / 86'400'000) - 1;
-    int64_t rest = millis - days * 86'400'000;
-    int64_t z = days + 719468;
-    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    const unsigned doe = static_cast<unsigned>(z - era * 146097);
-    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t year = static_cast<int64_t>(yoe) + era * 400;
-    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const unsigned mp = (5 * doy + 2) / 153;
-    const unsigned day = doy - (153 * mp + 2) / 5 + 1;
-    const unsigned month = mp < 10 ? mp + 3 : mp - 9;
-    year += month <= 2;
-    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", year, month, day, rest / 3'600'000, rest / 60'000 % 60,
-                       rest / 1000 % 60, rest % 1000);
+    CivilTime t = civilFromMillis(millis);
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", t.year, t.month, t.day, t.hour, t.minute, t.second, t.millisecond);
 }
 
 namespace {
@@ -79,6 +69,17 @@ void appendJsonValue(std::string& out, const Value& value, plan::TypeId type) {
     case plan::TIMESTAMP: appendString(out, formatTimestamp(value.i)); break;
     default: out += std::to_string(value.i);
     }
+}
+
+std::string formatJsonRow(const Row& row, const std::vector<plan::OutputColumn>& columns) {
+    std::string out = "{";
+    for (size_t i = 0; i < columns.size() && i < row.size(); ++i) {
+        if (i) out += ',';
+        appendString(out, columns[i].name());
+        out += ':';
+        appendJsonValue(out, row[i], columns[i].type());
+    }
+    return out + "}";
 }
 
 void JsonLinesSink::open(const std::vector<plan::OutputColumn>& columns) {

@@ -26,6 +26,8 @@ private:
 
 /// `2026-01-01T00:00:20.000Z`, correct for times before 1970.
 std::string formatTimestamp(int64_t millis);
+/// One row as a JSON object (keys = column names), as JsonLinesSink writes it, without a newline.
+std::string formatJsonRow(const Row& row, const std::vector<plan::OutputColumn>& columns);
 /// A value as JSON text.
 void appendJsonValue(std::string& out, const Value& value, plan::TypeId type);
 

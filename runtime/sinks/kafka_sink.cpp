@@ -1,5 +1,7 @@
 #include "runtime/sinks/kafka_sink.h"
 
+#include "runtime/sinks/json_lines_sink.h"
+
 #include <fmt/format.h>
 #include <librdkafka/rdkafka.h>
 
@@ -34,63 +36,8 @@ void onDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
     handle->lastError = rd_kafka_err2str(message->err);
 }
 
-void appendJsonString(std::string& out, const std::string& text) {
-    out += '"';
-    for (unsigned char c : text) {
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            if (c < 0x20) out += fmt::format("\\u{:04x}", c);
-            else out += static_cast<char>(c);
-        }
-    }
-    out += '"';
-}
-
-std::string isoTimestamp(int64_t millis) {
-    int64_t seconds = millis >= 0 ? millis / 1000 : -((-millis + 999) / 1000);
-    int64_t fraction = millis - seconds * 1000;
-    time_t asTime = static_cast<time_t>(seconds);
-    std::tm utc{};
-    gmtime_r(&asTime, &utc);
-    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday,
-                       utc.tm_hour, utc.tm_min, utc.tm_sec, fraction);
-}
-
 } // namespace
 
-std::string formatJsonRow(const Row& row, const std::vector<plan::OutputColumn>& columns) {
-    std::string out = "{";
-    for (size_t i = 0; i < columns.size(); ++i) {
-        if (i > 0) out += ',';
-        appendJsonString(out, columns[i].name());
-        out += ':';
-        const Value& value = row[i];
-        if (value.isNull) {
-            out += "null";
-            continue;
-        }
-        switch (columns[i].type()) {
-        case plan::BOOLEAN: out += value.i != 0 ? "true" : "false"; break;
-        case plan::FLOAT:
-        case plan::DOUBLE:
-            // JSON has no NaN or infinities.
-            if (std::isfinite(value.d)) out += fmt::format("{}", value.d);
-            else out += "null";
-            break;
-        case plan::VARCHAR:
-        case plan::BYTES: appendJsonString(out, value.s); break;
-        case plan::TIMESTAMP: appendJsonString(out, isoTimestamp(value.i)); break;
-        default: out += std::to_string(value.i);
-        }
-    }
-    out += '}';
-    return out;
-}
 
 KafkaSink::KafkaSink(KafkaSinkOptions options) : options_(std::move(options)), handle_(std::make_unique<Handle>()) {
     char error[512];

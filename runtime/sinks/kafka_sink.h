@@ -1,6 +1,7 @@
 #pragma once
 
 #include "runtime/core/row_sink.h"
+#include "runtime/sinks/json_lines_sink.h"  // formatJsonRow: rows are written as JSON
 
 #include <atomic>
 #include <map>
@@ -39,7 +40,6 @@ private:
     std::unique_ptr<Handle> handle_;
 };
 
-/// One row as a JSON object (the format KafkaSink writes).
-std::string formatJsonRow(const Row& row, const std::vector<plan::OutputColumn>& columns);
+
 
 } // namespace pipec::runtime

@@ -1,5 +1,6 @@
 #include "runtime/sources/file_replay.h"
 
+#include "runtime/core/civil_time.h"
 #include "runtime/operators/record_decoder.h"
 
 #include <fmt/format.h>
@@ -14,14 +15,6 @@ namespace pipec::runtime {
 
 namespace {
 
-int64_t daysFromCivil(int64_t year, unsigned month, unsigned day) {
-    year -= month <= 2;
-    const int64_t era = (year >= 0 ? year : year - 399) / 400;
-    const unsigned yearOfEra = static_cast<unsigned>(year - era * 400);
-    const unsigned dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
-    const unsigned dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear;
-    return era * 146097 + static_cast<int64_t>(dayOfEra) - 719468;
-}
 
 bool digits(std::string_view text, size_t position, size_t count, int& value) {
     if (position + count > text.size()) return false;
