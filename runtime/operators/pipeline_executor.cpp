@@ -80,6 +80,16 @@ void PipelineExecutor::advanceWatermark(int64_t watermark) {
 
 void PipelineExecutor::finish() { advanceWatermark(INT64_MAX); }
 
+int64_t PipelineExecutor::completionGranularity() const {
+    if (!window_) return 1;
+    const auto& window = plan_.window();
+    switch (window.kind()) {
+    case plan::HOP: return std::max<int64_t>(1, window.slide_ms());
+    case plan::TUMBLE: return std::max<int64_t>(1, window.size_ms());
+    default: return std::max<int64_t>(1, window.gap_ms());
+    }
+}
+
 std::string PipelineExecutor::snapshot() const {
     StateWriter writer;
     writer.writeU64(kSnapshotVersion);

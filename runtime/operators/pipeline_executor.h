@@ -47,6 +47,11 @@ public:
     void restore(std::string_view bytes);
 
     const PipelineStats& stats() const { return stats_; }
+    /// True when a source row with this event time can no longer change the output: every window it belongs to has
+    /// fired (always true without a window). Monotone in `time`.
+    bool complete(int64_t time) const { return !window_ || window_->complete(time, stats_.watermark); }
+    /// The event-time granularity at which completeness can change (slide, or gap), for bookkeeping in buckets.
+    int64_t completionGranularity() const;
     int64_t maxEventTime() const { return maxEventTime_; }
 
 private:

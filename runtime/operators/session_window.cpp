@@ -60,6 +60,13 @@ void SessionWindow::fire(int64_t watermark, const Emit& emit) {
     firedUpTo_ = watermark;
 }
 
+bool SessionWindow::complete(int64_t time, int64_t watermark) const {
+    if (time + gap_ - 1 > watermark) return false;
+    for (const auto& [end, start, key] : byEnd_)
+        if (start <= time) return false;
+    return true;
+}
+
 void SessionWindow::write(StateWriter& writer) const {
     writer.writeI64(firedUpTo_);
     keys_.write(writer);

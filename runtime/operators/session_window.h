@@ -18,6 +18,9 @@ public:
     void fire(int64_t watermark, const Emit& emit) override;
     void write(StateWriter& writer) const override;
     void read(StateReader& reader) override;
+    /// A row's session has fired when its own window [time, time + gap) is complete and no open session (which
+    /// could have absorbed it) starts at or before it.
+    bool complete(int64_t time, int64_t watermark) const override;
 
 private:
     struct Session {

@@ -23,6 +23,10 @@ public:
     void fire(int64_t watermark, const Emit& emit) override;
     void write(StateWriter& writer) const override;
     void read(StateReader& reader) override;
+    bool complete(int64_t time, int64_t watermark) const override {
+        // The last window holding `time` starts at floor(time / slide) · slide.
+        return floorDivide(time, slide_) * slide_ + size_ - 1 <= watermark;
+    }
 
 private:
     /// The keys that received rows in one slice: their row counts and accumulators (keys × aggregates, row-major).

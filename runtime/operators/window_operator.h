@@ -59,6 +59,9 @@ public:
     virtual void fire(int64_t watermark, const Emit& emit) = 0;
     virtual void write(StateWriter& writer) const = 0;
     virtual void read(StateReader& reader) = 0;
+    /// True once every window a row with event time `time` could contribute to has fired, so its effect on the
+    /// output is final (used to commit source offsets only for rows whose effects are durable).
+    virtual bool complete(int64_t time, int64_t watermark) const = 0;
 
     static std::unique_ptr<WindowOperator> create(const plan::WindowAggregate& window);
 };

@@ -1,5 +1,8 @@
 #include "runtime/sources/kafka_consumer.h"
 
+#include <cstdlib>
+#include <cstring>
+
 #include <librdkafka/rdkafka.h>
 
 #include <algorithm>
@@ -208,11 +211,22 @@ size_t KafkaConsumer::poll(size_t maxRecords, int timeoutMs, const RecordHandler
 
 bool KafkaConsumer::commit(const std::vector<TopicPartition>* only) {
     rd_kafka_topic_partition_list_t* offsets = rd_kafka_topic_partition_list_new(static_cast<int>(nextOffset_.size()));
-    for (const auto& [partition, next] : nextOffset_) {
+    for (const auto& [partition, handedOut] : nextOffset_) {
         if (only != nullptr && std::find(only->begin(), only->end(), partition) == only->end()) continue;
+        int64_t next = commitPosition_ ? std::min(handedOut, commitPosition_(partition, handedOut)) : handedOut;
         auto committed = committedOffset_.find(partition);
         if (committed != committedOffset_.end() && committed->second >= next) continue;
-        rd_kafka_topic_partition_list_add(offsets, partition.first.c_str(), partition.second)->offset = next;
+        rd_kafka_topic_partition_t* element = rd_kafka_topic_partition_list_add(offsets, partition.first.c_str(), partition.second);
+        element->offset = next;
+        if (commitMetadata_) {
+            std::string metadata = commitMetadata_();
+            if (!metadata.empty()) {
+                // librdkafka takes ownership of the metadata buffer (freed with the list).
+                element->metadata = std::malloc(metadata.size());
+                std::memcpy(element->metadata, metadata.data(), metadata.size());
+                element->metadata_size = metadata.size();
+            }
+        }
     }
     if (offsets->cnt == 0) {
         rd_kafka_topic_partition_list_destroy(offsets);
@@ -235,6 +249,22 @@ bool KafkaConsumer::commit(const std::vector<TopicPartition>* only) {
 }
 
 bool KafkaConsumer::commitProcessed() { return commit(nullptr); }
+
+std::map<TopicPartition, std::string> KafkaConsumer::committedMetadata(const std::vector<TopicPartition>& partitions, int timeoutMs) {
+    std::map<TopicPartition, std::string> result;
+    if (partitions.empty()) return result;
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size()));
+    for (const auto& partition : partitions) rd_kafka_topic_partition_list_add(list, partition.first.c_str(), partition.second);
+    if (rd_kafka_committed(handle_->consumer, list, timeoutMs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        for (int i = 0; i < list->cnt; ++i) {
+            const auto& element = list->elems[i];
+            if (element.err != RD_KAFKA_RESP_ERR_NO_ERROR || element.offset < 0 || element.metadata == nullptr) continue;
+            result[{element.topic, element.partition}] = std::string(static_cast<const char*>(element.metadata), element.metadata_size);
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+    return result;
+}
 
 bool KafkaConsumer::allPartitionsAtEnd() const {
     if (assigned_.empty()) return false;

@@ -64,6 +64,13 @@ public:
     /// Synchronously commits the offsets following every record handed out so far. Returns false (and logs) when
     /// the commit failed; the offsets stay pending and are retried on the next call.
     bool commitProcessed();
+    /// Limits what commits may cover: given a partition and the offset after the last record handed out, returns the
+    /// offset to commit (records from it on will be re-delivered after a restart). Default: everything handed out.
+    /// Text stored with every committed offset (Kafka commit metadata), read back by `committedMetadata`.
+    void setCommitMetadata(std::function<std::string()> metadata) { commitMetadata_ = std::move(metadata); }
+    /// The metadata committed with these partitions' offsets (partitions without a commit are left out).
+    std::map<TopicPartition, std::string> committedMetadata(const std::vector<TopicPartition>& partitions, int timeoutMs);
+    void setCommitPosition(std::function<int64_t(const TopicPartition&, int64_t next)> position) { commitPosition_ = std::move(position); }
 
     /// True when partitions are assigned and each reached its end (requires reportEndOfPartition).
     bool allPartitionsAtEnd() const;
@@ -78,6 +85,8 @@ public:
     struct Handle;
 
 private:
+    std::function<int64_t(const TopicPartition&, int64_t)> commitPosition_;
+    std::function<std::string()> commitMetadata_;
     friend struct KafkaConsumerRebalanceAccess; // the C rebalance callback
     void handleRebalance(int error, void* partitions);
     bool commit(const std::vector<TopicPartition>* only);

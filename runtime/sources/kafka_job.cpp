@@ -1,5 +1,6 @@
 #include "runtime/sources/kafka_job.h"
 
+
 #include "runtime/sources/kafka_consumer.h"
 #include "runtime/sources/kafka_partition_watermarks.h"
 #include "runtime/sources/kafka_producer.h"
@@ -7,8 +8,11 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <deque>
+#include <map>
 #include <iostream>
 #include <limits>
+#include <optional>
 #include <memory>
 #include <stdexcept>
 
@@ -57,6 +61,39 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
             throw std::runtime_error("dead-letter topic `" + options.deadLetterTopic +
                                      "` rejected records: " + deadLetters->lastError());
     };
+    // At-least-once for window state: an offset is committed only once every record before it can no longer change
+    // the output (its windows fired and their rows were flushed). A record in a still-open window keeps the commit
+    // position at or before it, so after a crash or a stop it is read again and its windows are rebuilt.
+    // Per partition: (first offset, upper bound of the event times up to there), appended when that bound grows.
+    struct PendingSpan {
+        int64_t offset;
+        int64_t timeBound;
+    };
+    std::map<TopicPartition, std::deque<PendingSpan>> pending;
+    const int64_t granularity = std::max<int64_t>(1, processor.completionGranularity());
+    auto observeTime = [&](const KafkaRecord& record, int64_t time) {
+        int64_t quotient = time / granularity - ((time % granularity != 0) && (time < 0));
+        int64_t bound = quotient * granularity + granularity - 1;  // the last time of the record's granule
+        auto& spans = pending[{record.topic, record.partition}];
+        if (spans.empty() || bound > spans.back().timeBound) spans.push_back({record.offset, bound});
+    };
+    consumer.setCommitPosition([&](const TopicPartition& partition, int64_t next) {
+        auto found = pending.find(partition);
+        if (found == pending.end()) return next;
+        auto& spans = found->second;
+        while (!spans.empty() && processor.complete(spans.front().timeBound)) spans.pop_front();
+        return spans.empty() ? next : spans.front().offset;
+    });
+
+    // With each commit goes the job watermark: every window up to it has fired and been flushed. A member that later
+    // takes the partition resumes at that watermark, so records re-read from the commit position only rebuild the
+    // windows that were still open instead of re-emitting partial copies of windows already emitted.
+    constexpr std::string_view kWatermarkTag = "pipec-watermark=";
+    consumer.setCommitMetadata([&]() -> std::string {
+        int64_t watermark = status.watermarkMs.load();
+        return watermark == std::numeric_limits<int64_t>::min() ? std::string() : std::string(kWatermarkTag) + std::to_string(watermark);
+    });
+
     auto commit = [&] {
         flushOutputs();
         if (consumer.commitProcessed()) status.commits++;
@@ -64,7 +101,22 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
     };
     consumer.onAssign([&](const std::vector<TopicPartition>& partitions) {
         int64_t now = wallClockMillis();
-        for (const auto& partition : partitions) watermarks.assign(partition, now);
+        for (const auto& partition : partitions) {
+            watermarks.assign(partition, now);
+            pending.erase(partition);  // spans of an earlier assignment were committed (or dropped) at its revocation
+        }
+        // Resume at the lowest watermark committed with these partitions (the same value after a plain restart).
+        std::optional<int64_t> resumeAt;
+        for (const auto& [partition, metadata] : consumer.committedMetadata(partitions, 5000)) {
+            if (metadata.rfind(kWatermarkTag, 0) != 0) continue;
+            if (auto value = parseEpochMillis(std::string_view(metadata).substr(kWatermarkTag.size())))
+                resumeAt = resumeAt ? std::min(*resumeAt, *value) : *value;
+        }
+        if (resumeAt && *resumeAt > status.watermarkMs.load()) {
+            processor.advanceWatermark(*resumeAt);
+            status.watermarkMs = *resumeAt;
+            log(fmt::format("job {}: resuming at the committed watermark {}", job, *resumeAt));
+        }
         status.assignedPartitions = static_cast<int>(consumer.assignment().size());
         log(fmt::format("job {}: assigned {} partition(s)", job, partitions.size()));
     });
@@ -115,6 +167,7 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
         if (row.empty() || row[0].isNull) return reject(record, BadRecordReason::MissingTime, "the time field is NULL");
         status.decoded++;
         watermarks.observe({record.topic, record.partition}, row[0].i, wallClockMillis());
+        observeTime(record, row[0].i);
         processor.process(row);
     };
 
@@ -128,7 +181,8 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
             if (auto base = watermarks.watermarkBase(now)) {
                 int64_t watermark = *base - source.watermark_delay_ms();
                 processor.advanceWatermark(watermark);
-                status.watermarkMs = watermark;
+                // The watermark never goes back, also not below one resumed from a commit.
+                if (watermark > status.watermarkMs.load()) status.watermarkMs = watermark;
             }
             status.late = processor.lateRows();
             status.assignedPartitions = static_cast<int>(consumer.assignment().size());

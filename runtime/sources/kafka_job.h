@@ -57,6 +57,11 @@ public:
     /// End of a bounded input: fire every window.
     virtual void finish() = 0;
     virtual uint64_t lateRows() const = 0;
+    /// True when a row with this event time can no longer change the output (its windows fired), so its offset may be
+    /// committed. Monotone in the time. The default suits stateless processing.
+    virtual bool complete(int64_t) const { return true; }
+    /// The event-time step at which `complete` can change (window slide or session gap).
+    virtual int64_t completionGranularity() const { return 1; }
 };
 
 /// The consume → decode → process → flush → commit loop behind `runKafkaJob` (see there for the guarantees).

@@ -52,6 +52,8 @@ public:
     void advanceWatermark(int64_t watermarkMs) override { executor_.advanceWatermark(watermarkMs); }
     void finish() override { executor_.finish(); }
     uint64_t lateRows() const override { return executor_.stats().lateRowsDropped; }
+    bool complete(int64_t time) const override { return executor_.complete(time); }
+    int64_t completionGranularity() const override { return executor_.completionGranularity(); }
 
 private:
     RecordDecoder decoder_;
