@@ -45,7 +45,11 @@ void PipelineExecutor::emitAggregate(Row& row) {
     writeOutput(row);
 }
 
-void PipelineExecutor::process(Row& row) {
+void PipelineExecutor::discardOrigins(const std::function<bool(int32_t)>& drop) {
+    if (window_) window_->discard(drop);
+}
+
+void PipelineExecutor::process(Row& row, int32_t origin) {
     ++stats_.rowsIn;
     int64_t time = row[0].i;
     if (row[0].isNull || time <= -kTimeLimit || time >= kTimeLimit) {
@@ -62,7 +66,7 @@ void PipelineExecutor::process(Row& row) {
     if (!passes) {
         ++stats_.rowsFiltered;
     } else if (window_) {
-        if (window_->add(row, time, stats_.watermark) == WindowAdd::Late) ++stats_.lateRowsDropped;
+        if (window_->add(row, time, stats_.watermark, origin) == WindowAdd::Late) ++stats_.lateRowsDropped;
     } else {
         writeOutput(row);
     }

@@ -34,7 +34,9 @@ public:
 
     /// One source row. Unless the watermark is external, the watermark becomes max(event time) − delay after the
     /// row (before the filter, so filtered rows still move time forward); windows it completes fire into the sink.
-    void process(Row& row);
+    void process(Row& row, int32_t origin = -1);
+    /// Drops the open window state of keys whose rows came from these origins (revoked Kafka partitions).
+    void discardOrigins(const std::function<bool(int32_t origin)>& drop);
     /// For sources that track watermarks themselves (Kafka: the minimum over partitions).
     void setExternalWatermark(bool external) { external_ = external; }
     void advanceWatermark(int64_t watermark);

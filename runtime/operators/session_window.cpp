@@ -10,10 +10,11 @@ SessionWindow::SessionWindow(const plan::WindowAggregate& window) : gap_(window.
     for (const auto& aggregate : window.aggregates()) aggregates_.emplace_back(aggregate);
 }
 
-WindowAdd SessionWindow::add(const Row& row, int64_t time, int64_t watermark) {
+WindowAdd SessionWindow::add(const Row& row, int64_t time, int64_t watermark, int32_t origin) {
     int64_t fired = std::max(watermark, firedUpTo_);
     if (time + gap_ - 1 <= fired) return WindowAdd::Late;
     uint32_t key = keys_.lookup(row);
+    keys_.noteOrigin(key, origin);
     if (key >= sessions_.size()) sessions_.resize(key + 1);
     std::vector<Session>& sessions = sessions_[key];
 
@@ -58,6 +59,14 @@ void SessionWindow::fire(int64_t watermark, const Emit& emit) {
         emit(output_);
     }
     firedUpTo_ = watermark;
+}
+
+void SessionWindow::discard(const std::function<bool(int32_t)>& drop) {
+    for (uint32_t key = 0; key < sessions_.size(); ++key) {
+        if (sessions_[key].empty() || !drop(keys_.origin(key))) continue;
+        for (const auto& session : sessions_[key]) byEnd_.erase({session.end, session.start, key});
+        sessions_[key].clear();
+    }
 }
 
 bool SessionWindow::complete(int64_t time, int64_t watermark) const {

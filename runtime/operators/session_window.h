@@ -14,7 +14,8 @@ class SessionWindow : public WindowOperator {
 public:
     explicit SessionWindow(const plan::WindowAggregate& window);
 
-    WindowAdd add(const Row& row, int64_t time, int64_t watermark) override;
+    WindowAdd add(const Row& row, int64_t time, int64_t watermark, int32_t origin = -1) override;
+    void discard(const std::function<bool(int32_t origin)>& drop) override;
     void fire(int64_t watermark, const Emit& emit) override;
     void write(StateWriter& writer) const override;
     void read(StateReader& reader) override;

@@ -73,7 +73,7 @@ void SlicedWindow::growKeyState() {
     activeKeys_.resize((capacity + 63) / 64, 0);
 }
 
-WindowAdd SlicedWindow::add(const Row& row, int64_t time, int64_t watermark) {
+WindowAdd SlicedWindow::add(const Row& row, int64_t time, int64_t watermark, int32_t origin) {
     // The windows holding `time` start at multiples of slide in (time − size, time].
     int64_t lastStart = floorDivide(time, slide_) * slide_;
     int64_t firstStart = (floorDivide(time - size_, slide_) + 1) * slide_;
@@ -82,6 +82,7 @@ WindowAdd SlicedWindow::add(const Row& row, int64_t time, int64_t watermark) {
     if (lastStart + size_ - 1 <= fired) return WindowAdd::Late;  // every window of this row has fired
     int64_t sliceStart = floorDivide(time, width_) * width_;
     uint32_t key = keys_.lookup(row);
+    keys_.noteOrigin(key, origin);
     growKeyState();
     Slice& slice = sliceFor(sliceStart);
     uint32_t position = positionFor(slice, sliceStart, key);
@@ -227,6 +228,42 @@ void SlicedWindow::fire(int64_t watermark, const Emit& emit) {
         }
     }
     firedUpTo_ = watermark;
+}
+
+void SlicedWindow::discard(const std::function<bool(int32_t)>& drop) {
+    size_t aggregateCount = aggregates_.size();
+    std::vector<bool> dropped(keys_.size(), false);
+    bool any = false;
+    for (uint32_t key = 0; key < keys_.size(); ++key) {
+        dropped[key] = drop(keys_.origin(key));
+        any = any || dropped[key];
+    }
+    if (!any) return;
+    for (auto& [start, slice] : slices_) {
+        Slice kept;
+        for (size_t j = 0; j < slice.keys.size(); ++j) {
+            if (dropped[slice.keys[j]]) continue;
+            kept.keys.push_back(slice.keys[j]);
+            kept.rows.push_back(slice.rows[j]);
+            for (size_t a = 0; a < aggregateCount; ++a) kept.accumulators.push_back(std::move(slice.accumulators[j * aggregateCount + a]));
+        }
+        slice = std::move(kept);
+    }
+    for (uint32_t key = 0; key < keys_.size(); ++key) {
+        if (!dropped[key] || key >= keyPositions_.size()) continue;
+        keyPositions_[key] = {INT64_MIN, 0};
+        for (size_t a = 0; a < aggregateCount; ++a) running_[static_cast<size_t>(key) * aggregateCount + a] = Accumulator();
+        runningRows_[key] = 0;
+        activeKeys_[key / 64] &= ~(uint64_t{1} << (key % 64));
+    }
+    // Positions inside the surviving slices changed: every cached position is stale.
+    for (auto& position : keyPositions_) position = {INT64_MIN, 0};
+    for (auto& [start, slice] : slices_) {
+        for (uint32_t j = 0; j < slice.keys.size(); ++j) keyPositions_[slice.keys[j]] = {start, j};
+        slice.positions.clear();
+        slice.indexed = false;
+    }
+    cachedSlice_ = nullptr;
 }
 
 void SlicedWindow::write(StateWriter& writer) const {

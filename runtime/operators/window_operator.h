@@ -22,6 +22,12 @@ public:
     explicit GroupKeyTable(const plan::WindowAggregate& window);
     uint32_t lookup(const Row& row);
     const Row& values(uint32_t index) const { return values_[index]; }
+    /// Where a key's rows come from (a Kafka partition), so its state can be dropped when the partition moves away.
+    void noteOrigin(uint32_t index, int32_t origin) {
+        if (origins_.size() <= index) origins_.resize(index + 1, -1);
+        origins_[index] = origin;
+    }
+    int32_t origin(uint32_t index) const { return index < origins_.size() ? origins_[index] : -1; }
     size_t size() const { return values_.size(); }
     void write(StateWriter& writer) const;
     void read(StateReader& reader);
@@ -40,6 +46,7 @@ private:
     std::vector<int> columns_;  // plain-column keys read the row directly
     std::unordered_map<std::string, uint32_t> indexes_;
     std::vector<Row> values_;
+    std::vector<int32_t> origins_;
     std::string scratch_;
     Row keyScratch_;
 };
@@ -54,7 +61,7 @@ public:
     virtual ~WindowOperator() = default;
     /// Adds a row with event time `time`; `watermark` is the watermark before this row. A row is late for a window
     /// that has already fired (window end − 1 ≤ watermark).
-    virtual WindowAdd add(const Row& row, int64_t time, int64_t watermark) = 0;
+    virtual WindowAdd add(const Row& row, int64_t time, int64_t watermark, int32_t origin = -1) = 0;
     /// Fires, emits and purges every window with end − 1 ≤ `watermark`, in order of window end, then start, then key.
     virtual void fire(int64_t watermark, const Emit& emit) = 0;
     virtual void write(StateWriter& writer) const = 0;
@@ -62,6 +69,9 @@ public:
     /// True once every window a row with event time `time` could contribute to has fired, so its effect on the
     /// output is final (used to commit source offsets only for rows whose effects are durable).
     virtual bool complete(int64_t time, int64_t watermark) const = 0;
+    /// Drops all open state of the keys whose rows came from an origin `drop` selects (a revoked partition: its new
+    /// owner rebuilds those windows from the committed offsets).
+    virtual void discard(const std::function<bool(int32_t origin)>& drop) = 0;
 
     static std::unique_ptr<WindowOperator> create(const plan::WindowAggregate& window);
 };

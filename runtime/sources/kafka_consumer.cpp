@@ -126,12 +126,18 @@ void KafkaConsumer::handleRebalance(int errorCode, void* raw) {
         try {
             if (revokeHandler_) revokeHandler_(changed);
             commit(&changed);
+            if (revokedHandler_) revokedHandler_(changed);
         } catch (...) {
             // The flush failed: do not commit; the next owner re-reads these records.
             callbackError_ = std::current_exception();
         }
     } else {
         options_.log("partitions lost without a clean revoke; uncommitted records will be re-delivered elsewhere");
+        try {
+            if (lostHandler_) lostHandler_(changed);
+        } catch (...) {
+            callbackError_ = std::current_exception();
+        }
     }
     if (cooperative) {
         rd_kafka_error_t* unassignError = rd_kafka_incremental_unassign(consumer, partitions);

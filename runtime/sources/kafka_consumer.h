@@ -56,6 +56,11 @@ public:
     void onAssign(PartitionsHandler handler) { assignHandler_ = std::move(handler); }
     /// Called before partitions are revoked (not when they were lost): flush here; `commitProcessed` follows.
     void onRevoke(PartitionsHandler handler) { revokeHandler_ = std::move(handler); }
+    /// Called when partitions were lost (the group moved on without a clean revoke): nothing can be committed for
+    /// them any more; their records will be re-delivered to their new owner.
+    void onLost(PartitionsHandler handler) { lostHandler_ = std::move(handler); }
+    /// Called after revoked partitions were committed, before any other record is handed out.
+    void onRevoked(PartitionsHandler handler) { revokedHandler_ = std::move(handler); }
 
     /// Waits up to `timeoutMs` for the first record, then takes whatever else is ready, up to `maxRecords`, calling
     /// `handler` for each. Returns the number of records handed out. Rebalance callbacks run inside this call.
@@ -95,6 +100,8 @@ private:
     std::unique_ptr<Handle> handle_;
     PartitionsHandler assignHandler_;
     PartitionsHandler revokeHandler_;
+    PartitionsHandler lostHandler_;
+    PartitionsHandler revokedHandler_;
     std::set<TopicPartition> assigned_;
     std::set<TopicPartition> atEnd_;
     std::map<TopicPartition, int64_t> nextOffset_;      // after the last record handed out

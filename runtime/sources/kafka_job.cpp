@@ -120,6 +120,29 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
         status.assignedPartitions = static_cast<int>(consumer.assignment().size());
         log(fmt::format("job {}: assigned {} partition(s)", job, partitions.size()));
     });
+    // Keys are assumed to live in one partition (the topic is keyed by the entity). When a partition moves to another
+    // member, that member rebuilds its open windows from the committed offsets; this member must drop its copy, or it
+    // would later emit windows built from part of the records. Origins number the partitions for the executor.
+    std::map<TopicPartition, int32_t> origins;
+    auto originOf = [&](const TopicPartition& partition) {
+        return origins.try_emplace(partition, static_cast<int32_t>(origins.size())).first->second;
+    };
+    // Dropped right after the revocation's commit (which still needs their state for the commit position), before
+    // any record of a partition assigned again is processed.
+    auto dropPartitions = [&](const std::vector<TopicPartition>& partitions) {
+        std::vector<int32_t> dropped;
+        for (const auto& partition : partitions) {
+            dropped.push_back(originOf(partition));
+            pending.erase(partition);
+        }
+        processor.discardOrigins(dropped);
+        log(fmt::format("job {}: dropped the open windows of {} partition(s) no longer owned", job, dropped.size()));
+    };
+    consumer.onLost([&](const std::vector<TopicPartition>& partitions) {
+        for (const auto& partition : partitions) watermarks.revoke(partition);
+        dropPartitions(partitions);
+    });
+    consumer.onRevoked(dropPartitions);
     consumer.onRevoke([&](const std::vector<TopicPartition>& partitions) {
         flushOutputs(); // the consumer commits these partitions right after this returns
         for (const auto& partition : partitions) watermarks.revoke(partition);
@@ -168,7 +191,7 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
         status.decoded++;
         watermarks.observe({record.topic, record.partition}, row[0].i, wallClockMillis());
         observeTime(record, row[0].i);
-        processor.process(row);
+        processor.processFrom(row, originOf({record.topic, record.partition}));
     };
 
     auto lastCommit = std::chrono::steady_clock::now();

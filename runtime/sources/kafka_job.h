@@ -52,6 +52,10 @@ public:
     /// Strips the Confluent wire-format prefix; false when the payload does not have one.
     virtual bool stripConfluentFraming(std::string_view& payload) = 0;
     virtual void process(Row& row) = 0;
+    /// Like process(), naming where the row came from (a partition), so its keys' state can be dropped later.
+    virtual void processFrom(Row& row, int32_t /*origin*/) { process(row); }
+    /// Drops the open window state of keys whose rows came from these origins (partitions revoked from this member).
+    virtual void discardOrigins(const std::vector<int32_t>& /*origins*/) {}
     /// The job watermark: the minimum over active partitions of their maximum event time, minus the source's delay.
     virtual void advanceWatermark(int64_t watermarkMs) = 0;
     /// End of a bounded input: fire every window.

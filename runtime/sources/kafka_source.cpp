@@ -1,5 +1,7 @@
 #include "runtime/sources/kafka_source.h"
 
+#include <algorithm>
+
 #include "runtime/operators/pipeline_executor.h"
 #include "runtime/operators/record_decoder.h"
 
@@ -49,6 +51,10 @@ public:
         return true;
     }
     void process(Row& row) override { executor_.process(row); }
+    void processFrom(Row& row, int32_t origin) override { executor_.process(row, origin); }
+    void discardOrigins(const std::vector<int32_t>& origins) override {
+        executor_.discardOrigins([&](int32_t origin) { return std::find(origins.begin(), origins.end(), origin) != origins.end(); });
+    }
     void advanceWatermark(int64_t watermarkMs) override { executor_.advanceWatermark(watermarkMs); }
     void finish() override { executor_.finish(); }
     uint64_t lateRows() const override { return executor_.stats().lateRowsDropped; }

@@ -6,6 +6,8 @@
 #     (back-pressure) instead of dropping, so the final features are complete and correct, with TTLs.
 #  3. A job stopped (SIGTERM) while its hourly windows are open and started again loses nothing: offsets are committed
 #     only past records whose windows fired, so the restarted job re-reads the open windows' records.
+#  4. A second member joining mid-window takes over partitions: the first drops its copy of their open windows and the
+#     second rebuilds them from the committed offsets, so every hourly count is still exact.
 # Events are keyed by store_id, so each store's state lives in one partition (one instance), as in production.
 # Windows fire once the watermark passes them: a final "flush" event far in the future is sent to every partition
 # and partitions without traffic go idle after 1 s, so the job watermark (the minimum over active partitions) moves.
@@ -206,6 +208,44 @@ fi
 grep -q "resuming at the committed watermark" "$WORK/second.log" && echo "ok   the restarted job resumed at the committed watermark" ||
   { echo "FAIL the restarted job did not resume at the committed watermark"; cat "$WORK/second.log"; failures=$((failures + 1)); }
 kill -TERM "${RUN_PIDS[0]}"; wait "${RUN_PIDS[0]}"; RUN_PIDS=()
+
+# --- 4. a member joins while windows are open ------------------------------------------------------------------------
+kill "$BROKER_PID"; wait "$BROKER_PID" 2> /dev/null; BROKER_PID=""
+redis-cli -p "$REDIS_PORT" flushall > /dev/null
+start_broker "$TOPIC:4" || exit 1
+run_member() {  # run_member NAME METRICS_PORT
+  "$PIPEC" run "$HOURLY" --brokers "$BROKERS" --group group-d --sink redis --commit-interval 300 --idle-timeout 1000 \
+    --session-timeout 3000 --metrics-port "$2" --set "sinks.prod_canary_features.address=127.0.0.1:$REDIS_PORT" \
+    > /dev/null 2> "$WORK/$1.log" &
+  RUN_PIDS+=($!)
+}
+METRICS_A=$(free_port)
+METRICS_B=$(free_port)
+run_member member-a "$METRICS_A"
+wait_for 30 grep -q 'assigned 4' "$WORK/member-a.log" || { echo "FAIL member a got no partitions"; cat "$WORK/member-a.log"; exit 1; }
+produce "$WORK/first.jsonl"
+wait_for 30 bash -c "[ \"\$(curl -sf http://127.0.0.1:$METRICS_A/metrics | sed -n 's/^pipec_records_in_total{[^}]*} \([0-9]*\).*/\1/p')\" -ge 1200 ]"
+run_member member-b "$METRICS_B"
+if ! wait_for 40 grep -q 'dropped the open windows' "$WORK/member-a.log"; then
+  echo "FAIL member a did not hand over partitions"; cat "$WORK/member-a.log" "$WORK/member-b.log"; failures=$((failures + 1))
+else
+  echo "ok   member a dropped the open windows of the partitions it handed over"
+fi
+wait_for 30 grep -q 'assigned' "$WORK/member-b.log"
+sleep 2
+produce "$WORK/second.jsonl"
+produce "$WORK/flush.jsonl"
+if wait_for 40 bash -c "[ \"\$(redis-cli -p $REDIS_PORT --scan --pattern 'store_events_1h:*' | wc -l)\" -ge 40 ]" && sleep 2 &&
+   [ "$(hourly_features)" == "$(sort -n "$WORK/expected_hourly.txt")" ]; then
+  echo "ok   after a member joined mid-window the hourly counts are exact"
+else
+  echo "FAIL hourly counts after the rebalance differ from the reference"
+  diff <(hourly_features) <(sort -n "$WORK/expected_hourly.txt") | head -10
+  failures=$((failures + 1))
+fi
+for pid in "${RUN_PIDS[@]}"; do kill -TERM "$pid"; done
+for pid in "${RUN_PIDS[@]}"; do wait "$pid"; done
+RUN_PIDS=()
 
 echo "group/outage: $failures failure(s)"
 [ "$failures" = 0 ]
