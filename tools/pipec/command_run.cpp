@@ -249,7 +249,41 @@ int runKafka(const plan::Job& job, RunOptions& options) {
     }
     std::cerr << fmt::format("running `{}`: {} → {} (group {}){}\n", job.name(), topic, sinks.empty() ? "nowhere" : "sinks",
                              kafka.groupId, options.untilEnd ? ", until the end of the topic" : "; Ctrl-C stops");
-    int result = runtime::runKafkaJob(job.pipeline(), kafka, sinks, gStop, status);
+    // Progress: a live status line on a terminal, a log line every 10 s otherwise.
+    std::atomic<bool> progressDone{false};
+    std::thread progress([&] {
+        bool terminal = isatty(STDERR_FILENO);
+        auto interval = std::chrono::milliseconds(terminal ? 1000 : 10000);
+        uint64_t lastRecords = 0;
+        auto last = std::chrono::steady_clock::now();
+        while (!progressDone.load()) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            auto now = std::chrono::steady_clock::now();
+            if (now - last < interval) continue;
+            uint64_t records = status.recordsIn.load();
+            double seconds = std::chrono::duration<double>(now - last).count();
+            int64_t watermark = status.watermarkMs.load();
+            std::string line = fmt::format("{}: {:.0f} events/s, {} in, {} bad, {} late, {} rows out, watermark {}, lag {}", job.name(),
+                                           static_cast<double>(records - lastRecords) / seconds, records, status.badTotal(),
+                                           status.late.load(), status.rowsOut.load(),
+                                           watermark == INT64_MIN ? std::string("none") : runtime::formatTimestamp(watermark),
+                                           status.lag.load());
+            std::cerr << (terminal ? "\r\x1b[2K" + line : line + "\n") << std::flush;
+            lastRecords = records;
+            last = now;
+        }
+        if (terminal) std::cerr << "\n";
+    });
+    int result = 0;
+    try {
+        result = runtime::runKafkaJob(job.pipeline(), kafka, sinks, gStop, status);
+    } catch (...) {
+        progressDone = true;
+        progress.join();
+        throw;
+    }
+    progressDone = true;
+    progress.join();
     std::cerr << fmt::format("{}: {} records, {} decoded, {} rejected ({} dead-lettered), {} late, {} rows out, {} commits\n", job.name(),
                              status.recordsIn.load(), status.decoded.load(), status.badTotal(), status.deadLettered.load(),
                              status.late.load(), status.rowsOut.load(), status.commits.load());
