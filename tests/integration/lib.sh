@@ -55,3 +55,16 @@ require_tools() {
     fi
   done
 }
+
+last_values() {  # last_values ROWS.jsonl KEY_COLUMN VALUE_COLUMN → "key value" lines: the last value per key, sorted
+  python3 - "$@" <<'PY'
+import json, sys
+path, key, value = sys.argv[1:4]
+last = {}
+for line in open(path):
+    row = json.loads(line)
+    last[row[key]] = row[value]
+for k in sorted(last):
+    print(f"{k} {last[k]}")
+PY
+}

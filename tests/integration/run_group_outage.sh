@@ -60,15 +60,7 @@ cat "$WORK/first.jsonl" "$WORK/second.jsonl" > "$WORK/all.jsonl"
 # The reference: the same events replayed offline (without the flush events, whose own windows the live jobs never
 # fire); the last row per store is its final feature value.
 "$PIPEC" run "$SPEC" --input "$WORK/all.jsonl" --output "$WORK/reference.jsonl" 2> "$WORK/reference.log"
-python3 - "$WORK/reference.jsonl" > "$WORK/expected.txt" <<'PY'
-import json, sys
-last = {}
-for line in open(sys.argv[1]):
-    row = json.loads(line)
-    last[row["st"]] = row["saf_st_p20mi_order_count_sum_canary"]
-for store in sorted(last):
-    print(f"{store} {last[store]}")
-PY
+last_values "$WORK/reference.jsonl" st saf_st_p20mi_order_count_sum_canary > "$WORK/expected.txt"
 check "reference has 40 stores" 40 "$(wc -l < "$WORK/expected.txt")"
 
 redis_features() {  # prints "store value" per feature key, sorted
@@ -163,15 +155,7 @@ check "the job stops cleanly after the outage" 0 "$status"
 # --- 3. stop and restart while windows are open ---------------------------------------------------------------------
 HOURLY=tests/integration/specs/store_hourly_count.yaml
 "$PIPEC" run "$HOURLY" --input "$WORK/all.jsonl" --output "$WORK/hourly.jsonl" 2> /dev/null
-python3 - "$WORK/hourly.jsonl" > "$WORK/expected_hourly.txt" <<'PY'
-import json, sys
-last = {}
-for line in open(sys.argv[1]):
-    row = json.loads(line)
-    last[row["store_id"]] = row["store_events_1h"]
-for store in sorted(last):
-    print(f"{store} {last[store]}")
-PY
+last_values "$WORK/hourly.jsonl" store_id store_events_1h > "$WORK/expected_hourly.txt"
 kill "$BROKER_PID"; wait "$BROKER_PID" 2> /dev/null; BROKER_PID=""
 redis-cli -p "$REDIS_PORT" flushall > /dev/null
 start_broker "$TOPIC:4" || exit 1

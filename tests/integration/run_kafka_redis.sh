@@ -26,19 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-failures=0
-check() { # check DESCRIPTION EXPECTED ACTUAL
-  if [ "$2" == "$3" ]; then
-    echo "ok   $1"
-  else
-    echo "FAIL $1: expected '$2', got '$3'"
-    failures=$((failures + 1))
-  fi
-}
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+source tests/integration/lib.sh  # check, free_port, failures
 
 # --- servers ---------------------------------------------------------------------------------------------------
 REDIS_PORT=$(free_port)

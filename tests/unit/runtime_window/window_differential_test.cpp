@@ -264,20 +264,24 @@ std::vector<std::string> runEngine(const plan::Pipeline& pipeline, const std::ve
 
 } // namespace
 
-TEST_CASE("TUMBLE and HOP match the brute-force reference on random streams") {
-    std::mt19937 random(20261125);
-    const std::pair<int64_t, int64_t> shapes[] = {{1000, 1000}, {3000, 1000}, {2500, 1000}, {1000, 3000}, {6000, 1500}, {4000, 4000}};
+/// Random streams through TUMBLE/HOP of the given shapes, compared row for row with the brute-force reference.
+/// With `invertibleOnly` the windows take the incremental path; otherwise the slice-merging path.
+static int checkSlidingWindows(uint32_t seed, const std::vector<std::pair<int64_t, int64_t>>& shapes, const std::vector<int64_t>& delays,
+                        bool invertibleOnly) {
+    std::mt19937 random(seed);
     int rows = 0;
     for (int round = 0; round < 60; ++round) {
-        auto [size, slide] = shapes[round % std::size(shapes)];
-        int64_t delay = std::vector<int64_t>{0, 500, 2000}[random() % 3];
+        auto [size, slide] = shapes[static_cast<size_t>(round) % shapes.size()];
+        int64_t delay = delays[random() % delays.size()];
         auto events = randomEvents(random, 200 + random() % 300);
         CAPTURE(round);
         CAPTURE(size);
         CAPTURE(slide);
         CAPTURE(delay);
         auto expected = referenceSliding(events, size, slide, delay);
-        auto actual = runEngine(makePipeline(size == slide ? plan::TUMBLE : plan::HOP, size, slide, 0, delay), events);
+        if (invertibleOnly)
+            for (auto& row : expected) row = invertibleColumns(row);
+        auto actual = runEngine(makePipeline(size == slide ? plan::TUMBLE : plan::HOP, size, slide, 0, delay, invertibleOnly), events);
         REQUIRE(actual.size() == expected.size());
         for (size_t i = 0; i < expected.size(); ++i) {
             CAPTURE(i);
@@ -285,31 +289,18 @@ TEST_CASE("TUMBLE and HOP match the brute-force reference on random streams") {
         }
         rows += static_cast<int>(expected.size());
     }
+    return rows;
+}
+
+TEST_CASE("TUMBLE and HOP match the brute-force reference on random streams") {
+    int rows = checkSlidingWindows(20261125, {{1000, 1000}, {3000, 1000}, {2500, 1000}, {1000, 3000}, {6000, 1500}, {4000, 4000}},
+                                   {0, 500, 2000}, false);
     CHECK(rows > 1000);
 }
 
 TEST_CASE("TUMBLE and HOP with invertible aggregates (incremental windows) match the reference") {
-    std::mt19937 random(99);
-    const std::pair<int64_t, int64_t> shapes[] = {{1000, 1000}, {3000, 1000}, {2500, 1000}, {1000, 3000}, {6000, 1500}, {20000, 500}};
-    int rows = 0;
-    for (int round = 0; round < 60; ++round) {
-        auto [size, slide] = shapes[round % std::size(shapes)];
-        int64_t delay = std::vector<int64_t>{0, 500, 2000, 7000}[random() % 4];
-        auto events = randomEvents(random, 200 + random() % 300);
-        CAPTURE(round);
-        CAPTURE(size);
-        CAPTURE(slide);
-        CAPTURE(delay);
-        auto expected = referenceSliding(events, size, slide, delay);
-        for (auto& row : expected) row = invertibleColumns(row);
-        auto actual = runEngine(makePipeline(size == slide ? plan::TUMBLE : plan::HOP, size, slide, 0, delay, true), events);
-        REQUIRE(actual.size() == expected.size());
-        for (size_t i = 0; i < expected.size(); ++i) {
-            CAPTURE(i);
-            CHECK(actual[i] == expected[i]);
-        }
-        rows += static_cast<int>(expected.size());
-    }
+    int rows = checkSlidingWindows(99, {{1000, 1000}, {3000, 1000}, {2500, 1000}, {1000, 3000}, {6000, 1500}, {20000, 500}},
+                                   {0, 500, 2000, 7000}, true);
     CHECK(rows > 1000);
 }
 
