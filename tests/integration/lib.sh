@@ -64,7 +64,42 @@ last = {}
 for line in open(path):
     row = json.loads(line)
     last[row[key]] = row[value]
-for k in sorted(last):
+for k in sorted(last, key=str):  # string order, like `LC_ALL=C sort` of Redis keys
     print(f"{k} {last[k]}")
 PY
+}
+
+stop_pid() {  # stop_pid PID [SIGNAL]: signals a process this script started and reaps it
+  [ -n "$1" ] || return 0
+  kill "-${2:-TERM}" "$1" 2> /dev/null
+  wait "$1" 2> /dev/null
+  return 0
+}
+
+# Standard cleanup for a script that uses REDIS_PID, BROKER_PID and RUN_PIDS (pipec runs in the background):
+#   trap integration_cleanup EXIT     (KEEP_WORK=1 keeps the scratch directory for a post-mortem)
+integration_cleanup() {
+  for pid in "${RUN_PIDS[@]}" ${BROKER_PID:-} ${REDIS_PID:-}; do kill "$pid" 2> /dev/null; done
+  wait 2> /dev/null
+  if [ -n "${KEEP_WORK:-}" ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
+}
+
+redis_values() {  # redis_values PORT FEATURE → "key value" per feature key, sorted by key (like last_values)
+  redis-cli -p "$1" --scan --pattern "$2:*" | LC_ALL=C sort | while read -r key; do
+    echo "${key#"$2":} $(redis-cli -p "$1" get "$key")"
+  done
+}
+
+keys_without_ttl() {  # keys_without_ttl PORT FEATURE → how many feature keys have no positive TTL
+  local n=0 key ttl
+  for key in $(redis-cli -p "$1" --scan --pattern "$2:*"); do
+    ttl=$(redis-cli -p "$1" ttl "$key")
+    [ "$ttl" -gt 0 ] || n=$((n + 1))
+  done
+  echo "$n"
+}
+
+summary_count() {  # summary_count LOG WORD → the number before WORD in the last summary line `pipec run` printed
+  # The summary: "JOB: N records, N decoded, N rejected (N dead-lettered), N late, N rows out, N commits".
+  grep -E '^[^ ]+: [0-9]+ records, ' "$1" | tail -1 | grep -oE "[0-9]+ \(?$2" | grep -oE '^[0-9]+'
 }

@@ -21,3 +21,10 @@ set_tests_properties(integration_pipec_kafka_redis PROPERTIES LABELS integration
 add_test(NAME integration_group_outage COMMAND ${PIPEC_INTEGRATION_DIR}/run_group_outage.sh $<TARGET_FILE:pipec>)
 set_tests_properties(integration_group_outage PROPERTIES LABELS integration TIMEOUT 300
                      WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} SKIP_RETURN_CODE 77)
+
+# One failure mode per script (each < 60 s, own redis-server and `pipec broker`; helpers in lib.sh).
+foreach(script redis_outage_until_end)
+  add_test(NAME integration_${script} COMMAND ${PIPEC_INTEGRATION_DIR}/run_${script}.sh $<TARGET_FILE:pipec>)
+  set_tests_properties(integration_${script} PROPERTIES LABELS integration TIMEOUT 120 RUN_SERIAL TRUE
+                       WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} SKIP_RETURN_CODE 77)
+endforeach()
