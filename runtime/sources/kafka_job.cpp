@@ -88,8 +88,13 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
     // With each commit goes the job watermark: every window up to it has fired and been flushed. A member that later
     // takes the partition resumes at that watermark, so records re-read from the commit position only rebuild the
     // windows that were still open instead of re-emitting partial copies of windows already emitted.
+    // After a drained bounded run (--until-end) every window fired and every offset is committed, so nothing is
+    // re-read and there is nothing to resume: the +inf watermark must not be committed, or a member still consuming
+    // that takes these partitions over (or a later run of the group) would fire all its open windows early.
     constexpr std::string_view kWatermarkTag = "pipec-watermark=";
+    bool finished = false;
     consumer.setCommitMetadata([&]() -> std::string {
+        if (finished) return {};
         int64_t watermark = status.watermarkMs.load();
         return watermark == std::numeric_limits<int64_t>::min() ? std::string() : std::string(kWatermarkTag) + std::to_string(watermark);
     });
@@ -227,6 +232,7 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
         // A drained bounded run fires every window (watermark +inf). A stopped unbounded run does not: firing
         // incomplete windows would publish partial aggregates as features.
         if (drained) {
+            finished = true;
             processor.finish();
             status.watermarkMs = std::numeric_limits<int64_t>::max();
         }
