@@ -106,6 +106,8 @@ private:
     std::set<TopicPartition> atEnd_;
     std::map<TopicPartition, int64_t> nextOffset_;      // after the last record handed out
     std::map<TopicPartition, int64_t> committedOffset_; // last successfully committed
+    uint64_t rebalanceEpoch_ = 0;       // counts rebalances, so poll() knows when its cached map entry may be stale
+    HeaderList headers_;                // the current record's headers, reused across records
     bool closed_ = false;
     bool abandoning_ = false;           // closing after a failure: revocations neither flush nor commit
     std::exception_ptr callbackError_;  // thrown by a handler inside a librdkafka callback, rethrown by poll()

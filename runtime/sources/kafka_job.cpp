@@ -71,11 +71,11 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
     };
     std::map<TopicPartition, std::deque<PendingSpan>> pending;
     const int64_t granularity = std::max<int64_t>(1, processor.completionGranularity());
-    auto observeTime = [&](const KafkaRecord& record, int64_t time) {
+    auto observeTime = [&](const TopicPartition& partition, int64_t offset, int64_t time) {
         int64_t quotient = time / granularity - ((time % granularity != 0) && (time < 0));
         int64_t bound = quotient * granularity + granularity - 1;  // the last time of the record's granule
-        auto& spans = pending[{record.topic, record.partition}];
-        if (spans.empty() || bound > spans.back().timeBound) spans.push_back({record.offset, bound});
+        auto& spans = pending[partition];
+        if (spans.empty() || bound > spans.back().timeBound) spans.push_back({offset, bound});
     };
     consumer.setCommitPosition([&](const TopicPartition& partition, int64_t next) {
         auto found = pending.find(partition);
@@ -104,7 +104,9 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
         if (consumer.commitProcessed()) status.commits++;
         else status.commitFailures++;
     };
+    uint64_t partitionsEpoch = 1;  // bumped on every assignment change (see CurrentPartition below)
     consumer.onAssign([&](const std::vector<TopicPartition>& partitions) {
+        ++partitionsEpoch;
         int64_t now = wallClockMillis();
         for (const auto& partition : partitions) {
             watermarks.assign(partition, now);
@@ -135,6 +137,7 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
     // Dropped right after the revocation's commit (which still needs their state for the commit position), before
     // any record of a partition assigned again is processed.
     auto dropPartitions = [&](const std::vector<TopicPartition>& partitions) {
+        ++partitionsEpoch;
         std::vector<int32_t> dropped;
         for (const auto& partition : partitions) {
             dropped.push_back(originOf(partition));
@@ -168,6 +171,15 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
 
     Row row;
     std::string error;
+    // The partition of the current run of records (records come in runs per partition), so the per-record work does
+    // not build a TopicPartition (a topic string copy) each time. Rebalances bump the epoch.
+    struct CurrentPartition {
+        TopicPartition partition{std::string(), -1};
+        int32_t origin = 0;
+        uint64_t epoch = 0;
+    } current;
+    // Wall-clock time for partition activity (idleness), read once per poll instead of once per record.
+    int64_t batchStartMs = wallClockMillis();
     auto handle = [&](const KafkaRecord& record) {
         status.recordsIn++;
         EnvelopeParseResult envelope = parseEnvelope(record.headers);
@@ -194,9 +206,15 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
         if (outcome != DecodeOutcome::Decoded) return reject(record, BadRecordReason::UndecodablePayload, error);
         if (row.empty() || row[0].isNull) return reject(record, BadRecordReason::MissingTime, "the time field is NULL");
         status.decoded++;
-        watermarks.observe({record.topic, record.partition}, row[0].i, wallClockMillis());
-        observeTime(record, row[0].i);
-        processor.processFrom(row, originOf({record.topic, record.partition}));
+        if (record.partition != current.partition.second || partitionsEpoch != current.epoch ||
+            record.topic != current.partition.first) {
+            current.partition = TopicPartition(record.topic, record.partition);
+            current.origin = originOf(current.partition);
+            current.epoch = partitionsEpoch;
+        }
+        watermarks.observe(current.partition, row[0].i, batchStartMs);
+        observeTime(current.partition, record.offset, row[0].i);
+        processor.processFrom(row, current.origin);
     };
 
     auto lastCommit = std::chrono::steady_clock::now();
@@ -204,6 +222,7 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
     bool drained = false;
     try {
         while (!stop.load()) {
+            batchStartMs = wallClockMillis();
             consumer.poll(options.batchSize, 100, handle);
             int64_t now = wallClockMillis();
             if (auto base = watermarks.watermarkBase(now)) {

@@ -24,6 +24,9 @@ start_redis() {  # start_redis PORT → sets REDIS_PID
 }
 
 start_broker() {  # start_broker TOPICS → sets BROKER_PID and BROKERS
+  # Removed first: the background redirection truncates it only once the child runs, so a second broker in the same
+  # script could otherwise be taken for the first one's (stopped) address.
+  rm -f "$WORK/broker.out"
   "$PIPEC" broker --topics "$1" > "$WORK/broker.out" 2> "$WORK/broker.err" &
   BROKER_PID=$!
   BROKERS=""

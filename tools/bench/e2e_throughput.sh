@@ -1,58 +1,66 @@
 #!/usr/bin/env bash
-# End-to-end throughput (not a test): events through the Kafka protocol (pipec broker) → pipec run → Redis.
-#   tools/bench/e2e_throughput.sh PIPEC [EVENTS=1000000] [STORES=10000]
-# pipec runs the seed feature (HOP 20 s / 20 min) as a consumer-group member, writing features to a real
-# redis-server; events (StoreTimelineEvent with envelope headers, keyed by store) are produced while it consumes,
-# since the embedded broker keeps only ~5 MiB per partition. Reported: events/s of the whole run (wall) and
-# events per second of pipec CPU time (per core), from /proc.
+# End-to-end throughput (a benchmark, not a test): events through the Kafka protocol (`pipec broker`) → `pipec run`
+# (decode, HOP 20 s / 20 min per store: the seed feature) → a real redis-server.
+#   tools/bench/e2e_throughput.sh PIPEC [EVENTS=2000000]
+#   env: PARTITIONS (default: enough that every partition stays under the mock broker's ~5 MiB), PERF=1 (record a
+#        perf profile of the pipec run into /tmp/e2e_perf.data), KEEP_WORK=1
+# 1. `pipec produce --generate N` fills the topic first, unkeyed so partitions fill evenly (one pipec holds every
+#    key whatever its partition; the generated StoreTimelineEvents are
+#    ~250 bytes with their envelope headers; the embedded broker keeps only the newest ~5 MiB per partition, so the
+#    topic gets as many partitions as needed to hold all N: nothing is dropped, checked by the record count).
+# 2. `pipec run --until-end --sink redis` consumes it all, under /usr/bin/time -v. Reported:
+#    - events/s over pipec's processing phase (first partition assigned → summary line; excludes the ~3 s
+#      consumer-group join of the embedded broker), and over the whole run,
+#    - pipec CPU seconds (user + sys) → events/s per pipec core.
 set -euo pipefail
 PIPEC=$(realpath "$1")
-EVENTS=${2:-1000000}
-STORES=${3:-10000}
+EVENTS=${2:-2000000}
 cd "$(dirname "$0")/../.."
 WORK=$(mktemp -d)
 source tests/integration/lib.sh
-REDIS_PID=""; BROKER_PID=""; JOB_PID=""
-cleanup() {
-  for pid in $JOB_PID $BROKER_PID $REDIS_PID; do kill "$pid" 2> /dev/null || true; done
-  wait 2> /dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-python3 - "$WORK/events.jsonl" "$EVENTS" "$STORES" <<'PY'
-import json, random, sys
-path, n, stores = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-rng = random.Random(1)
-base = 1767225600000
-span = 2 * 3600 * 1000
-with open(path, "w") as out:
-    for i in range(n):
-        t = base + span * i // n
-        out.write('{"_time": %d, "storeId": "%d", "hasStoreOrderConfirmedData": %s}\n'
-                  % (t, rng.randrange(stores), "true" if rng.random() < 0.5 else "false"))
-PY
+PARTITIONS=${PARTITIONS:-$(( (EVENTS * 500 / (4 * 1024 * 1024)) + 1 ))}
+[ "$PARTITIONS" -ge 4 ] || PARTITIONS=4
+REDIS_PID=""; BROKER_PID=""; RUN_PIDS=()
+trap integration_cleanup EXIT
+TOPIC=store_timeline_events
+SPEC=examples/store_order_count.yaml
 
 REDIS_PORT=$(free_port)
-METRICS_PORT=$(free_port)
 start_redis "$REDIS_PORT"
-start_broker "store_timeline_events:16"
-"$PIPEC" run examples/store_order_count.yaml --brokers "$BROKERS" --sink redis --metrics-port "$METRICS_PORT" \
-  --commit-interval 1000 --set "sinks.prod_canary_features.address=127.0.0.1:$REDIS_PORT" > /dev/null 2> "$WORK/job.err" &
-JOB_PID=$!
-wait_for 30 bash -c "curl -sf http://127.0.0.1:$METRICS_PORT/readyz > /dev/null"
-start=$(date +%s.%N)
-"$PIPEC" produce examples/store_order_count.yaml --brokers "$BROKERS" --from "$WORK/events.jsonl" --key store_id 2> "$WORK/produce.err"
-records() { curl -sf "http://127.0.0.1:$METRICS_PORT/metrics" | sed -n 's/^pipec_records_in_total{[^}]*} \([0-9]*\).*/\1/p'; }
-wait_for 600 bash -c "[ \"\$(curl -sf http://127.0.0.1:$METRICS_PORT/metrics | sed -n 's/^pipec_records_in_total{[^}]*} \([0-9]*\).*/\1/p')\" -ge $EVENTS ]"
-end=$(date +%s.%N)
-read -r utime stime < <(awk '{print $14, $15}' "/proc/$JOB_PID/stat")
-ticks=$(getconf CLK_TCK)
-kill -TERM "$JOB_PID"; wait "$JOB_PID" || true; JOB_PID=""
-cpu=$(python3 -c "print(($utime + $stime) / $ticks)")
-wall=$(python3 -c "print($end - $start)")
-echo "events: $EVENTS ($STORES stores), records consumed: $(tail -1 "$WORK/job.err" | sed -n 's/.*: \([0-9]*\) records.*/\1/p')"
-tail -1 "$WORK/job.err"
+start_broker "$TOPIC:$PARTITIONS"
+t0=$(date +%s.%N)
+"$PIPEC" produce "$SPEC" --brokers "$BROKERS" --generate "$EVENTS" --seed 1 2> "$WORK/produce.err"
+t1=$(date +%s.%N)
+cat "$WORK/produce.err"
+python3 -c "print(f'produced {$EVENTS} events to {$PARTITIONS} partitions in {$t1 - $t0:.2f} s ({$EVENTS / ($t1 - $t0) / 1e6:.2f} M events/s, pipec produce)')"
+
+# Timestamped stderr: the processing phase runs from the first assignment to the summary line.
+stamp() { while IFS= read -r line; do printf '%s %s\n' "$(date +%s.%N)" "$line"; done; }
+perf_prefix=()
+[ -n "${PERF:-}" ] && perf_prefix=(perf record -g -o /tmp/e2e_perf.data --)
+/usr/bin/time -v -o "$WORK/time.txt" "${perf_prefix[@]}" "$PIPEC" run "$SPEC" --brokers "$BROKERS" --until-end --sink redis \
+  --group bench --set "sinks.prod_canary_features.address=127.0.0.1:$REDIS_PORT" > /dev/null 2> >(stamp > "$WORK/run.log")
+sleep 0.5  # let the stamping process finish writing
+sed 's/^[0-9.]* //' "$WORK/run.log" | tail -1
+records=$(sed 's/^[0-9.]* //' "$WORK/run.log" | summary_count /dev/stdin records)
+start=$(grep -m1 'assigned' "$WORK/run.log" | cut -d' ' -f1)
+end=$(grep -E '^[0-9.]+ [^ ]+: [0-9]+ records, ' "$WORK/run.log" | tail -1 | cut -d' ' -f1)
+wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$WORK/time.txt")
+user=$(sed -n 's/.*User time (seconds): //p' "$WORK/time.txt")
+sys=$(sed -n 's/.*System time (seconds): //p' "$WORK/time.txt")
+rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$WORK/time.txt")
 echo "features in Redis: $(redis-cli -p "$REDIS_PORT" dbsize)"
-python3 -c "print(f'wall (produce + consume, concurrent): {$wall:.2f} s = {$EVENTS / $wall / 1e6:.2f} M events/s')"
-python3 -c "print(f'pipec CPU: {$cpu:.2f} s = {$EVENTS / $cpu / 1e6:.2f} M events/s per pipec core (broker -> decode -> HOP -> Redis)')"
+[ "$records" = "$EVENTS" ] || echo "WARNING: pipec consumed $records records, not $EVENTS (did the broker drop some?)"
+python3 - "$records" "$start" "$end" "$wall" "$user" "$sys" "$rss" <<'PY'
+import sys
+records, start, end, wall, user, sys_, rss = sys.argv[1:]
+records = int(records)
+parts = [float(p) for p in wall.split(":")]
+wall_s = sum(p * 60 ** i for i, p in enumerate(reversed(parts)))
+phase = float(end) - float(start)
+cpu = float(user) + float(sys_)
+print(f"pipec run: {records} events; whole run {wall_s:.2f} s wall ({records / wall_s / 1e6:.2f} M events/s, incl. group join)")
+print(f"processing phase (assigned -> done): {phase:.2f} s = {records / phase / 1e6:.2f} M events/s  broker -> pipec -> Redis")
+print(f"pipec CPU: {cpu:.2f} s (user {user}, sys {sys_}), max RSS {int(rss) // 1024} MiB = "
+      f"{records / cpu / 1e6:.2f} M events/s per pipec core")
+PY
