@@ -215,6 +215,15 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
         watermarks.observe(current.partition, row[0].i, batchStartMs);
         observeTime(current.partition, record.offset, row[0].i);
         processor.processFrom(row, current.origin);
+        // As in a replay, the watermark moves after every row (not once per poll), so which rows are late does not
+        // depend on how records happen to be batched.
+        if (auto base = watermarks.watermarkBaseAfter(current.partition, batchStartMs)) {
+            int64_t watermark = *base - source.watermark_delay_ms();
+            if (watermark > status.watermarkMs.load()) {
+                processor.advanceWatermark(watermark);
+                status.watermarkMs = watermark;
+            }
+        }
     };
 
     auto lastCommit = std::chrono::steady_clock::now();

@@ -30,6 +30,9 @@ public:
     /// partition has not delivered any event yet (nothing is known about its times) or nothing was seen at all.
     /// When every partition is idle, the maximum seen anywhere is used, so windows still close on a quiet topic.
     std::optional<int64_t> watermarkBase(int64_t nowMs);
+    /// The watermark base right after a record of `partition`, as cheaply as possible: only a record of the partition
+    /// that held the minimum (or of one without times yet) can raise it, so other records cost no recomputation.
+    std::optional<int64_t> watermarkBaseAfter(const TopicPartition& partition, int64_t nowMs);
 
     size_t activePartitions(int64_t nowMs) const;
     size_t assignedPartitions() const { return partitions_.size(); }
@@ -45,6 +48,7 @@ private:
     std::map<TopicPartition, PartitionState> partitions_;
     std::optional<int64_t> maxSeenMs_;  // over every partition ever observed, for the all-idle case
     std::optional<int64_t> lastReturned_;
+    std::optional<TopicPartition> minimumPartition_;  // the active partition that held the minimum at the last computation
 };
 
 } // namespace pipec::runtime
