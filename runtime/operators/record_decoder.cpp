@@ -44,6 +44,10 @@ struct RecordDecoder::Level {
 namespace {
 
 bool readVarint(const uint8_t*& p, const uint8_t* end, uint64_t& value) {
+    if (p < end && *p < 0x80) [[likely]] {  // tags and small values: one byte
+        value = *p++;
+        return true;
+    }
     value = 0;
     for (int shift = 0; shift < 64; shift += 7) {
         if (p >= end) return false;

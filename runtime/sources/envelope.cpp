@@ -39,19 +39,40 @@ std::optional<int64_t> parseEpochMillis(std::string_view text) {
     return value;
 }
 
-EnvelopeParseResult parseEnvelope(const HeaderList& headers) {
+HeaderList toHeaderList(std::span<const HeaderView> headers) {
+    HeaderList owned;
+    owned.reserve(headers.size());
+    for (const auto& [name, value] : headers) owned.emplace_back(name, value);
+    return owned;
+}
+
+static_assert(kHeaderSource.size() == kHeaderSchema.size() && kHeaderCreatedAt.size() != kHeaderEncoding.size() &&
+              kHeaderCreatedAt.size() != kHeaderSource.size() && kHeaderEncoding.size() != kHeaderSource.size());
+
+EnvelopeParseResult parseEnvelope(std::span<const HeaderView> headers) {
     // Take the last value of each header first, then validate, so that a later valid header overrides an
     // earlier broken one.
-    const std::string* createdAt = nullptr;
-    const std::string* encoding = nullptr;
+    std::optional<std::string_view> createdAt;
+    std::optional<std::string_view> encoding;
     EnvelopeParseResult result;
     for (const auto& [name, value] : headers) {
-        if (name == kHeaderCreatedAt) createdAt = &value;
-        else if (name == kHeaderEncoding) encoding = &value;
-        else if (name == kHeaderSource) result.envelope.source = value;
-        else if (name == kHeaderSchema) result.envelope.schema = value;
+        // The names differ in length except source/schema, so one comparison decides each header (this runs for
+        // every consumed record).
+        switch (name.size()) {
+        case kHeaderCreatedAt.size():
+            if (name == kHeaderCreatedAt) createdAt = value;
+            break;
+        case kHeaderEncoding.size():
+            if (name == kHeaderEncoding) encoding = value;
+            break;
+        case kHeaderSource.size():
+            if (name == kHeaderSource) result.envelope.source = value;
+            else if (name == kHeaderSchema) result.envelope.schema = value;
+            break;
+        default: break;
+        }
     }
-    if (createdAt != nullptr) {
+    if (createdAt) {
         result.envelope.createdAtMs = parseEpochMillis(*createdAt);
         if (!result.envelope.createdAtMs) {
             result.error = EnvelopeError::InvalidCreatedAt;
@@ -59,7 +80,7 @@ EnvelopeParseResult parseEnvelope(const HeaderList& headers) {
             return result;
         }
     }
-    if (encoding != nullptr) {
+    if (encoding) {
         auto parsed = parseEncodingName(*encoding);
         if (!parsed) {
             result.error = EnvelopeError::UnknownEncoding;
@@ -69,6 +90,11 @@ EnvelopeParseResult parseEnvelope(const HeaderList& headers) {
         result.envelope.encoding = *parsed;
     }
     return result;
+}
+
+EnvelopeParseResult parseEnvelope(const HeaderList& headers) {
+    std::vector<HeaderView> views(headers.begin(), headers.end());
+    return parseEnvelope(views);
 }
 
 HeaderList encodeEnvelope(const EventEnvelope& envelope) {

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -11,6 +12,10 @@ namespace pipec::runtime {
 
 /// Kafka record headers as name/value pairs, in record order (a name may repeat; the last one wins).
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
+/// A header read in place (from a consumed record): valid only as long as the record it belongs to.
+using HeaderView = std::pair<std::string_view, std::string_view>;
+/// Copies viewed headers into owned ones (for records kept beyond their consumption, such as dead letters).
+HeaderList toHeaderList(std::span<const HeaderView> headers);
 
 /// Header names of the event envelope (see docs/event-envelope.md).
 inline constexpr std::string_view kHeaderCreatedAt = "event-created-at";
@@ -50,14 +55,23 @@ enum class EnvelopeError {
 
 std::string_view envelopeErrorName(EnvelopeError error);
 
+/// An envelope as parsed from headers: its text fields view the header values (no copies on the hot path).
+struct EnvelopeView {
+    std::optional<int64_t> createdAtMs;
+    std::string_view source;
+    PayloadEncoding encoding = PayloadEncoding::Unspecified;
+    std::string_view schema;
+};
+
 struct EnvelopeParseResult {
-    EventEnvelope envelope;
+    EnvelopeView envelope;  // views into the parsed headers
     EnvelopeError error = EnvelopeError::None;
     std::string detail; // the offending header value, for logs
 };
 
 /// Reads the envelope from record headers. Unknown headers are ignored; when a name repeats, the last value wins
-/// (the Kafka convention for appended headers).
+/// (the Kafka convention for appended headers). The result's text fields view `headers`.
+EnvelopeParseResult parseEnvelope(std::span<const HeaderView> headers);
 EnvelopeParseResult parseEnvelope(const HeaderList& headers);
 
 /// The headers that carry `envelope` (absent fields produce no header).

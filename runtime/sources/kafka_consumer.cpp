@@ -204,23 +204,19 @@ size_t KafkaConsumer::poll(size_t maxRecords, int timeoutMs, const RecordHandler
             runTopic = message->rkt;
             runPartition = message->partition;
             runEpoch = rebalanceEpoch_;
+            ++runs_;
         }
-        // The header strings are assigned in place, so their buffers are reused from record to record.
-        size_t headerCount = 0;
+        // The headers are viewed in place (they live as long as the message): no copies per record.
+        headers_.clear();
         rd_kafka_headers_t* rawHeaders = nullptr;
         if (rd_kafka_message_headers(message, &rawHeaders) == RD_KAFKA_RESP_ERR_NO_ERROR) {
             const char* name = nullptr;
             const void* value = nullptr;
             size_t size = 0;
-            for (size_t i = 0; rd_kafka_header_get_all(rawHeaders, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
-                if (headers_.size() <= headerCount) headers_.emplace_back();
-                auto& header = headers_[headerCount++];
-                header.first.assign(name);
-                if (value != nullptr) header.second.assign(static_cast<const char*>(value), size);
-                else header.second.clear();
-            }
+            for (size_t i = 0; rd_kafka_header_get_all(rawHeaders, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
+                headers_.emplace_back(std::string_view(name),
+                                      value != nullptr ? std::string_view(static_cast<const char*>(value), size) : std::string_view());
         }
-        headers_.resize(headerCount);
         rd_kafka_timestamp_type_t timestampType;
         int64_t timestamp = rd_kafka_message_timestamp(message, &timestampType);
         KafkaRecord record{partition.first,
@@ -229,7 +225,8 @@ size_t KafkaConsumer::poll(size_t maxRecords, int timeoutMs, const RecordHandler
                            std::string_view(static_cast<const char*>(message->key), message->key_len),
                            std::string_view(static_cast<const char*>(message->payload), message->len),
                            headers_,
-                           timestamp};
+                           timestamp,
+                           runs_};
         *nextOffset = message->offset + 1;
         try {
             handler(record);

@@ -22,8 +22,11 @@ struct KafkaRecord {
     int64_t offset;
     std::string_view key;
     std::string_view payload;
-    const HeaderList& headers;
+    std::span<const HeaderView> headers; // views into the record: valid during the handler call only
     int64_t timestampMs; // the Kafka record timestamp (-1 when absent); not the event time
+    /// Changes whenever the records start coming from another partition or the assignment changed, so a handler can
+    /// cache per-partition lookups for a run of records.
+    uint64_t run;
 };
 
 struct KafkaConsumerOptions {
@@ -107,7 +110,8 @@ private:
     std::map<TopicPartition, int64_t> nextOffset_;      // after the last record handed out
     std::map<TopicPartition, int64_t> committedOffset_; // last successfully committed
     uint64_t rebalanceEpoch_ = 0;       // counts rebalances, so poll() knows when its cached map entry may be stale
-    HeaderList headers_;                // the current record's headers, reused across records
+    uint64_t runs_ = 0;                 // see KafkaRecord::run
+    std::vector<HeaderView> headers_;   // the current record's headers (views), reused across records
     bool closed_ = false;
     bool abandoning_ = false;           // closing after a failure: revocations neither flush nor commit
     std::exception_ptr callbackError_;  // thrown by a handler inside a librdkafka callback, rethrown by poll()

@@ -71,10 +71,9 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
     };
     std::map<TopicPartition, std::deque<PendingSpan>> pending;
     const int64_t granularity = std::max<int64_t>(1, processor.completionGranularity());
-    auto observeTime = [&](const TopicPartition& partition, int64_t offset, int64_t time) {
+    auto observeTime = [&](std::deque<PendingSpan>& spans, int64_t offset, int64_t time) {
         int64_t quotient = time / granularity - ((time % granularity != 0) && (time < 0));
         int64_t bound = quotient * granularity + granularity - 1;  // the last time of the record's granule
-        auto& spans = pending[partition];
         if (spans.empty() || bound > spans.back().timeBound) spans.push_back({offset, bound});
     };
     consumer.setCommitPosition([&](const TopicPartition& partition, int64_t next) {
@@ -157,13 +156,13 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
         log(fmt::format("job {}: revoking {} partition(s)", job, partitions.size()));
     });
 
-    auto reject = [&](const KafkaRecord& record, BadRecordReason reason, const std::string& detail) {
+    auto reject = [&](const KafkaRecord& record, BadRecordReason reason, std::string_view detail) {
         uint64_t count = ++status.bad[static_cast<size_t>(reason)];
         if (shouldLog(count))
             log(fmt::format("job {}: rejected record {}/{}@{}: {}{}{}", job, record.topic, record.partition,
                             record.offset, badRecordReasonName(reason), detail.empty() ? "" : ": ", detail));
         if (!deadLetters) return;
-        HeaderList headers = record.headers;
+        HeaderList headers = toHeaderList(record.headers);
         headers.emplace_back(kHeaderDeadLetterReason, std::string(badRecordReasonName(reason)));
         deadLetters->produce(options.deadLetterTopic, record.key, record.payload, headers);
         status.deadLettered++;
@@ -171,17 +170,22 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
 
     Row row;
     std::string error;
-    // The partition of the current run of records (records come in runs per partition), so the per-record work does
-    // not build a TopicPartition (a topic string copy) each time. Rebalances bump the epoch.
+    // The partition of the current run of records (records come in runs per partition): its lookups are done once per
+    // run, not per record. The map nodes they point to stay put until a rebalance, which starts a new run.
     struct CurrentPartition {
-        TopicPartition partition{std::string(), -1};
-        int32_t origin = 0;
+        uint64_t run = 0;
         uint64_t epoch = 0;
+        int32_t origin = 0;
+        KafkaPartitionWatermarks::PartitionState* watermark = nullptr;
+        std::deque<PendingSpan>* spans = nullptr;
     } current;
+    // Counted locally and published once per poll: an atomic increment per record is a measurable share of the loop.
+    uint64_t recordsIn = 0;
+    uint64_t decoded = 0;
     // Wall-clock time for partition activity (idleness), read once per poll instead of once per record.
     int64_t batchStartMs = wallClockMillis();
     auto handle = [&](const KafkaRecord& record) {
-        status.recordsIn++;
+        ++recordsIn;
         EnvelopeParseResult envelope = parseEnvelope(record.headers);
         if (envelope.error == EnvelopeError::InvalidCreatedAt)
             return reject(record, BadRecordReason::InvalidCreatedAt, envelope.detail);
@@ -205,19 +209,21 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
         if (outcome == DecodeOutcome::MissingTime) return reject(record, BadRecordReason::MissingTime, error);
         if (outcome != DecodeOutcome::Decoded) return reject(record, BadRecordReason::UndecodablePayload, error);
         if (row.empty() || row[0].isNull) return reject(record, BadRecordReason::MissingTime, "the time field is NULL");
-        status.decoded++;
-        if (record.partition != current.partition.second || partitionsEpoch != current.epoch ||
-            record.topic != current.partition.first) {
-            current.partition = TopicPartition(record.topic, record.partition);
-            current.origin = originOf(current.partition);
+        ++decoded;
+        if (record.run != current.run || partitionsEpoch != current.epoch || current.watermark == nullptr) {
+            TopicPartition partition(record.topic, record.partition);
+            current.run = record.run;
             current.epoch = partitionsEpoch;
+            current.origin = originOf(partition);
+            current.watermark = &watermarks.state(partition);
+            current.spans = &pending[partition];
         }
-        watermarks.observe(current.partition, row[0].i, batchStartMs);
-        observeTime(current.partition, record.offset, row[0].i);
+        watermarks.observe(*current.watermark, row[0].i, batchStartMs);
+        observeTime(*current.spans, record.offset, row[0].i);
         processor.processFrom(row, current.origin);
         // As in a replay, the watermark moves after every row (not once per poll), so which rows are late does not
         // depend on how records happen to be batched.
-        if (auto base = watermarks.watermarkBaseAfter(current.partition, batchStartMs)) {
+        if (auto base = watermarks.watermarkBaseAfter(*current.watermark, batchStartMs)) {
             int64_t watermark = *base - source.watermark_delay_ms();
             if (watermark > status.watermarkMs.load()) {
                 processor.advanceWatermark(watermark);
@@ -226,13 +232,24 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
         }
     };
 
+    auto publishCounts = [&] {
+        status.recordsIn += std::exchange(recordsIn, 0);
+        status.decoded += std::exchange(decoded, 0);
+    };
+
     auto lastCommit = std::chrono::steady_clock::now();
     uint64_t recordsAtLastCommit = 0;
     bool drained = false;
     try {
         while (!stop.load()) {
             batchStartMs = wallClockMillis();
-            consumer.poll(options.batchSize, 100, handle);
+            try {
+                consumer.poll(options.batchSize, 100, handle);
+            } catch (...) {
+                publishCounts();
+                throw;
+            }
+            publishCounts();
             int64_t now = wallClockMillis();
             if (auto base = watermarks.watermarkBase(now)) {
                 int64_t watermark = *base - source.watermark_delay_ms();

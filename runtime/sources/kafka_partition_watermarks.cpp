@@ -7,16 +7,15 @@ namespace pipec::runtime {
 void KafkaPartitionWatermarks::assign(const TopicPartition& partition, int64_t nowMs) {
     auto [it, inserted] = partitions_.try_emplace(partition);
     if (inserted) it->second.lastActivityMs = nowMs;
-    minimumPartition_.reset();
+    minimumPartition_ = nullptr;
 }
 
 void KafkaPartitionWatermarks::revoke(const TopicPartition& partition) {
     partitions_.erase(partition);
-    minimumPartition_.reset();  // recompute at the next record
+    minimumPartition_ = nullptr;  // recompute at the next record
 }
 
-void KafkaPartitionWatermarks::observe(const TopicPartition& partition, int64_t eventTimeMs, int64_t nowMs) {
-    PartitionState& state = partitions_[partition];
+void KafkaPartitionWatermarks::observe(PartitionState& state, int64_t eventTimeMs, int64_t nowMs) {
     state.lastActivityMs = nowMs;
     if (!state.maxEventTimeMs || eventTimeMs > *state.maxEventTimeMs) state.maxEventTimeMs = eventTimeMs;
     if (!maxSeenMs_ || eventTimeMs > *maxSeenMs_) maxSeenMs_ = eventTimeMs;
@@ -31,27 +30,27 @@ size_t KafkaPartitionWatermarks::activePartitions(int64_t nowMs) const {
                                              [&](const auto& entry) { return !isIdle(entry.second, nowMs); }));
 }
 
-std::optional<int64_t> KafkaPartitionWatermarks::watermarkBaseAfter(const TopicPartition& partition, int64_t nowMs) {
-    if (minimumPartition_ && *minimumPartition_ != partition) return lastReturned_;
+std::optional<int64_t> KafkaPartitionWatermarks::watermarkBaseAfter(const PartitionState& partition, int64_t nowMs) {
+    if (minimumPartition_ != nullptr && minimumPartition_ != &partition) return lastReturned_;
     return watermarkBase(nowMs);
 }
 
 std::optional<int64_t> KafkaPartitionWatermarks::watermarkBase(int64_t nowMs) {
     std::optional<int64_t> base;
     bool anyActive = false;
-    minimumPartition_.reset();
+    minimumPartition_ = nullptr;
     for (const auto& [partition, state] : partitions_) {
         if (isIdle(state, nowMs)) continue;
         anyActive = true;
         if (!state.maxEventTimeMs) return lastReturned_; // an active partition with unknown times holds it back
         if (!base || *state.maxEventTimeMs < *base) {
             base = state.maxEventTimeMs;
-            minimumPartition_ = partition;
+            minimumPartition_ = &state;
         }
     }
     if (!anyActive) {
         base = maxSeenMs_;
-        minimumPartition_.reset();
+        minimumPartition_ = nullptr;
     }
     if (base && (!lastReturned_ || *base > *lastReturned_)) lastReturned_ = base;
     return lastReturned_;

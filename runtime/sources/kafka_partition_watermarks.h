@@ -21,10 +21,19 @@ public:
     /// idleTimeoutMs <= 0: partitions never become idle.
     explicit KafkaPartitionWatermarks(int64_t idleTimeoutMs) : idleTimeoutMs_(idleTimeoutMs) {}
 
+    struct PartitionState {
+        std::optional<int64_t> maxEventTimeMs;
+        int64_t lastActivityMs = 0; // assignment time until the first record
+    };
+
     void assign(const TopicPartition& partition, int64_t nowMs);
     void revoke(const TopicPartition& partition);
+    /// The state of `partition` (created when unknown), stable until the partition is revoked: the per-record calls
+    /// below take it, so a run of records from one partition looks the partition up once.
+    PartitionState& state(const TopicPartition& partition) { return partitions_[partition]; }
     /// A record with event time `eventTimeMs` arrived on `partition` at wall-clock `nowMs`.
-    void observe(const TopicPartition& partition, int64_t eventTimeMs, int64_t nowMs);
+    void observe(PartitionState& partition, int64_t eventTimeMs, int64_t nowMs);
+    void observe(const TopicPartition& partition, int64_t eventTimeMs, int64_t nowMs) { observe(state(partition), eventTimeMs, nowMs); }
 
     /// The watermark base at wall-clock `nowMs`, never lower than a value returned before. Empty while an active
     /// partition has not delivered any event yet (nothing is known about its times) or nothing was seen at all.
@@ -32,23 +41,19 @@ public:
     std::optional<int64_t> watermarkBase(int64_t nowMs);
     /// The watermark base right after a record of `partition`, as cheaply as possible: only a record of the partition
     /// that held the minimum (or of one without times yet) can raise it, so other records cost no recomputation.
-    std::optional<int64_t> watermarkBaseAfter(const TopicPartition& partition, int64_t nowMs);
+    std::optional<int64_t> watermarkBaseAfter(const PartitionState& partition, int64_t nowMs);
 
     size_t activePartitions(int64_t nowMs) const;
     size_t assignedPartitions() const { return partitions_.size(); }
 
 private:
-    struct PartitionState {
-        std::optional<int64_t> maxEventTimeMs;
-        int64_t lastActivityMs = 0; // assignment time until the first record
-    };
     bool isIdle(const PartitionState& state, int64_t nowMs) const;
 
     int64_t idleTimeoutMs_;
     std::map<TopicPartition, PartitionState> partitions_;
     std::optional<int64_t> maxSeenMs_;  // over every partition ever observed, for the all-idle case
     std::optional<int64_t> lastReturned_;
-    std::optional<TopicPartition> minimumPartition_;  // the active partition that held the minimum at the last computation
+    const PartitionState* minimumPartition_ = nullptr;  // the active partition that held the minimum at the last computation
 };
 
 } // namespace pipec::runtime

@@ -39,7 +39,7 @@ stamp() { while IFS= read -r line; do printf '%s %s\n' "$(date +%s.%N)" "$line";
 perf_prefix=()
 [ -n "${PERF:-}" ] && perf_prefix=(perf record -g -o /tmp/e2e_perf.data --)
 /usr/bin/time -v -o "$WORK/time.txt" "${perf_prefix[@]}" "$PIPEC" run "$SPEC" --brokers "$BROKERS" --until-end --sink redis \
-  --group bench --set "sinks.prod_canary_features.address=127.0.0.1:$REDIS_PORT" > /dev/null 2> >(stamp > "$WORK/run.log")
+  --group bench --set "sinks.prod_canary_features.address=127.0.0.1:$REDIS_PORT" ${RUN_ARGS:-} > /dev/null 2> >(stamp > "$WORK/run.log")
 sleep 0.5  # let the stamping process finish writing
 sed 's/^[0-9.]* //' "$WORK/run.log" | tail -1
 records=$(sed 's/^[0-9.]* //' "$WORK/run.log" | summary_count /dev/stdin records)

@@ -20,7 +20,7 @@ std::map<TopicPartition, std::vector<std::string>> drain(KafkaConsumer& consumer
     while (!consumer.allPartitionsAtEnd() && std::chrono::steady_clock::now() < deadline) {
         consumer.poll(500, 100, [&](const KafkaRecord& record) {
             seen[{record.topic, record.partition}].emplace_back(record.payload);
-            if (headers != nullptr) headers->push_back(record.headers);
+            if (headers != nullptr) headers->push_back(toHeaderList(record.headers));
         });
     }
     REQUIRE(consumer.allPartitionsAtEnd());
