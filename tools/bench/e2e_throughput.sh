@@ -12,8 +12,11 @@
 #    - events/s over pipec's processing phase (first partition assigned → summary line; excludes the ~3 s
 #      consumer-group join of the embedded broker), and over the whole run,
 #    - pipec CPU seconds (user + sys) → events/s per pipec core.
+# 3. The baseline, in the same run: pipec_kafka_floor (built next to pipec) consumes the same topic with pipec's own
+#    consumer and settings and does nothing per record: the Kafka client's own cost, which pipec cannot go below.
 set -euo pipefail
 PIPEC=$(realpath "$1")
+FLOOR=${FLOOR:-$(dirname "$PIPEC")/pipec_kafka_floor}
 EVENTS=${2:-2000000}
 cd "$(dirname "$0")/../.."
 WORK=$(mktemp -d)
@@ -51,9 +54,13 @@ sys=$(sed -n 's/.*System time (seconds): //p' "$WORK/time.txt")
 rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$WORK/time.txt")
 echo "features in Redis: $(redis-cli -p "$REDIS_PORT" dbsize)"
 [ "$records" = "$EVENTS" ] || echo "WARNING: pipec consumed $records records, not $EVENTS (did the broker drop some?)"
-python3 - "$records" "$start" "$end" "$wall" "$user" "$sys" "$rss" <<'PY'
+floor=""
+if [ -x "$FLOOR" ]; then
+  floor=$("$FLOOR" "$BROKERS" "$TOPIC" floor 2> "$WORK/floor.err" | grep '^records=') || { cat "$WORK/floor.err"; floor=""; }
+fi
+python3 - "$records" "$start" "$end" "$wall" "$user" "$sys" "$rss" "$floor" <<'PY'
 import sys
-records, start, end, wall, user, sys_, rss = sys.argv[1:]
+records, start, end, wall, user, sys_, rss, floor = sys.argv[1:]
 records = int(records)
 parts = [float(p) for p in wall.split(":")]
 wall_s = sum(p * 60 ** i for i, p in enumerate(reversed(parts)))
@@ -63,4 +70,13 @@ print(f"pipec run: {records} events; whole run {wall_s:.2f} s wall ({records / w
 print(f"processing phase (assigned -> done): {phase:.2f} s = {records / phase / 1e6:.2f} M events/s  broker -> pipec -> Redis")
 print(f"pipec CPU: {cpu:.2f} s (user {user}, sys {sys_}), max RSS {int(rss) // 1024} MiB = "
       f"{records / cpu / 1e6:.2f} M events/s per pipec core")
+if floor:
+    fields = dict(item.split("=") for item in floor.split())
+    floor_records, floor_cpu = int(fields["records"]), float(fields["cpu_seconds"])
+    print(f"baseline, same run: Kafka client floor (pipec_kafka_floor: same topic and consumer, no work per record): "
+          f"{floor_records} events, {floor_cpu:.2f} s CPU = {floor_records / floor_cpu / 1e6:.2f} M events/s per core, "
+          f"max RSS {int(fields['max_rss_kb']) // 1024} MiB")
+    print(f"pipec CPU per event / floor CPU per event = {(cpu / records) / (floor_cpu / floor_records):.2f}")
+else:
+    print("baseline: pipec_kafka_floor not found next to pipec; no floor measured")
 PY
