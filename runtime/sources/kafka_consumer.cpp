@@ -15,7 +15,10 @@ namespace pipec::runtime {
 
 struct KafkaConsumer::Handle {
     rd_kafka_t* consumer = nullptr;
+    rd_kafka_queue_t* queue = nullptr;     // the consumer queue (records, rebalances and errors), consumed in batches
+    std::vector<rd_kafka_message_t*> batch;
     ~Handle() {
+        if (queue != nullptr) rd_kafka_queue_destroy(queue);  // before the client it belongs to
         if (consumer != nullptr) rd_kafka_destroy(consumer);
     }
 };
@@ -89,6 +92,7 @@ KafkaConsumer::KafkaConsumer(KafkaConsumerOptions options)
     }
     // Serve rebalance events and messages from one queue, so everything runs on the polling thread.
     rd_kafka_poll_set_consumer(handle_->consumer);
+    handle_->queue = rd_kafka_queue_get_consumer(handle_->consumer);
 
     rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(static_cast<int>(options_.topics.size()));
     for (const auto& topic : options_.topics) rd_kafka_topic_partition_list_add(topics, topic.c_str(), RD_KAFKA_PARTITION_UA);
@@ -103,7 +107,6 @@ KafkaConsumer::~KafkaConsumer() { close(false); }
 void KafkaConsumer::handleRebalance(int errorCode, void* raw) {
     auto* partitions = static_cast<rd_kafka_topic_partition_list_t*>(raw);
     rd_kafka_t* consumer = handle_->consumer;
-    ++rebalanceEpoch_;  // the partition maps change: poll() looks its partition up again
     bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(consumer), "COOPERATIVE") == 0;
     std::vector<TopicPartition> changed = toVector(partitions);
     if (errorCode == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
@@ -159,6 +162,7 @@ void KafkaConsumer::handleRebalance(int errorCode, void* raw) {
         rd_kafka_assign(consumer, nullptr);
     }
     for (const auto& partition : changed) {
+        revokedDuringPoll_.insert(partition);
         assigned_.erase(partition);
         atEnd_.erase(partition);
         nextOffset_.erase(partition);
@@ -167,24 +171,42 @@ void KafkaConsumer::handleRebalance(int errorCode, void* raw) {
 }
 
 size_t KafkaConsumer::poll(size_t maxRecords, int timeoutMs, const RecordHandler& handler) {
+    // Records are taken in batches: one call per batch instead of one per record (each call reads the clock and
+    // sets up a wait). Rebalance callbacks run inside these calls, before the records of the batch are handed out.
+    auto& batch = handle_->batch;
+    if (batch.size() < maxRecords) batch.resize(maxRecords);
+    revokedDuringPoll_.clear();
+    // Take what is queued without waiting; wait (up to timeoutMs) only when nothing is, and then only for the first.
+    ssize_t taken = rd_kafka_consume_batch_queue(handle_->queue, 0, batch.data(), maxRecords);
+    if (taken == 0 && timeoutMs > 0 && !callbackError_)
+        taken = rd_kafka_consume_batch_queue(handle_->queue, timeoutMs, batch.data(), 1);
+    if (taken < 0) {
+        options_.log(std::string("consume failed: ") + rd_kafka_err2str(rd_kafka_last_error()));
+        taken = 0;
+    }
+    const size_t count = static_cast<size_t>(taken);
+    size_t next = 0;
+    // Every message taken is destroyed exactly once, also when a handler throws.
+    struct DestroyRest {
+        std::vector<rd_kafka_message_t*>& batch;
+        size_t& next;
+        size_t count;
+        ~DestroyRest() {
+            for (; next < count; ++next) rd_kafka_message_destroy(batch[next]);
+        }
+    } destroyRest{batch, next, count};
+    if (callbackError_) std::rethrow_exception(std::exchange(callbackError_, nullptr));
+
     size_t delivered = 0;
     // Records come in runs from one partition: its name, map entry and end flag are looked up once per run, not per
-    // record (a topic string copy and three ordered-map lookups per record were a visible share of the CPU). Any
-    // rebalance (which edits the maps) or end-of-partition event ends the run.
+    // record. Any end-of-partition event or error ends the run (rebalances happen before the batch is handed out).
     const rd_kafka_topic_t* runTopic = nullptr;
     int32_t runPartition = -1;
-    uint64_t runEpoch = 0;
     TopicPartition partition;
     int64_t* nextOffset = nullptr;
-    for (size_t attempt = 0; attempt < maxRecords; ++attempt) {
-        rd_kafka_message_t* message = rd_kafka_consumer_poll(handle_->consumer, attempt == 0 ? timeoutMs : 0);
-        if (callbackError_) {
-            if (message != nullptr) rd_kafka_message_destroy(message);
-            std::rethrow_exception(std::exchange(callbackError_, nullptr));
-        }
-        if (message == nullptr) break;
-        if (message->rkt != runTopic || message->partition != runPartition || rebalanceEpoch_ != runEpoch ||
-            message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    for (; next < count; ++next) {
+        rd_kafka_message_t* message = batch[next];
+        if (message->rkt != runTopic || message->partition != runPartition || message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
             partition = TopicPartition(message->rkt != nullptr ? rd_kafka_topic_name(message->rkt) : "", message->partition);
             runTopic = nullptr;  // set again below once this is a record
         }
@@ -198,18 +220,31 @@ size_t KafkaConsumer::poll(size_t maxRecords, int timeoutMs, const RecordHandler
             rd_kafka_resp_err_t code = message->err;
             rd_kafka_message_destroy(message);
             char fatal[256];
-            if (rd_kafka_fatal_error(handle_->consumer, fatal, sizeof fatal) != RD_KAFKA_RESP_ERR_NO_ERROR)
+            if (rd_kafka_fatal_error(handle_->consumer, fatal, sizeof fatal) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                ++next;
                 throw std::runtime_error(std::string("fatal Kafka error: ") + fatal);
+            }
             options_.log(std::string("consume error: ") + rd_kafka_err2name(code) + ": " + text);
             continue;
         }
         if (runTopic == nullptr) {
+            // Records queued before a revocation that happened while this batch was taken belong to the partition's
+            // next owner, which resumes at the offset committed with the revocation: not handed out here.
+            if (revokedDuringPoll_.contains(partition) && !assigned_.contains(partition)) {
+                rd_kafka_message_destroy(message);
+                continue;
+            }
             atEnd_.erase(partition);
             nextOffset = &nextOffset_[partition];
             runTopic = message->rkt;
             runPartition = message->partition;
-            runEpoch = rebalanceEpoch_;
             ++runs_;
+        }
+        // A partition revoked and assigned again within one batch delivers its old records and then the same offsets
+        // again from the commit: each offset is handed out once.
+        if (message->offset < *nextOffset) {
+            rd_kafka_message_destroy(message);
+            continue;
         }
         // The headers are viewed in place (they live as long as the message): no copies per record.
         headers_.clear();
@@ -233,12 +268,7 @@ size_t KafkaConsumer::poll(size_t maxRecords, int timeoutMs, const RecordHandler
                            timestamp,
                            runs_};
         *nextOffset = message->offset + 1;
-        try {
-            handler(record);
-        } catch (...) {
-            rd_kafka_message_destroy(message);
-            throw;
-        }
+        handler(record);  // on a throw, DestroyRest destroys this message and the rest
         rd_kafka_message_destroy(message);
         ++delivered;
     }
@@ -279,7 +309,10 @@ bool KafkaConsumer::commit(const std::vector<TopicPartition>* only) {
                 ok = false;
         }
     }
-    if (!ok) options_.log(std::string("offset commit failed: ") + rd_kafka_err2str(error));
+    if (!ok) {
+        ++failedCommits_;
+        options_.log(std::string("offset commit failed: ") + rd_kafka_err2str(error));
+    }
     rd_kafka_topic_partition_list_destroy(offsets);
     return ok;
 }

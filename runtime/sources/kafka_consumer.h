@@ -72,6 +72,8 @@ public:
     /// Synchronously commits the offsets following every record handed out so far. Returns false (and logs) when
     /// the commit failed; the offsets stay pending and are retried on the next call.
     bool commitProcessed();
+    /// Commits that failed so far, including those at revocations (whose records the next owner then reads again).
+    uint64_t failedCommits() const { return failedCommits_; }
     /// Limits what commits may cover: given a partition and the offset after the last record handed out, returns the
     /// offset to commit (records from it on will be re-delivered after a restart). Default: everything handed out.
     /// Text stored with every committed offset (Kafka commit metadata), read back by `committedMetadata`.
@@ -109,9 +111,10 @@ private:
     std::set<TopicPartition> atEnd_;
     std::map<TopicPartition, int64_t> nextOffset_;      // after the last record handed out
     std::map<TopicPartition, int64_t> committedOffset_; // last successfully committed
-    uint64_t rebalanceEpoch_ = 0;       // counts rebalances, so poll() knows when its cached map entry may be stale
+    std::set<TopicPartition> revokedDuringPoll_;  // revoked or lost while the current poll took its batch
     uint64_t runs_ = 0;                 // see KafkaRecord::run
     std::vector<HeaderView> headers_;   // the current record's headers (views), reused across records
+    uint64_t failedCommits_ = 0;
     bool closed_ = false;
     bool abandoning_ = false;           // closing after a failure: revocations neither flush nor commit
     std::exception_ptr callbackError_;  // thrown by a handler inside a librdkafka callback, rethrown by poll()
