@@ -336,7 +336,7 @@ std::map<TopicPartition, std::string> KafkaConsumer::committedMetadata(const std
 }
 
 bool KafkaConsumer::allPartitionsAtEnd() const {
-    if (assigned_.empty()) return false;
+    if (assigned_.empty() || atEnd_.size() < assigned_.size()) return false;  // checked after every poll: cheap first
     for (const auto& partition : assigned_)
         if (!atEnd_.contains(partition)) return false;
     return true;

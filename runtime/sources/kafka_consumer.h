@@ -85,6 +85,7 @@ public:
     /// True when partitions are assigned and each reached its end (requires reportEndOfPartition).
     bool allPartitionsAtEnd() const;
     std::vector<TopicPartition> assignment() const;
+    size_t assignedCount() const { return assigned_.size(); }
     /// Records between the consumed position and the high watermark, summed over the assignment (from the
     /// client's cached fetch state; -1 when unknown).
     int64_t lag() const;

@@ -123,7 +123,7 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
             status.watermarkMs = *resumeAt;
             log(fmt::format("job {}: resuming at the committed watermark {}", job, *resumeAt));
         }
-        status.assignedPartitions = static_cast<int>(consumer.assignment().size());
+        status.assignedPartitions = static_cast<int>(consumer.assignedCount());
         log(fmt::format("job {}: assigned {} partition(s)", job, partitions.size()));
     });
     // Keys are assumed to live in one partition (the topic is keyed by the entity). When a partition moves to another
@@ -258,7 +258,7 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
                 if (watermark > status.watermarkMs.load()) status.watermarkMs = watermark;
             }
             status.late = processor.lateRows();
-            status.assignedPartitions = static_cast<int>(consumer.assignment().size());
+            status.assignedPartitions = static_cast<int>(consumer.assignedCount());
             status.activePartitions = static_cast<int>(watermarks.activePartitions(now));
             status.running = status.assignedPartitions.load() > 0;
             if (options.untilEnd && consumer.allPartitionsAtEnd()) {
