@@ -24,8 +24,8 @@ struct KafkaRecord {
     std::string_view payload;
     std::span<const HeaderView> headers; // views into the record: valid during the handler call only
     int64_t timestampMs; // the Kafka record timestamp (-1 when absent); not the event time
-    /// Changes whenever the records start coming from another partition or the assignment changed, so a handler can
-    /// cache per-partition lookups for a run of records.
+    /// Changes whenever the records start coming from another partition and at every poll (assignments change only
+    /// inside a poll, before its records), so a handler can cache per-partition lookups for a run of records. Never 0.
     uint64_t run;
 };
 

@@ -103,9 +103,7 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
         if (consumer.commitProcessed()) status.commits++;
         else status.commitFailures++;
     };
-    uint64_t partitionsEpoch = 1;  // bumped on every assignment change (see CurrentPartition below)
     consumer.onAssign([&](const std::vector<TopicPartition>& partitions) {
-        ++partitionsEpoch;
         int64_t now = wallClockMillis();
         for (const auto& partition : partitions) {
             watermarks.assign(partition, now);
@@ -136,7 +134,6 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
     // Dropped right after the revocation's commit (which still needs their state for the commit position), before
     // any record of a partition assigned again is processed.
     auto dropPartitions = [&](const std::vector<TopicPartition>& partitions) {
-        ++partitionsEpoch;
         std::vector<int32_t> dropped;
         for (const auto& partition : partitions) {
             dropped.push_back(originOf(partition));
@@ -171,10 +168,10 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
     Row row;
     std::string error;
     // The partition of the current run of records (records come in runs per partition): its lookups are done once per
-    // run, not per record. The map nodes they point to stay put until a rebalance, which starts a new run.
+    // run, not per record. The map nodes they point to stay put until a rebalance, which starts a new run (the consumer
+    // numbers runs from 1).
     struct CurrentPartition {
         uint64_t run = 0;
-        uint64_t epoch = 0;
         int32_t origin = 0;
         KafkaPartitionWatermarks::PartitionState* watermark = nullptr;
         std::deque<PendingSpan>* spans = nullptr;
@@ -210,10 +207,9 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
         if (outcome != DecodeOutcome::Decoded) return reject(record, BadRecordReason::UndecodablePayload, error);
         if (row.empty() || row[0].isNull) return reject(record, BadRecordReason::MissingTime, "the time field is NULL");
         ++decoded;
-        if (record.run != current.run || partitionsEpoch != current.epoch || current.watermark == nullptr) {
+        if (record.run != current.run) {
             TopicPartition partition(record.topic, record.partition);
             current.run = record.run;
-            current.epoch = partitionsEpoch;
             current.origin = originOf(partition);
             current.watermark = &watermarks.state(partition);
             current.spans = &pending[partition];
