@@ -226,6 +226,7 @@ if wait_for 40 bash -c "[ \"\$(redis-cli -p $REDIS_PORT --scan --pattern 'store_
 else
   echo "FAIL hourly counts after the rebalance differ from the reference"
   diff <(hourly_features) <(sort -n "$WORK/expected_hourly.txt") | head -10
+  echo "--- member a:"; tail -n 25 "$WORK/member-a.log"; echo "--- member b:"; tail -n 25 "$WORK/member-b.log"
   failures=$((failures + 1))
 fi
 for pid in "${RUN_PIDS[@]}"; do kill -TERM "$pid"; done
