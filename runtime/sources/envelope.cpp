@@ -15,10 +15,13 @@ std::string_view encodingName(PayloadEncoding encoding) {
 }
 
 std::optional<PayloadEncoding> parseEncodingName(std::string_view name) {
-    if (name == "protobuf") return PayloadEncoding::Protobuf;
-    if (name == "confluent-protobuf") return PayloadEncoding::ConfluentProtobuf;
-    if (name == "json") return PayloadEncoding::Json;
-    return std::nullopt;
+    // Runs for every consumed record that carries the header: the length decides which name to compare.
+    switch (name.size()) {
+    case 8: return name == "protobuf" ? std::optional(PayloadEncoding::Protobuf) : std::nullopt;
+    case 18: return name == "confluent-protobuf" ? std::optional(PayloadEncoding::ConfluentProtobuf) : std::nullopt;
+    case 4: return name == "json" ? std::optional(PayloadEncoding::Json) : std::nullopt;
+    default: return std::nullopt;
+    }
 }
 
 std::string_view envelopeErrorName(EnvelopeError error) {
@@ -32,6 +35,17 @@ std::string_view envelopeErrorName(EnvelopeError error) {
 
 std::optional<int64_t> parseEpochMillis(std::string_view text) {
     if (text.empty()) return std::nullopt;
+    // Fast path for what producers send (runs for every consumed record): up to 18 plain digits cannot overflow.
+    if (text.size() <= 18) {
+        uint64_t digits = 0;
+        bool plain = true;
+        for (char c : text) {
+            unsigned digit = static_cast<unsigned char>(c) - unsigned{'0'};
+            plain &= digit <= 9;
+            digits = digits * 10 + digit;
+        }
+        if (plain) return static_cast<int64_t>(digits);
+    }
     int64_t value = 0;
     // from_chars accepts a leading '-' but no '+' or spaces, which is the strictness we want.
     auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value, 10);

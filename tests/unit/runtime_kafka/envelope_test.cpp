@@ -32,7 +32,8 @@ TEST_CASE("missing headers leave fields absent without an error") {
 }
 
 TEST_CASE("invalid created-at values are rejected") {
-    for (const char* bad : {"", "12a", " 12", "+12", "1.5", "99999999999999999999", "2026-01-01T00:00:00Z"}) {
+    for (const char* bad : {"", "12a", " 12", "+12", "1.5", "99999999999999999999", "9223372036854775808",
+                            "2026-01-01T00:00:00Z", "17640500/0123", "1764050:00123", "-", "--5"}) {
         CAPTURE(bad);
         EnvelopeParseResult parsed = parseEnvelope({{"event-created-at", bad}});
         CHECK(parsed.error == EnvelopeError::InvalidCreatedAt);
@@ -40,6 +41,10 @@ TEST_CASE("invalid created-at values are rejected") {
     }
     CHECK(parseEpochMillis("-5") == -5);
     CHECK(parseEpochMillis("0") == 0);
+    CHECK(parseEpochMillis("1764050000123") == 1764050000123);
+    CHECK(parseEpochMillis("999999999999999999") == 999999999999999999);         // 18 digits: the fast path
+    CHECK(parseEpochMillis("9223372036854775807") == INT64_MAX);                   // 19 digits: checked parse
+    CHECK(parseEpochMillis("-9223372036854775808") == INT64_MIN);
 }
 
 TEST_CASE("unknown encodings are rejected, known ones parse") {
@@ -47,6 +52,9 @@ TEST_CASE("unknown encodings are rejected, known ones parse") {
     CHECK(parseEnvelope({{"event-encoding", "JSON"}}).error == EnvelopeError::UnknownEncoding);
     CHECK(parseEnvelope({{"event-encoding", "json"}}).envelope.encoding == PayloadEncoding::Json);
     CHECK(parseEnvelope({{"event-encoding", "protobuf"}}).envelope.encoding == PayloadEncoding::Protobuf);
+    CHECK(parseEnvelope({{"event-encoding", "confluent-protobuf"}}).envelope.encoding == PayloadEncoding::ConfluentProtobuf);
+    CHECK(parseEnvelope({{"event-encoding", "protobut"}}).error == EnvelopeError::UnknownEncoding);
+    CHECK(parseEnvelope({{"event-encoding", ""}}).error == EnvelopeError::UnknownEncoding);
 }
 
 TEST_CASE("the last value of a repeated header wins") {
