@@ -280,18 +280,19 @@ bool KafkaConsumer::commit(const std::vector<TopicPartition>* only) {
     for (const auto& [partition, handedOut] : nextOffset_) {
         if (only != nullptr && std::find(only->begin(), only->end(), partition) == only->end()) continue;
         int64_t next = commitPosition_ ? std::min(handedOut, commitPosition_(partition, handedOut)) : handedOut;
+        std::string metadata = commitMetadata_ ? commitMetadata_(partition) : std::string();
+        // Committed again when the offset moved, and also when only the metadata changed: a watermark that moved on
+        // without new offsets must not be read back stale by the partition's next owner.
         auto committed = committedOffset_.find(partition);
-        if (committed != committedOffset_.end() && committed->second >= next) continue;
+        if (committed != committedOffset_.end() && committed->second.first >= next && committed->second.second == metadata)
+            continue;
         rd_kafka_topic_partition_t* element = rd_kafka_topic_partition_list_add(offsets, partition.first.c_str(), partition.second);
         element->offset = next;
-        if (commitMetadata_) {
-            std::string metadata = commitMetadata_();
-            if (!metadata.empty()) {
-                // librdkafka takes ownership of the metadata buffer (freed with the list).
-                element->metadata = std::malloc(metadata.size());
-                std::memcpy(element->metadata, metadata.data(), metadata.size());
-                element->metadata_size = metadata.size();
-            }
+        if (!metadata.empty()) {
+            // librdkafka takes ownership of the metadata buffer (freed with the list).
+            element->metadata = std::malloc(metadata.size());
+            std::memcpy(element->metadata, metadata.data(), metadata.size());
+            element->metadata_size = metadata.size();
         }
     }
     if (offsets->cnt == 0) {
@@ -304,7 +305,8 @@ bool KafkaConsumer::commit(const std::vector<TopicPartition>* only) {
         for (int i = 0; i < offsets->cnt; ++i) {
             const auto& element = offsets->elems[i];
             if (element.err == RD_KAFKA_RESP_ERR_NO_ERROR)
-                committedOffset_[{element.topic, element.partition}] = element.offset;
+                committedOffset_[{element.topic, element.partition}] = {
+                    element.offset, std::string(static_cast<const char*>(element.metadata), element.metadata_size)};
             else
                 ok = false;
         }
@@ -356,7 +358,7 @@ int64_t KafkaConsumer::lag() const {
         auto next = nextOffset_.find(partition);
         int64_t position = next != nextOffset_.end() ? next->second : low;
         auto committed = committedOffset_.find(partition);
-        if (next == nextOffset_.end() && committed != committedOffset_.end()) position = committed->second;
+        if (next == nextOffset_.end() && committed != committedOffset_.end()) position = committed->second.first;
         total += std::max<int64_t>(0, high - position);
     }
     return total;

@@ -74,12 +74,12 @@ public:
     bool commitProcessed();
     /// Commits that failed so far, including those at revocations (whose records the next owner then reads again).
     uint64_t failedCommits() const { return failedCommits_; }
-    /// Limits what commits may cover: given a partition and the offset after the last record handed out, returns the
-    /// offset to commit (records from it on will be re-delivered after a restart). Default: everything handed out.
-    /// Text stored with every committed offset (Kafka commit metadata), read back by `committedMetadata`.
-    void setCommitMetadata(std::function<std::string()> metadata) { commitMetadata_ = std::move(metadata); }
+    /// Text stored with each partition's committed offset (Kafka commit metadata), read back by `committedMetadata`.
+    void setCommitMetadata(std::function<std::string(const TopicPartition&)> metadata) { commitMetadata_ = std::move(metadata); }
     /// The metadata committed with these partitions' offsets (partitions without a commit are left out).
     std::map<TopicPartition, std::string> committedMetadata(const std::vector<TopicPartition>& partitions, int timeoutMs);
+    /// Limits what commits may cover: given a partition and the offset after the last record handed out, returns the
+    /// offset to commit (records from it on will be re-delivered after a restart). Default: everything handed out.
     void setCommitPosition(std::function<int64_t(const TopicPartition&, int64_t next)> position) { commitPosition_ = std::move(position); }
 
     /// True when partitions are assigned and each reached its end (requires reportEndOfPartition).
@@ -97,7 +97,7 @@ public:
 
 private:
     std::function<int64_t(const TopicPartition&, int64_t)> commitPosition_;
-    std::function<std::string()> commitMetadata_;
+    std::function<std::string(const TopicPartition&)> commitMetadata_;
     friend struct KafkaConsumerRebalanceAccess; // the C rebalance callback
     void handleRebalance(int error, void* partitions);
     bool commit(const std::vector<TopicPartition>* only);
@@ -111,7 +111,7 @@ private:
     std::set<TopicPartition> assigned_;
     std::set<TopicPartition> atEnd_;
     std::map<TopicPartition, int64_t> nextOffset_;      // after the last record handed out
-    std::map<TopicPartition, int64_t> committedOffset_; // last successfully committed
+    std::map<TopicPartition, std::pair<int64_t, std::string>> committedOffset_; // last successfully committed, with metadata
     std::set<TopicPartition> revokedDuringPoll_;  // revoked or lost while the current poll took its batch
     uint64_t runs_ = 0;                 // see KafkaRecord::run
     std::vector<HeaderView> headers_;   // the current record's headers (views), reused across records

@@ -76,54 +76,6 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
         int64_t bound = quotient * granularity + granularity - 1;  // the last time of the record's granule
         if (spans.empty() || bound > spans.back().timeBound) spans.push_back({offset, bound});
     };
-    consumer.setCommitPosition([&](const TopicPartition& partition, int64_t next) {
-        auto found = pending.find(partition);
-        if (found == pending.end()) return next;
-        auto& spans = found->second;
-        while (!spans.empty() && processor.complete(spans.front().timeBound)) spans.pop_front();
-        return spans.empty() ? next : spans.front().offset;
-    });
-
-    // With each commit goes the job watermark: every window up to it has fired and been flushed. A member that later
-    // takes the partition resumes at that watermark, so records re-read from the commit position only rebuild the
-    // windows that were still open instead of re-emitting partial copies of windows already emitted.
-    // After a drained bounded run (--until-end) every window fired and every offset is committed, so nothing is
-    // re-read and there is nothing to resume: the +inf watermark must not be committed, or a member still consuming
-    // that takes these partitions over (or a later run of the group) would fire all its open windows early.
-    constexpr std::string_view kWatermarkTag = "pipec-watermark=";
-    bool finished = false;
-    consumer.setCommitMetadata([&]() -> std::string {
-        if (finished) return {};
-        int64_t watermark = status.watermarkMs.load();
-        return watermark == std::numeric_limits<int64_t>::min() ? std::string() : std::string(kWatermarkTag) + std::to_string(watermark);
-    });
-
-    auto commit = [&] {
-        flushOutputs();
-        if (consumer.commitProcessed()) status.commits++;
-        else status.commitFailures++;
-    };
-    consumer.onAssign([&](const std::vector<TopicPartition>& partitions) {
-        int64_t now = wallClockMillis();
-        for (const auto& partition : partitions) {
-            watermarks.assign(partition, now);
-            pending.erase(partition);  // spans of an earlier assignment were committed (or dropped) at its revocation
-        }
-        // Resume at the lowest watermark committed with these partitions (the same value after a plain restart).
-        std::optional<int64_t> resumeAt;
-        for (const auto& [partition, metadata] : consumer.committedMetadata(partitions, 5000)) {
-            if (metadata.rfind(kWatermarkTag, 0) != 0) continue;
-            if (auto value = parseEpochMillis(std::string_view(metadata).substr(kWatermarkTag.size())))
-                resumeAt = resumeAt ? std::min(*resumeAt, *value) : *value;
-        }
-        if (resumeAt && *resumeAt > status.watermarkMs.load()) {
-            processor.advanceWatermark(*resumeAt);
-            status.watermarkMs = *resumeAt;
-            log(fmt::format("job {}: resuming at the committed watermark {}", job, *resumeAt));
-        }
-        status.assignedPartitions = static_cast<int>(consumer.assignedCount());
-        log(fmt::format("job {}: assigned {} partition(s)", job, partitions.size()));
-    });
     // Keys are assumed to live in one partition (the topic is keyed by the entity). When a partition moves to another
     // member, that member rebuilds its open windows from the committed offsets; this member must drop its copy, or it
     // would later emit windows built from part of the records. Origins number the partitions for the executor.
@@ -131,6 +83,77 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
     auto originOf = [&](const TopicPartition& partition) {
         return origins.try_emplace(partition, static_cast<int32_t>(origins.size())).first->second;
     };
+    consumer.setCommitPosition([&](const TopicPartition& partition, int64_t next) {
+        auto found = pending.find(partition);
+        if (found == pending.end()) return next;
+        auto& spans = found->second;
+        int32_t origin = originOf(partition);
+        while (!spans.empty() && processor.complete(spans.front().timeBound, origin)) spans.pop_front();
+        return spans.empty() ? next : spans.front().offset;
+    });
+
+    // With each commit goes the partition's watermark: every window of its keys up to it has fired and been flushed
+    // (the job watermark, or the partition's lane's). A member that later takes the partition continues from that
+    // watermark, so records re-read from the commit position only rebuild the windows that were still open: it
+    // neither re-emits partial copies of windows already emitted nor drops windows the previous owner never emitted.
+    // After a drained bounded run (--until-end) every window fired and every offset is committed, so nothing is
+    // re-read and there is nothing to resume: the +inf watermark must not be committed, or a member still consuming
+    // that takes these partitions over (or a later run of the group) would fire all its open windows early.
+    constexpr std::string_view kWatermarkTag = "pipec-watermark=";
+    bool finished = false;
+    consumer.setCommitMetadata([&](const TopicPartition& partition) -> std::string {
+        if (finished) return {};
+        int64_t watermark = processor.watermarkOf(originOf(partition), status.watermarkMs.load());
+        return watermark == std::numeric_limits<int64_t>::min() ? std::string() : std::string(kWatermarkTag) + std::to_string(watermark);
+    });
+
+    // Lanes follow the minimum over the partitions (see KafkaRecordProcessor::openLane); tracked only while open.
+    bool lanesOpen = false;
+    auto followLanes = [&] {
+        auto minimum = watermarks.currentMinimum();
+        processor.setLaneWatermark(minimum ? *minimum - source.watermark_delay_ms() : std::numeric_limits<int64_t>::min());
+    };
+    auto commit = [&] {
+        flushOutputs();
+        if (consumer.commitProcessed()) status.commits++;
+        else status.commitFailures++;
+    };
+    consumer.onAssign([&](const std::vector<TopicPartition>& partitions) {
+        int64_t now = wallClockMillis();
+        // A member that owns no other partition has no open windows: it may start at the committed watermarks.
+        const bool ownsNothing = watermarks.assignedPartitions() == 0;
+        for (const auto& partition : partitions) {
+            watermarks.assign(partition, now);
+            pending.erase(partition);  // spans of an earlier assignment were committed (or dropped) at its revocation
+        }
+        std::vector<std::pair<TopicPartition, int64_t>> committed;
+        for (const auto& [partition, metadata] : consumer.committedMetadata(partitions, 5000)) {
+            if (metadata.rfind(kWatermarkTag, 0) != 0) continue;
+            if (auto value = parseEpochMillis(std::string_view(metadata).substr(kWatermarkTag.size())))
+                committed.emplace_back(partition, *value);
+        }
+        // Start at the lowest committed watermark (after a plain restart all partitions committed the same one).
+        // Never raised while other partitions are owned: their open windows would fire before their records came.
+        if (ownsNothing && !committed.empty()) {
+            int64_t resumeAt = committed.front().second;
+            for (const auto& entry : committed) resumeAt = std::min(resumeAt, entry.second);
+            if (resumeAt > status.watermarkMs.load()) {
+                processor.advanceWatermark(resumeAt);
+                status.watermarkMs = resumeAt;
+                log(fmt::format("job {}: resuming at the committed watermark {}", job, resumeAt));
+            }
+        }
+        // A partition committed at another watermark than this member's continues from its own (a lane).
+        for (const auto& [partition, watermark] : committed) {
+            if (watermark == status.watermarkMs.load()) continue;
+            processor.openLane(originOf(partition), watermark);
+            log(fmt::format("job {}: {}/{} continues from its committed watermark {} (this member's is {})", job,
+                            partition.first, partition.second, watermark, status.watermarkMs.load()));
+        }
+        lanesOpen = processor.laneCount() > 0;
+        status.assignedPartitions = static_cast<int>(consumer.assignedCount());
+        log(fmt::format("job {}: assigned {} partition(s)", job, partitions.size()));
+    });
     // Dropped right after the revocation's commit (which still needs their state for the commit position), before
     // any record of a partition assigned again is processed.
     auto dropPartitions = [&](const std::vector<TopicPartition>& partitions) {
@@ -140,6 +163,7 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
             pending.erase(partition);
         }
         processor.discardOrigins(dropped);
+        lanesOpen = processor.laneCount() > 0;
         log(fmt::format("job {}: dropped the open windows of {} partition(s) no longer owned", job, dropped.size()));
     };
     consumer.onLost([&](const std::vector<TopicPartition>& partitions) {
@@ -148,6 +172,7 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
     });
     consumer.onRevoked(dropPartitions);
     consumer.onRevoke([&](const std::vector<TopicPartition>& partitions) {
+        processor.advanceLanes();  // so the lanes' watermarks committed with these partitions are current
         flushOutputs(); // the consumer commits these partitions right after this returns
         for (const auto& partition : partitions) watermarks.revoke(partition);
         log(fmt::format("job {}: revoking {} partition(s)", job, partitions.size()));
@@ -226,6 +251,7 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
                 status.watermarkMs = watermark;
             }
         }
+        if (lanesOpen) followLanes();
     };
 
     auto publishCounts = [&] {
@@ -252,6 +278,10 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
                 processor.advanceWatermark(watermark);
                 // The watermark never goes back, also not below one resumed from a commit.
                 if (watermark > status.watermarkMs.load()) status.watermarkMs = watermark;
+            }
+            if (lanesOpen) {
+                followLanes();
+                processor.advanceLanes();
             }
             status.late = processor.lateRows();
             status.assignedPartitions = static_cast<int>(consumer.assignedCount());

@@ -61,9 +61,19 @@ public:
     /// End of a bounded input: fire every window.
     virtual void finish() = 0;
     virtual uint64_t lateRows() const = 0;
-    /// True when a row with this event time can no longer change the output (its windows fired), so its offset may be
-    /// committed. Monotone in the time. The default suits stateless processing.
-    virtual bool complete(int64_t) const { return true; }
+    /// True when a row of `origin` with this event time can no longer change the output (its windows fired), so its
+    /// offset may be committed. Monotone in the time. The default suits stateless processing.
+    virtual bool complete(int64_t /*time*/, int32_t /*origin*/) const { return true; }
+    /// A partition taken over at a committed watermark other than the member's: its records from now on get a
+    /// watermark of their own starting there (see PartitionedExecutor). Processors without windows ignore it.
+    virtual void openLane(int32_t /*origin*/, int64_t /*committedWatermarkMs*/) {}
+    virtual size_t laneCount() const { return 0; }
+    /// The watermark the job would have with every assigned partition (may be below the job watermark while a lane
+    /// catches up); lanes follow it.
+    virtual void setLaneWatermark(int64_t /*watermarkMs*/) {}
+    virtual void advanceLanes() {}
+    /// Up to where every window of `origin`'s keys was emitted: committed with the partition's offsets.
+    virtual int64_t watermarkOf(int32_t /*origin*/, int64_t jobWatermarkMs) const { return jobWatermarkMs; }
     /// The event-time step at which `complete` can change (window slide or session gap).
     virtual int64_t completionGranularity() const { return 1; }
 };

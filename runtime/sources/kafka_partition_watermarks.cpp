@@ -8,6 +8,7 @@ void KafkaPartitionWatermarks::assign(const TopicPartition& partition, int64_t n
     auto [it, inserted] = partitions_.try_emplace(partition);
     if (inserted) it->second.lastActivityMs = nowMs;
     minimumPartition_ = nullptr;
+    if (!it->second.maxEventTimeMs) currentMinimum_.reset();  // unknown until the partition delivers a time
 }
 
 void KafkaPartitionWatermarks::revoke(const TopicPartition& partition) {
@@ -42,7 +43,10 @@ std::optional<int64_t> KafkaPartitionWatermarks::watermarkBase(int64_t nowMs) {
     for (const auto& [partition, state] : partitions_) {
         if (isIdle(state, nowMs)) continue;
         anyActive = true;
-        if (!state.maxEventTimeMs) return lastReturned_; // an active partition with unknown times holds it back
+        if (!state.maxEventTimeMs) {  // an active partition with unknown times holds it back
+            currentMinimum_.reset();
+            return lastReturned_;
+        }
         if (!base || *state.maxEventTimeMs < *base) {
             base = state.maxEventTimeMs;
             minimumPartition_ = &state;
@@ -52,6 +56,7 @@ std::optional<int64_t> KafkaPartitionWatermarks::watermarkBase(int64_t nowMs) {
         base = maxSeenMs_;
         minimumPartition_ = nullptr;
     }
+    currentMinimum_ = base;
     if (base && (!lastReturned_ || *base > *lastReturned_)) lastReturned_ = base;
     return lastReturned_;
 }

@@ -43,6 +43,10 @@ public:
     /// that held the minimum (or of one without times yet) can raise it, so other records cost no recomputation.
     std::optional<int64_t> watermarkBaseAfter(const PartitionState& partition, int64_t nowMs);
 
+    /// The minimum over the active partitions as of the last computation above, without the "never lower" rule: it
+    /// drops when a partition behind the others is assigned. Empty when unknown (as above).
+    std::optional<int64_t> currentMinimum() const { return currentMinimum_; }
+
     size_t activePartitions(int64_t nowMs) const;
     size_t assignedPartitions() const { return partitions_.size(); }
 
@@ -53,6 +57,7 @@ private:
     std::map<TopicPartition, PartitionState> partitions_;
     std::optional<int64_t> maxSeenMs_;  // over every partition ever observed, for the all-idle case
     std::optional<int64_t> lastReturned_;
+    std::optional<int64_t> currentMinimum_;
     const PartitionState* minimumPartition_ = nullptr;  // the active partition that held the minimum at the last computation
 };
 

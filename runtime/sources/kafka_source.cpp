@@ -1,8 +1,6 @@
 #include "runtime/sources/kafka_source.h"
 
-#include <algorithm>
-
-#include "runtime/operators/pipeline_executor.h"
+#include "runtime/operators/partitioned_executor.h"
 #include "runtime/operators/record_decoder.h"
 
 namespace pipec::runtime {
@@ -28,9 +26,7 @@ private:
 class ExecutorProcessor : public KafkaRecordProcessor {
 public:
     ExecutorProcessor(const plan::Pipeline& pipeline, RowSink& sink)
-        : decoder_(pipeline.source()), executor_(pipeline, sink) {
-        executor_.setExternalWatermark(true);
-    }
+        : decoder_(pipeline.source()), executor_(pipeline, sink) {}
 
     DecodeOutcome decode(PayloadEncoding encoding, std::string_view payload, int64_t envelopeTimeMs, Row& row,
                          std::string& error) override {
@@ -50,20 +46,23 @@ public:
         payload = *stripped;
         return true;
     }
-    void process(Row& row) override { executor_.process(row); }
+    void process(Row& row) override { executor_.process(row, -1); }
     void processFrom(Row& row, int32_t origin) override { executor_.process(row, origin); }
-    void discardOrigins(const std::vector<int32_t>& origins) override {
-        executor_.discardOrigins([&](int32_t origin) { return std::find(origins.begin(), origins.end(), origin) != origins.end(); });
-    }
+    void discardOrigins(const std::vector<int32_t>& origins) override { executor_.discardOrigins(origins); }
     void advanceWatermark(int64_t watermarkMs) override { executor_.advanceWatermark(watermarkMs); }
     void finish() override { executor_.finish(); }
-    uint64_t lateRows() const override { return executor_.stats().lateRowsDropped; }
-    bool complete(int64_t time) const override { return executor_.complete(time); }
+    uint64_t lateRows() const override { return executor_.lateRows(); }
+    bool complete(int64_t time, int32_t origin) const override { return executor_.complete(time, origin); }
     int64_t completionGranularity() const override { return executor_.completionGranularity(); }
+    void openLane(int32_t origin, int64_t committedWatermarkMs) override { executor_.openLane(origin, committedWatermarkMs); }
+    size_t laneCount() const override { return executor_.laneCount(); }
+    void setLaneWatermark(int64_t watermarkMs) override { executor_.setLaneTarget(watermarkMs); }
+    void advanceLanes() override { executor_.advanceLanes(); }
+    int64_t watermarkOf(int32_t origin, int64_t) const override { return executor_.watermarkOf(origin); }
 
 private:
     RecordDecoder decoder_;
-    PipelineExecutor executor_;
+    PartitionedExecutor executor_;
 };
 
 } // namespace

@@ -9,8 +9,13 @@
 #include <doctest/doctest.h>
 #include <librdkafka/rdkafka.h>
 
+#include <chrono>
+#include <cstring>
 #include <map>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
+#include <tuple>
 
 using namespace pipec::runtime;
 
@@ -78,16 +83,22 @@ HeaderList envelopeHeaders(std::optional<int64_t> time, PayloadEncoding encoding
     return encodeEnvelope({.createdAtMs = time, .source = "test", .encoding = encoding, .schema = std::move(schema)});
 }
 
-/// Reads a whole partition without joining a group (a group join costs 3 s on the mock cluster).
-std::vector<std::pair<std::string, HeaderList>> readPartition(const std::string& brokers, const std::string& topic,
-                                                              int partition) {
+/// A consumer that joins no group (a group join costs 3 s on the mock cluster); the group id names commits only.
+rd_kafka_t* plainConsumer(const std::string& brokers, const std::string& group, bool partitionEof = false) {
     char error[512];
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), error, sizeof error);
-    rd_kafka_conf_set(conf, "enable.partition.eof", "true", error, sizeof error);
-    rd_kafka_conf_set(conf, "group.id", "reader", error, sizeof error);
+    rd_kafka_conf_set(conf, "enable.partition.eof", partitionEof ? "true" : "false", error, sizeof error);
+    rd_kafka_conf_set(conf, "group.id", group.c_str(), error, sizeof error);
     rd_kafka_t* consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
     REQUIRE(consumer != nullptr);
+    return consumer;
+}
+
+/// Reads a whole partition without joining a group (a group join costs 3 s on the mock cluster).
+std::vector<std::pair<std::string, HeaderList>> readPartition(const std::string& brokers, const std::string& topic,
+                                                              int partition) {
+    rd_kafka_t* consumer = plainConsumer(brokers, "reader", true);
     rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(list, topic.c_str(), partition)->offset = RD_KAFKA_OFFSET_BEGINNING;
     rd_kafka_assign(consumer, list);
@@ -219,4 +230,111 @@ TEST_CASE("when the sink cannot flush, no offsets are committed and a restart re
     JobStatus status;
     CHECK(runKafkaLoop(storePipeline(), processor, options, sink, stop, status) == 0);
     CHECK(sink.flushed.size() == 5);
+}
+
+namespace {
+
+/// Records the lanes the loop opens; a lane's watermark is its floor, raised by the target like the real one.
+class LaneRecordingProcessor : public FakeProcessor {
+public:
+    using FakeProcessor::FakeProcessor;
+    void openLane(int32_t origin, int64_t committedWatermarkMs) override { lanes[origin] = committedWatermarkMs; }
+    size_t laneCount() const override { return lanes.size(); }
+    void setLaneWatermark(int64_t watermarkMs) override { target = watermarkMs; }
+    int64_t watermarkOf(int32_t origin, int64_t jobWatermarkMs) const override {
+        auto lane = lanes.find(origin);
+        return lane == lanes.end() ? jobWatermarkMs : std::max(lane->second, target);
+    }
+    std::map<int32_t, int64_t> lanes;
+    int64_t target = INT64_MIN;
+};
+
+/// Commits offsets with metadata for a group without joining it (as a previous owner's commit).
+void commitWithMetadata(const std::string& brokers, const std::string& group, const std::string& topic,
+                        const std::vector<std::tuple<int32_t, int64_t, std::string>>& commits) {
+    rd_kafka_t* consumer = plainConsumer(brokers, group);
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(commits.size()));
+    for (const auto& [partition, offset, metadata] : commits) {
+        rd_kafka_topic_partition_t* element = rd_kafka_topic_partition_list_add(list, topic.c_str(), partition);
+        element->offset = offset;
+        element->metadata = std::malloc(metadata.size());
+        std::memcpy(element->metadata, metadata.data(), metadata.size());
+        element->metadata_size = metadata.size();
+    }
+    CHECK(rd_kafka_commit(consumer, list, 0) == RD_KAFKA_RESP_ERR_NO_ERROR);
+    rd_kafka_topic_partition_list_destroy(list);
+    rd_kafka_destroy(consumer);
+}
+
+std::map<int32_t, std::pair<int64_t, std::string>> committedOffsets(const std::string& brokers, const std::string& group,
+                                                                    const std::string& topic, int partitions) {
+    rd_kafka_t* consumer = plainConsumer(brokers, group);
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(partitions);
+    for (int partition = 0; partition < partitions; ++partition) rd_kafka_topic_partition_list_add(list, topic.c_str(), partition);
+    CHECK(rd_kafka_committed(consumer, list, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR);
+    std::map<int32_t, std::pair<int64_t, std::string>> result;
+    for (int i = 0; i < list->cnt; ++i) {
+        const auto& element = list->elems[i];
+        result[element.partition] = {element.offset, std::string(static_cast<const char*>(element.metadata), element.metadata_size)};
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+    rd_kafka_destroy(consumer);
+    return result;
+}
+
+} // namespace
+
+TEST_CASE("partitions committed at another watermark continue in lanes, and each commit carries its partition's") {
+    EmbeddedBroker broker;
+    broker.createTopic("stores", 3);
+    {
+        KafkaProducer producer(broker.bootstrapServers());
+        producer.produce("stores", "", "a", envelopeHeaders(10000), 0);
+        producer.produce("stores", "", "b", envelopeHeaders(11000), 0);
+        producer.produce("stores", "", "c", envelopeHeaders(60000), 1);
+        producer.produce("stores", "", "d", envelopeHeaders(15000), 2);
+        REQUIRE(producer.flush(10000));
+    }
+    // Earlier owners committed partition 0 at watermark 5000 and partition 1 at 50000; partition 2 was never committed.
+    commitWithMetadata(broker.bootstrapServers(), "job", "stores", {{0, 0, "pipec-watermark=5000"}, {1, 0, "pipec-watermark=50000"}});
+
+    MemorySink sink;
+    LaneRecordingProcessor processor(sink);
+    JobStatus status;
+    std::atomic<bool> stop{false};
+    std::vector<std::string> logLines;
+    std::mutex logMutex;
+    KafkaJobOptions options{.brokers = broker.bootstrapServers(), .groupId = "job", .topics = {"stores"},
+                            .deadLetterTopic = "", .idleTimeoutMs = 0, .untilEnd = false, .commitIntervalMs = 100,
+                            .commitEveryRecords = 1000, .sessionTimeoutMs = 3000, .batchSize = 100, .properties = {},
+                            .log = [&](const std::string& line) {
+                                std::lock_guard lock(logMutex);
+                                logLines.push_back(line);
+                            }};
+    std::thread job([&] { runKafkaLoop(storePipeline(), processor, options, sink, stop, status); });
+    for (int i = 0; i < 300 && status.recordsIn.load() < 4; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    stop = true;
+    job.join();
+    REQUIRE(status.recordsIn.load() == 4);
+
+    // A fresh member starts at the lowest committed watermark; the partition committed higher gets a lane from there.
+    REQUIRE(processor.lanes.size() == 1);
+    CHECK(processor.lanes.begin()->second == 50000);
+    REQUIRE_FALSE(processor.watermarks.empty());
+    CHECK(processor.watermarks.front() == 5000);
+    // The job watermark: min(11000, 60000, 15000) - 1000.
+    CHECK(status.watermarkMs.load() == 10000);
+    bool resumed = false, laneLogged = false;
+    for (const auto& line : logLines) {
+        resumed |= line.find("resuming at the committed watermark 5000") != std::string::npos;
+        laneLogged |= line.find("stores/1 continues from its committed watermark 50000") != std::string::npos;
+    }
+    CHECK(resumed);
+    CHECK(laneLogged);
+
+    // The stopped (not drained) run committed every partition with its own watermark.
+    auto committed = committedOffsets(broker.bootstrapServers(), "job", "stores", 3);
+    CHECK(committed[0] == std::pair<int64_t, std::string>{2, "pipec-watermark=10000"});
+    CHECK(committed[1] == std::pair<int64_t, std::string>{1, "pipec-watermark=50000"});
+    CHECK(committed[2] == std::pair<int64_t, std::string>{1, "pipec-watermark=10000"});
 }

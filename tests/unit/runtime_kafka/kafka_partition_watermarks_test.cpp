@@ -55,3 +55,24 @@ TEST_CASE("a partition silent since assignment goes idle; revoked partitions sto
     neverIdle.observe({"t", 0}, 4000, 0);
     CHECK_FALSE(neverIdle.watermarkBase(1'000'000).has_value());
 }
+
+TEST_CASE("the current minimum drops when a partition behind the others is assigned (lanes follow it)") {
+    KafkaPartitionWatermarks watermarks(0);
+    watermarks.assign({"t", 0}, 0);
+    watermarks.observe({"t", 0}, 9000, 10);
+    CHECK(watermarks.watermarkBase(20) == 9000);
+    CHECK(watermarks.currentMinimum() == 9000);
+    // A new partition: its times are unknown, so is the minimum.
+    watermarks.assign({"t", 1}, 30);
+    CHECK_FALSE(watermarks.currentMinimum().has_value());
+    watermarks.observe({"t", 1}, 4000, 40);
+    // The base never goes back; the current minimum does.
+    CHECK(watermarks.watermarkBaseAfter(watermarks.state({"t", 1}), 50) == 9000);
+    CHECK(watermarks.currentMinimum() == 4000);
+    watermarks.observe({"t", 1}, 9500, 60);
+    CHECK(watermarks.watermarkBaseAfter(watermarks.state({"t", 1}), 70) == 9000);
+    CHECK(watermarks.currentMinimum() == 9000);
+    watermarks.observe({"t", 0}, 12000, 80);
+    CHECK(watermarks.watermarkBaseAfter(watermarks.state({"t", 0}), 90) == 9500);
+    CHECK(watermarks.currentMinimum() == 9500);
+}
