@@ -12,15 +12,17 @@ PartitionedExecutor::PartitionedExecutor(const plan::Pipeline& plan, RowSink& si
 
 PartitionedExecutor::~PartitionedExecutor() = default;
 
-void PartitionedExecutor::openLane(int32_t origin, int64_t floor) {
+void PartitionedExecutor::openLane(int32_t origin, int64_t floor, int64_t emittedUpTo) {
     if (origin < 0) throw std::invalid_argument("a lane needs a partition origin");
     if (lanes_.size() <= static_cast<size_t>(origin)) lanes_.resize(static_cast<size_t>(origin) + 1);
-    auto& lane = lanes_[static_cast<size_t>(origin)];
-    if (lane) lateInClosedLanes_ += lane->stats().lateRowsDropped;
+    Lane& lane = lanes_[static_cast<size_t>(origin)];
+    if (lane.executor) lateInClosedLanes_ += lane.executor->stats().lateRowsDropped;
     else ++laneCount_;
-    lane = std::make_unique<PipelineExecutor>(plan_, laneSink_);
-    lane->setExternalWatermark(true);
-    lane->advanceWatermark(floor);
+    lane.executor = std::make_unique<PipelineExecutor>(plan_, laneSink_);
+    lane.executor->setExternalWatermark(true);
+    lane.executor->advanceWatermark(floor);
+    lane.emittedUpTo = std::max(floor, emittedUpTo);
+    if (lane.emittedUpTo > floor) lane.executor->suppressUpTo(lane.emittedUpTo);
     // The target was computed without this partition, whose times are not known yet: the minimum over the partitions
     // is unknown until the caller sets it again (lanes keep their watermarks meanwhile).
     laneTarget_ = INT64_MIN;
@@ -28,7 +30,7 @@ void PartitionedExecutor::openLane(int32_t origin, int64_t floor) {
 
 void PartitionedExecutor::process(Row& row, int32_t origin) {
     if (!hasLane(origin)) return main_.process(row, origin);
-    PipelineExecutor& lane = *lanes_[static_cast<size_t>(origin)];
+    PipelineExecutor& lane = *lanes_[static_cast<size_t>(origin)].executor;
     lane.advanceWatermark(laneTarget_);  // as if it had followed the target eagerly: lateness is judged the same
     lane.process(row, origin);
 }
@@ -36,14 +38,14 @@ void PartitionedExecutor::process(Row& row, int32_t origin) {
 void PartitionedExecutor::advanceLanes() {
     if (laneCount_ == 0) return;
     for (auto& lane : lanes_)
-        if (lane) lane->advanceWatermark(laneTarget_);
+        if (lane.executor) lane.executor->advanceWatermark(laneTarget_);
 }
 
 void PartitionedExecutor::discardOrigins(const std::vector<int32_t>& origins) {
     main_.discardOrigins([&](int32_t origin) { return std::find(origins.begin(), origins.end(), origin) != origins.end(); });
     for (int32_t origin : origins) {
         if (!hasLane(origin)) continue;
-        auto& lane = lanes_[static_cast<size_t>(origin)];
+        auto& lane = lanes_[static_cast<size_t>(origin)].executor;
         lateInClosedLanes_ += lane->stats().lateRowsDropped;
         lane.reset();
         --laneCount_;
@@ -53,22 +55,29 @@ void PartitionedExecutor::discardOrigins(const std::vector<int32_t>& origins) {
 void PartitionedExecutor::finish() {
     main_.finish();
     for (auto& lane : lanes_)
-        if (lane) lane->finish();
+        if (lane.executor) lane.executor->finish();
 }
 
 uint64_t PartitionedExecutor::lateRows() const {
     uint64_t late = main_.stats().lateRowsDropped + lateInClosedLanes_;
     for (const auto& lane : lanes_)
-        if (lane) late += lane->stats().lateRowsDropped;
+        if (lane.executor) late += lane.executor->stats().lateRowsDropped;
     return late;
 }
 
 bool PartitionedExecutor::complete(int64_t time, int32_t origin) const {
-    return hasLane(origin) ? lanes_[static_cast<size_t>(origin)]->complete(time) : main_.complete(time);
+    const Lane* lane = laneOf(origin);
+    return lane ? lane->executor->complete(time) : main_.complete(time);
 }
 
 int64_t PartitionedExecutor::watermarkOf(int32_t origin) const {
-    return hasLane(origin) ? lanes_[static_cast<size_t>(origin)]->stats().watermark : main_.stats().watermark;
+    const Lane* lane = laneOf(origin);
+    return lane ? std::max(lane->executor->stats().watermark, lane->emittedUpTo) : main_.stats().watermark;
+}
+
+int64_t PartitionedExecutor::resumeFloorOf(int32_t origin) const {
+    const Lane* lane = laneOf(origin);
+    return lane ? lane->executor->resumeFloor() : main_.resumeFloor();
 }
 
 } // namespace pipec::runtime

@@ -27,12 +27,13 @@ public:
     PartitionedExecutor(const plan::Pipeline& plan, RowSink& sink);
     ~PartitionedExecutor();
 
-    /// The records of `origin` from now on go to a lane of their own whose watermark starts at `floor`. Replaces any
-    /// lane the origin had (its state must have been discarded first). Clears the lane target: it did not include
-    /// the new partition.
-    void openLane(int32_t origin, int64_t floor);
+    /// The records of `origin` from now on go to a lane of their own whose watermark starts at `floor`; windows
+    /// ending by `emittedUpTo` + 1 (the previous owner's watermark, >= floor) are not emitted again. Replaces any lane
+    /// the origin had (its state must have been discarded first). Clears the lane target: it did not include the new
+    /// partition.
+    void openLane(int32_t origin, int64_t floor, int64_t emittedUpTo);
     bool hasLane(int32_t origin) const {
-        return origin >= 0 && static_cast<size_t>(origin) < lanes_.size() && lanes_[static_cast<size_t>(origin)] != nullptr;
+        return origin >= 0 && static_cast<size_t>(origin) < lanes_.size() && lanes_[static_cast<size_t>(origin)].executor;
     }
     size_t laneCount() const { return laneCount_; }
 
@@ -54,6 +55,9 @@ public:
     bool complete(int64_t time, int32_t origin) const;
     /// Every window of `origin`'s keys up to this watermark has been emitted (committed with its offsets).
     int64_t watermarkOf(int32_t origin) const;
+    /// The lane floor for whoever reads `origin` again from its commit position (committed too; see
+    /// PipelineExecutor::resumeFloor). At most watermarkOf(origin).
+    int64_t resumeFloorOf(int32_t origin) const;
     int64_t watermark() const { return main_.stats().watermark; }
     int64_t completionGranularity() const { return main_.completionGranularity(); }
 
@@ -73,7 +77,13 @@ private:
     plan::Pipeline plan_;
     LaneSink laneSink_;
     PipelineExecutor main_;
-    std::vector<std::unique_ptr<PipelineExecutor>> lanes_;  // by origin; null: the origin uses the job's executor
+    struct Lane {
+        std::unique_ptr<PipelineExecutor> executor;
+        int64_t emittedUpTo;
+    };
+    const Lane* laneOf(int32_t origin) const { return hasLane(origin) ? &lanes_[static_cast<size_t>(origin)] : nullptr; }
+
+    std::vector<Lane> lanes_;  // by origin; no executor: the origin uses the job's executor
     size_t laneCount_ = 0;
     int64_t laneTarget_ = INT64_MIN;
     uint64_t lateInClosedLanes_ = 0;  // late rows of lanes dropped since, so the count never goes back

@@ -40,6 +40,8 @@ void PipelineExecutor::writeOutput(const Row& input) {
 }
 
 void PipelineExecutor::emitAggregate(Row& row) {
+    // Aggregate rows end with [window_start, window_end].
+    if (suppressUpTo_ != INT64_MIN && !row.empty() && row.back().i - 1 <= suppressUpTo_) return;
     ++stats_.windowsFired;
     if (having_ && !having_->evaluatePredicate(row)) return;
     writeOutput(row);

@@ -52,6 +52,11 @@ public:
     /// True when a source row with this event time can no longer change the output: every window it belongs to has
     /// fired (always true without a window). Monotone in `time`.
     bool complete(int64_t time) const { return !window_ || window_->complete(time, stats_.watermark); }
+    /// The lowest watermark at which the rows a restart reads again from the commit position are all accepted for the
+    /// windows open now (the watermark itself, except for open sessions).
+    int64_t resumeFloor() const { return window_ ? window_->resumeFloor(stats_.watermark) : stats_.watermark; }
+    /// Windows ending at or before `watermark` + 1 are not emitted (someone else already emitted them).
+    void suppressUpTo(int64_t watermark) { suppressUpTo_ = watermark; }
     /// The event-time granularity at which completeness can change (slide, or gap), for bookkeeping in buckets.
     int64_t completionGranularity() const;
     int64_t maxEventTime() const { return maxEventTime_; }
@@ -71,6 +76,7 @@ private:
     int64_t delay_ = 0;
     int64_t maxEventTime_ = INT64_MIN;
     bool external_ = false;
+    int64_t suppressUpTo_ = INT64_MIN;
     PipelineStats stats_;
     Row output_;
 };

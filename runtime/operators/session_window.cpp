@@ -26,7 +26,7 @@ WindowAdd SessionWindow::add(const Row& row, int64_t time, int64_t watermark, in
             merged.start = std::min(merged.start, it->start);
             merged.end = std::max(merged.end, it->end);
             for (size_t a = 0; a < aggregates_.size(); ++a) aggregates_[a].merge(merged.accumulators[a], it->accumulators[a]);
-            byEnd_.erase({it->end, it->start, key});
+            unindex(it->end, it->start, key);
             it = sessions.erase(it);
             // A grown session may now touch sessions already passed; restart the scan.
             it = sessions.begin();
@@ -34,7 +34,7 @@ WindowAdd SessionWindow::add(const Row& row, int64_t time, int64_t watermark, in
             ++it;
         }
     }
-    byEnd_.insert({merged.end, merged.start, key});
+    index(merged.end, merged.start, key);
     auto position = std::lower_bound(sessions.begin(), sessions.end(), merged.start,
                                      [](const Session& session, int64_t start) { return session.start < start; });
     sessions.insert(position, std::move(merged));
@@ -46,7 +46,7 @@ void SessionWindow::fire(int64_t watermark, const Emit& emit) {
     while (!byEnd_.empty()) {
         auto [end, start, key] = *byEnd_.begin();
         if (end - 1 > watermark) break;
-        byEnd_.erase(byEnd_.begin());
+        unindex(end, start, key);
         std::vector<Session>& sessions = sessions_[key];
         auto it = std::find_if(sessions.begin(), sessions.end(), [&](const Session& s) { return s.start == start; });
         if (it == sessions.end()) throw std::logic_error("session index out of sync");
@@ -64,16 +64,29 @@ void SessionWindow::fire(int64_t watermark, const Emit& emit) {
 void SessionWindow::discard(const std::function<bool(int32_t)>& drop) {
     for (uint32_t key = 0; key < sessions_.size(); ++key) {
         if (sessions_[key].empty() || !drop(keys_.origin(key))) continue;
-        for (const auto& session : sessions_[key]) byEnd_.erase({session.end, session.start, key});
+        for (const auto& session : sessions_[key]) unindex(session.end, session.start, key);
         sessions_[key].clear();
     }
 }
 
 bool SessionWindow::complete(int64_t time, int64_t watermark) const {
     if (time + gap_ - 1 > watermark) return false;
-    for (const auto& [end, start, key] : byEnd_)
-        if (start <= time) return false;
-    return true;
+    return starts_.empty() || *starts_.begin() > time;
+}
+
+int64_t SessionWindow::resumeFloor(int64_t watermark) const {
+    // The earliest open session's rows start at its start; their own windows end at start + gap - 1 or later.
+    return starts_.empty() ? watermark : std::min(watermark, *starts_.begin() + gap_ - 2);
+}
+
+void SessionWindow::index(int64_t end, int64_t start, uint32_t key) {
+    byEnd_.insert({end, start, key});
+    starts_.insert(start);
+}
+
+void SessionWindow::unindex(int64_t end, int64_t start, uint32_t key) {
+    byEnd_.erase({end, start, key});
+    starts_.erase(starts_.find(start));
 }
 
 void SessionWindow::write(StateWriter& writer) const {
@@ -96,13 +109,14 @@ void SessionWindow::read(StateReader& reader) {
     sessions_.clear();
     sessions_.resize(keys_.size());
     byEnd_.clear();
+    starts_.clear();
     uint64_t count = reader.readCount(24);
     for (uint64_t i = 0; i < count; ++i) {
         uint64_t key = reader.readU64();
         if (key >= keys_.size()) throw std::runtime_error("corrupt snapshot: key index");
         Session session{reader.readI64(), reader.readI64(), std::vector<Accumulator>(aggregates_.size())};
         for (size_t a = 0; a < aggregates_.size(); ++a) aggregates_[a].read(reader, session.accumulators[a]);
-        byEnd_.insert({session.end, session.start, static_cast<uint32_t>(key)});
+        index(session.end, session.start, static_cast<uint32_t>(key));
         auto& sessions = sessions_[key];
         auto position = std::lower_bound(sessions.begin(), sessions.end(), session.start,
                                          [](const Session& s, int64_t start) { return s.start < start; });

@@ -22,6 +22,8 @@ public:
     /// A row's session has fired when its own window [time, time + gap) is complete and no open session (which
     /// could have absorbed it) starts at or before it.
     bool complete(int64_t time, int64_t watermark) const override;
+    /// Below the first row of the earliest open session by enough that its own window is not complete.
+    int64_t resumeFloor(int64_t watermark) const override;
 
 private:
     struct Session {
@@ -34,7 +36,11 @@ private:
     std::vector<AggregateFunction> aggregates_;
     GroupKeyTable keys_;
     std::vector<std::vector<Session>> sessions_;                // per key, ordered by start
+    void index(int64_t end, int64_t start, uint32_t key);
+    void unindex(int64_t end, int64_t start, uint32_t key);
+
     std::set<std::tuple<int64_t, int64_t, uint32_t>> byEnd_;    // (end, start, key) of every open session
+    std::multiset<int64_t> starts_;                              // the starts of the open sessions
     int64_t firedUpTo_ = INT64_MIN;
     Row output_;
 };

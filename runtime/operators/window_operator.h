@@ -69,6 +69,10 @@ public:
     /// True once every window a row with event time `time` could contribute to has fired, so its effect on the
     /// output is final (used to commit source offsets only for rows whose effects are durable).
     virtual bool complete(int64_t time, int64_t watermark) const = 0;
+    /// The watermark at which rows read again from the commit position (see complete) are all still accepted for
+    /// the windows open now: `watermark` itself for fixed windows, lower for sessions (a session still open can hold
+    /// rows whose own [t, t + gap) is already below the watermark).
+    virtual int64_t resumeFloor(int64_t watermark) const { return watermark; }
     /// Drops all open state of the keys whose rows came from an origin `drop` selects (a revoked partition: its new
     /// owner rebuilds those windows from the committed offsets).
     virtual void discard(const std::function<bool(int32_t origin)>& drop) = 0;

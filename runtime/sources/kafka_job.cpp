@@ -24,6 +24,34 @@ int64_t wallClockMillis() {
         .count();
 }
 
+/// What a commit records about a partition's windows (Kafka commit metadata `pipec-watermark=W[;floor=F]`): every
+/// window of its keys up to W was emitted, and a member reading it again from the committed offset must accept rows
+/// from F on (below W only while sessions are open, see PipelineExecutor::resumeFloor).
+struct CommittedWatermark {
+    int64_t watermark;
+    int64_t floor;
+};
+constexpr std::string_view kWatermarkTag = "pipec-watermark=";
+constexpr std::string_view kFloorTag = ";floor=";
+
+std::string formatCommittedWatermark(const CommittedWatermark& committed) {
+    std::string text = std::string(kWatermarkTag) + std::to_string(committed.watermark);
+    if (committed.floor < committed.watermark) text += std::string(kFloorTag) + std::to_string(committed.floor);
+    return text;
+}
+
+std::optional<CommittedWatermark> parseCommittedWatermark(std::string_view metadata) {
+    if (metadata.substr(0, kWatermarkTag.size()) != kWatermarkTag) return std::nullopt;
+    metadata.remove_prefix(kWatermarkTag.size());
+    size_t floorAt = metadata.find(kFloorTag);
+    auto watermark = parseEpochMillis(metadata.substr(0, floorAt));
+    if (!watermark) return std::nullopt;
+    if (floorAt == std::string_view::npos) return CommittedWatermark{*watermark, *watermark};
+    auto floor = parseEpochMillis(metadata.substr(floorAt + kFloorTag.size()));
+    if (!floor || *floor > *watermark) return std::nullopt;
+    return CommittedWatermark{*watermark, *floor};
+}
+
 /// Logs the first few rejected records of each reason, then every 1000th, so a poisoned topic cannot flood the log.
 bool shouldLog(uint64_t countOfReason) { return countOfReason <= 10 || countOfReason % 1000 == 0; }
 
@@ -99,12 +127,14 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
     // After a drained bounded run (--until-end) every window fired and every offset is committed, so nothing is
     // re-read and there is nothing to resume: the +inf watermark must not be committed, or a member still consuming
     // that takes these partitions over (or a later run of the group) would fire all its open windows early.
-    constexpr std::string_view kWatermarkTag = "pipec-watermark=";
     bool finished = false;
     consumer.setCommitMetadata([&](const TopicPartition& partition) -> std::string {
         if (finished) return {};
-        int64_t watermark = processor.watermarkOf(originOf(partition), status.watermarkMs.load());
-        return watermark == std::numeric_limits<int64_t>::min() ? std::string() : std::string(kWatermarkTag) + std::to_string(watermark);
+        int32_t origin = originOf(partition);
+        int64_t jobWatermark = status.watermarkMs.load();
+        int64_t watermark = processor.watermarkOf(origin, jobWatermark);
+        if (watermark == std::numeric_limits<int64_t>::min()) return {};
+        return formatCommittedWatermark({watermark, std::min(watermark, processor.resumeFloorOf(origin, jobWatermark))});
     });
 
     // Lanes follow the minimum over the partitions (see KafkaRecordProcessor::openLane); tracked only while open.
@@ -126,29 +156,29 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
             watermarks.assign(partition, now);
             pending.erase(partition);  // spans of an earlier assignment were committed (or dropped) at its revocation
         }
-        std::vector<std::pair<TopicPartition, int64_t>> committed;
-        for (const auto& [partition, metadata] : consumer.committedMetadata(partitions, 5000)) {
-            if (metadata.rfind(kWatermarkTag, 0) != 0) continue;
-            if (auto value = parseEpochMillis(std::string_view(metadata).substr(kWatermarkTag.size())))
-                committed.emplace_back(partition, *value);
-        }
+        std::vector<std::pair<TopicPartition, CommittedWatermark>> committed;
+        for (const auto& [partition, metadata] : consumer.committedMetadata(partitions, 5000))
+            if (auto value = parseCommittedWatermark(metadata)) committed.emplace_back(partition, *value);
         // Start at the lowest committed watermark (after a plain restart all partitions committed the same one).
         // Never raised while other partitions are owned: their open windows would fire before their records came.
         if (ownsNothing && !committed.empty()) {
-            int64_t resumeAt = committed.front().second;
-            for (const auto& entry : committed) resumeAt = std::min(resumeAt, entry.second);
+            int64_t resumeAt = committed.front().second.watermark;
+            for (const auto& entry : committed) resumeAt = std::min(resumeAt, entry.second.watermark);
             if (resumeAt > status.watermarkMs.load()) {
                 processor.advanceWatermark(resumeAt);
                 status.watermarkMs = resumeAt;
                 log(fmt::format("job {}: resuming at the committed watermark {}", job, resumeAt));
             }
         }
-        // A partition committed at another watermark than this member's continues from its own (a lane).
-        for (const auto& [partition, watermark] : committed) {
-            if (watermark == status.watermarkMs.load()) continue;
-            processor.openLane(originOf(partition), watermark);
-            log(fmt::format("job {}: {}/{} continues from its committed watermark {} (this member's is {})", job,
-                            partition.first, partition.second, watermark, status.watermarkMs.load()));
+        // A partition committed at another watermark than this member's continues from its own (a lane), and so
+        // does one whose re-read rows need a lower floor (open sessions).
+        for (const auto& [partition, value] : committed) {
+            if (value.watermark == status.watermarkMs.load() && value.floor == value.watermark) continue;
+            processor.openLane(originOf(partition), value.floor, value.watermark);
+            log(fmt::format("job {}: {}/{} continues from its committed watermark {}{} (this member's is {})", job,
+                            partition.first, partition.second, value.watermark,
+                            value.floor < value.watermark ? fmt::format(", accepting rows from {}", value.floor) : "",
+                            status.watermarkMs.load()));
         }
         lanesOpen = processor.laneCount() > 0;
         status.assignedPartitions = static_cast<int>(consumer.assignedCount());

@@ -65,8 +65,9 @@ public:
     /// offset may be committed. Monotone in the time. The default suits stateless processing.
     virtual bool complete(int64_t /*time*/, int32_t /*origin*/) const { return true; }
     /// A partition taken over at a committed watermark other than the member's: its records from now on get a
-    /// watermark of their own starting there (see PartitionedExecutor). Processors without windows ignore it.
-    virtual void openLane(int32_t /*origin*/, int64_t /*committedWatermarkMs*/) {}
+    /// watermark of their own starting at `floorMs`, and windows up to `emittedUpToMs` are not emitted again (see
+    /// PartitionedExecutor). Processors without windows ignore it.
+    virtual void openLane(int32_t /*origin*/, int64_t /*floorMs*/, int64_t /*emittedUpToMs*/) {}
     virtual size_t laneCount() const { return 0; }
     /// The watermark the job would have with every assigned partition (may be below the job watermark while a lane
     /// catches up); lanes follow it.
@@ -74,6 +75,9 @@ public:
     virtual void advanceLanes() {}
     /// Up to where every window of `origin`'s keys was emitted: committed with the partition's offsets.
     virtual int64_t watermarkOf(int32_t /*origin*/, int64_t jobWatermarkMs) const { return jobWatermarkMs; }
+    /// The floor for a lane that reads `origin` again from its commit position (below watermarkOf only while
+    /// sessions are open); committed with it.
+    virtual int64_t resumeFloorOf(int32_t /*origin*/, int64_t jobWatermarkMs) const { return jobWatermarkMs; }
     /// The event-time step at which `complete` can change (window slide or session gap).
     virtual int64_t completionGranularity() const { return 1; }
 };

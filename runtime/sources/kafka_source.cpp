@@ -54,11 +54,14 @@ public:
     uint64_t lateRows() const override { return executor_.lateRows(); }
     bool complete(int64_t time, int32_t origin) const override { return executor_.complete(time, origin); }
     int64_t completionGranularity() const override { return executor_.completionGranularity(); }
-    void openLane(int32_t origin, int64_t committedWatermarkMs) override { executor_.openLane(origin, committedWatermarkMs); }
+    void openLane(int32_t origin, int64_t floorMs, int64_t emittedUpToMs) override {
+        executor_.openLane(origin, floorMs, emittedUpToMs);
+    }
     size_t laneCount() const override { return executor_.laneCount(); }
     void setLaneWatermark(int64_t watermarkMs) override { executor_.setLaneTarget(watermarkMs); }
     void advanceLanes() override { executor_.advanceLanes(); }
     int64_t watermarkOf(int32_t origin, int64_t) const override { return executor_.watermarkOf(origin); }
+    int64_t resumeFloorOf(int32_t origin, int64_t) const override { return executor_.resumeFloorOf(origin); }
 
 private:
     RecordDecoder decoder_;

@@ -238,14 +238,18 @@ namespace {
 class LaneRecordingProcessor : public FakeProcessor {
 public:
     using FakeProcessor::FakeProcessor;
-    void openLane(int32_t origin, int64_t committedWatermarkMs) override { lanes[origin] = committedWatermarkMs; }
+    void openLane(int32_t origin, int64_t floorMs, int64_t emittedUpToMs) override { lanes[origin] = {floorMs, emittedUpToMs}; }
     size_t laneCount() const override { return lanes.size(); }
     void setLaneWatermark(int64_t watermarkMs) override { target = watermarkMs; }
     int64_t watermarkOf(int32_t origin, int64_t jobWatermarkMs) const override {
         auto lane = lanes.find(origin);
-        return lane == lanes.end() ? jobWatermarkMs : std::max(lane->second, target);
+        return lane == lanes.end() ? jobWatermarkMs : std::max(lane->second.second, target);
     }
-    std::map<int32_t, int64_t> lanes;
+    int64_t resumeFloorOf(int32_t origin, int64_t jobWatermarkMs) const override {
+        auto lane = lanes.find(origin);
+        return lane == lanes.end() ? jobWatermarkMs : std::min(lane->second.first, watermarkOf(origin, jobWatermarkMs));
+    }
+    std::map<int32_t, std::pair<int64_t, int64_t>> lanes;  // origin → (floor, emitted up to)
     int64_t target = INT64_MIN;
 };
 
@@ -286,17 +290,20 @@ std::map<int32_t, std::pair<int64_t, std::string>> committedOffsets(const std::s
 
 TEST_CASE("partitions committed at another watermark continue in lanes, and each commit carries its partition's") {
     EmbeddedBroker broker;
-    broker.createTopic("stores", 3);
+    broker.createTopic("stores", 4);
     {
         KafkaProducer producer(broker.bootstrapServers());
         producer.produce("stores", "", "a", envelopeHeaders(10000), 0);
         producer.produce("stores", "", "b", envelopeHeaders(11000), 0);
         producer.produce("stores", "", "c", envelopeHeaders(60000), 1);
         producer.produce("stores", "", "d", envelopeHeaders(15000), 2);
+        producer.produce("stores", "", "e", envelopeHeaders(14000), 3);
         REQUIRE(producer.flush(10000));
     }
-    // Earlier owners committed partition 0 at watermark 5000 and partition 1 at 50000; partition 2 was never committed.
-    commitWithMetadata(broker.bootstrapServers(), "job", "stores", {{0, 0, "pipec-watermark=5000"}, {1, 0, "pipec-watermark=50000"}});
+    // Earlier owners committed partition 0 at watermark 5000, partition 1 at 50000, and partition 3 at 5000 with open
+    // sessions whose rows start at 3000; partition 2 was never committed.
+    commitWithMetadata(broker.bootstrapServers(), "job", "stores",
+                       {{0, 0, "pipec-watermark=5000"}, {1, 0, "pipec-watermark=50000"}, {3, 0, "pipec-watermark=5000;floor=3000"}});
 
     MemorySink sink;
     LaneRecordingProcessor processor(sink);
@@ -312,29 +319,36 @@ TEST_CASE("partitions committed at another watermark continue in lanes, and each
                                 logLines.push_back(line);
                             }};
     std::thread job([&] { runKafkaLoop(storePipeline(), processor, options, sink, stop, status); });
-    for (int i = 0; i < 300 && status.recordsIn.load() < 4; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    for (int i = 0; i < 300 && status.recordsIn.load() < 5; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     stop = true;
     job.join();
-    REQUIRE(status.recordsIn.load() == 4);
+    REQUIRE(status.recordsIn.load() == 5);
 
-    // A fresh member starts at the lowest committed watermark; the partition committed higher gets a lane from there.
-    REQUIRE(processor.lanes.size() == 1);
-    CHECK(processor.lanes.begin()->second == 50000);
+    // A fresh member starts at the lowest committed watermark; the partition committed higher gets a lane from there,
+    // and so does the one whose re-read rows need a lower floor.
+    REQUIRE(processor.lanes.size() == 2);
+    std::map<int64_t, std::pair<int64_t, int64_t>> lanesByFloor;
+    for (const auto& [origin, lane] : processor.lanes) lanesByFloor[lane.first] = lane;
+    CHECK(lanesByFloor[50000] == std::pair<int64_t, int64_t>{50000, 50000});
+    CHECK(lanesByFloor[3000] == std::pair<int64_t, int64_t>{3000, 5000});
     REQUIRE_FALSE(processor.watermarks.empty());
     CHECK(processor.watermarks.front() == 5000);
-    // The job watermark: min(11000, 60000, 15000) - 1000.
+    // The job watermark: min(11000, 60000, 15000, 14000) - 1000.
     CHECK(status.watermarkMs.load() == 10000);
-    bool resumed = false, laneLogged = false;
+    bool resumed = false, laneLogged = false, floorLogged = false;
     for (const auto& line : logLines) {
         resumed |= line.find("resuming at the committed watermark 5000") != std::string::npos;
-        laneLogged |= line.find("stores/1 continues from its committed watermark 50000") != std::string::npos;
+        laneLogged |= line.find("stores/1 continues from its committed watermark 50000 (") != std::string::npos;
+        floorLogged |= line.find("stores/3 continues from its committed watermark 5000, accepting rows from 3000") != std::string::npos;
     }
     CHECK(resumed);
     CHECK(laneLogged);
+    CHECK(floorLogged);
 
-    // The stopped (not drained) run committed every partition with its own watermark.
-    auto committed = committedOffsets(broker.bootstrapServers(), "job", "stores", 3);
+    // The stopped (not drained) run committed every partition with its own watermark (and floor, where lower).
+    auto committed = committedOffsets(broker.bootstrapServers(), "job", "stores", 4);
     CHECK(committed[0] == std::pair<int64_t, std::string>{2, "pipec-watermark=10000"});
     CHECK(committed[1] == std::pair<int64_t, std::string>{1, "pipec-watermark=50000"});
     CHECK(committed[2] == std::pair<int64_t, std::string>{1, "pipec-watermark=10000"});
+    CHECK(committed[3] == std::pair<int64_t, std::string>{1, "pipec-watermark=10000;floor=3000"});
 }
