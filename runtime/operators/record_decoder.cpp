@@ -14,30 +14,30 @@ struct RecordDecoder::Level {
     std::unordered_map<int32_t, std::vector<int>> leaves;          // field number → row columns read from it
     std::unordered_map<int32_t, std::unique_ptr<Level>> children;  // field number → nested message level
     bool present = false;
-    // Direct tables for small field numbers (almost all of them), so the hot loop does no hashing.
+    // A direct table for small field numbers (almost all of them), so the hot loop does no hashing: one entry (one
+    // load) says whether a field is wanted at all.
     static constexpr int32_t kDirect = 256;
-    std::vector<const std::vector<int>*> directLeaves;
-    std::vector<Level*> directChildren;
+    struct Slot {
+        const std::vector<int>* leaf = nullptr;
+        Level* child = nullptr;
+    };
+    std::vector<Slot> direct;
 
     void buildDirect() {
-        directLeaves.assign(kDirect, nullptr);
-        directChildren.assign(kDirect, nullptr);
+        direct.assign(kDirect, Slot{});
         for (const auto& [number, columns] : leaves)
-            if (number < kDirect) directLeaves[static_cast<size_t>(number)] = &columns;
+            if (number < kDirect) direct[static_cast<size_t>(number)].leaf = &columns;
         for (auto& [number, child] : children) {
-            if (number < kDirect) directChildren[static_cast<size_t>(number)] = child.get();
+            if (number < kDirect) direct[static_cast<size_t>(number)].child = child.get();
             child->buildDirect();
         }
     }
-    const std::vector<int>* leafFor(int32_t number) const {
-        if (number < kDirect) return directLeaves[static_cast<size_t>(number)];
-        auto it = leaves.find(number);
-        return it == leaves.end() ? nullptr : &it->second;
-    }
-    Level* childFor(int32_t number) const {
-        if (number < kDirect) return directChildren[static_cast<size_t>(number)];
-        auto it = children.find(number);
-        return it == children.end() ? nullptr : it->second.get();
+    Slot slotFor(int32_t number) const {
+        if (number < kDirect) [[likely]] return direct[static_cast<size_t>(number)];
+        Slot slot;
+        if (auto it = leaves.find(number); it != leaves.end()) slot.leaf = &it->second;
+        if (auto it = children.find(number); it != children.end()) slot.child = it->second.get();
+        return slot;
     }
 };
 
@@ -246,10 +246,37 @@ bool RecordDecoder::decodeLevel(const Level& level, const uint8_t* p, const uint
             if (error) *error = fmt::format("invalid field tag {} (wire type {})", tag >> 3, wireType);
             return false;
         }
-        const std::vector<int>* leaf = level.leafFor(number);
-        Level* child = level.childFor(number);
+        const Level::Slot slot = level.slotFor(number);
+        const std::vector<int>* leaf = slot.leaf;
+        Level* child = slot.child;
         if (!leaf && !child) {
-            if (!skipField(wireType, p, end, 0)) {
+            // Most fields of an event are not wanted: skipped here, inline, for the common wire types.
+            bool skipped;
+            switch (wireType) {
+            case 0: {  // a varint: at most 10 bytes
+                const uint8_t* limit = end - p > 10 ? p + 10 : end;
+                while (p < limit && (*p & 0x80)) ++p;
+                skipped = p < limit;
+                p += skipped;
+                break;
+            }
+            case 2: {
+                uint64_t length;
+                skipped = readVarint(p, end, length) && length <= static_cast<uint64_t>(end - p);
+                if (skipped) p += length;
+                break;
+            }
+            case 1:
+                skipped = end - p >= 8;
+                p += skipped ? 8 : 0;
+                break;
+            case 5:
+                skipped = end - p >= 4;
+                p += skipped ? 4 : 0;
+                break;
+            default: skipped = skipField(wireType, p, end, 0); break;
+            }
+            if (!skipped) [[unlikely]] {
                 if (error) *error = fmt::format("truncated field {}", number);
                 return false;
             }

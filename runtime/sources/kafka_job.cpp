@@ -52,6 +52,15 @@ std::optional<CommittedWatermark> parseCommittedWatermark(std::string_view metad
     return CommittedWatermark{*watermark, *floor};
 }
 
+/// "topic/0, topic/3, ..." for a log line, the first 16 of them.
+std::string describePartitions(const std::vector<TopicPartition>& partitions) {
+    std::string text;
+    for (size_t i = 0; i < partitions.size() && i < 16; ++i)
+        text += fmt::format("{}{}/{}", i == 0 ? "" : ", ", partitions[i].first, partitions[i].second);
+    if (partitions.size() > 16) text += fmt::format(" and {} more", partitions.size() - 16);
+    return text;
+}
+
 /// Logs the first few rejected records of each reason, then every 1000th, so a poisoned topic cannot flood the log.
 bool shouldLog(uint64_t countOfReason) { return countOfReason <= 10 || countOfReason % 1000 == 0; }
 
@@ -182,7 +191,7 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
         }
         lanesOpen = processor.laneCount() > 0;
         status.assignedPartitions = static_cast<int>(consumer.assignedCount());
-        log(fmt::format("job {}: assigned {} partition(s)", job, partitions.size()));
+        log(fmt::format("job {}: assigned {} partition(s): {}", job, partitions.size(), describePartitions(partitions)));
     });
     // Dropped right after the revocation's commit (which still needs their state for the commit position), before
     // any record of a partition assigned again is processed.
@@ -205,7 +214,7 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
         processor.advanceLanes();  // so the lanes' watermarks committed with these partitions are current
         flushOutputs(); // the consumer commits these partitions right after this returns
         for (const auto& partition : partitions) watermarks.revoke(partition);
-        log(fmt::format("job {}: revoking {} partition(s)", job, partitions.size()));
+        log(fmt::format("job {}: revoking {} partition(s): {}", job, partitions.size(), describePartitions(partitions)));
     });
 
     auto reject = [&](const KafkaRecord& record, BadRecordReason reason, std::string_view detail) {

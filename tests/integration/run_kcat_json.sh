@@ -4,6 +4,8 @@
 # and aggregated like them. Expected features: the offline replay of the sample events plus the kcat events (as
 # JSON lines with their `_time`); store 999 exists only through kcat, store 101 gets one more confirmed order late in
 # the hour (in its latest window; its earlier windows have fired, so there it is late, in the replay as well).
+# Then the same job with its feature sink configured as `type: kafka` (an environment file): every output row lands
+# as JSON on the sink's topic, read back with kcat; the last row per store equals the reference.
 #   tests/integration/run_kcat_json.sh PIPEC        exit 0 pass, 1 fail, 77 skipped
 set -uo pipefail
 PIPEC=$(realpath "$1")
@@ -24,7 +26,7 @@ T2=1767227819000  # 00:36:59Z: in the 20 s slide of store 101's last sample even
 
 REDIS_PORT=$(free_port)
 start_redis "$REDIS_PORT" || exit 1
-start_broker "$TOPIC:1" || exit 1
+start_broker "$TOPIC:1,canary_features:1" || exit 1
 "$PIPEC" produce "$TOPIC" --brokers "$BROKERS" --from "$EVENTS" --proto-class "$MESSAGE" --key store_id 2> "$WORK/produce.log" > /dev/null ||
   { echo "FAIL pipec produce"; cat "$WORK/produce.log"; exit 1; }
 json_event() {  # json_event TIME_MS KEY JSON: one JSON-encoded record from kcat, the envelope in -H headers
@@ -60,6 +62,33 @@ if [ "$(redis_values "$REDIS_PORT" "$FEATURE")" == "$(cat "$WORK/expected.txt")"
 else
   echo "FAIL features differ from the replay with the kcat events (< redis, > reference)"
   diff <(redis_values "$REDIS_PORT" "$FEATURE") "$WORK/expected.txt" | head -10
+  failures=$((failures + 1))
+fi
+
+# --- the Kafka sink ---------------------------------------------------------------------------------------------
+cat > "$WORK/pipec.yaml" <<EOF
+local:
+  clusters:
+    default: {bootstrap_servers: "$BROKERS"}
+  sinks:
+    prod_canary_features: {type: kafka, topic: canary_features}
+EOF
+timeout 50 "$PIPEC" run "$SPEC" --env-file "$WORK/pipec.yaml" --until-end --group kafka-sink --session-timeout 3000 \
+  > /dev/null 2> "$WORK/kafka_sink.log"
+check "pipec run with a kafka sink exits 0" 0 $?
+if grep -q 'writing rows to Kafka sink `prod_canary_features`: topic `canary_features`' "$WORK/kafka_sink.log"; then
+  echo "ok   the job writes to the Kafka sink"
+else
+  echo "FAIL no Kafka sink"; cat "$WORK/kafka_sink.log"; failures=$((failures + 1))
+fi
+kcat -C -b "$BROKERS" -t canary_features -e -q -f '%s\n' 2> /dev/null > "$WORK/kafka_rows.jsonl"
+check "one record per output row" "$(summary_count "$WORK/kafka_sink.log" rows)" "$(wc -l < "$WORK/kafka_rows.jsonl")"
+last_values "$WORK/kafka_rows.jsonl" st saf_st_p20mi_order_count_sum_canary > "$WORK/kafka_last.txt"
+if [ "$(cat "$WORK/kafka_last.txt")" == "$(cat "$WORK/expected.txt")" ]; then
+  echo "ok   the Kafka sink's last row per store equals the reference"
+else
+  echo "FAIL the Kafka sink's rows differ from the reference (< topic, > reference)"
+  diff "$WORK/kafka_last.txt" "$WORK/expected.txt" | head -10
   failures=$((failures + 1))
 fi
 

@@ -22,6 +22,11 @@ add_test(NAME integration_group_outage COMMAND ${PIPEC_INTEGRATION_DIR}/run_grou
 set_tests_properties(integration_group_outage PROPERTIES LABELS integration TIMEOUT 300
                      WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} SKIP_RETURN_CODE 77)
 
+# A partition moving between two members whose watermarks differ: every window emitted exactly once.
+add_test(NAME integration_group_handover COMMAND ${PIPEC_INTEGRATION_DIR}/run_group_handover.sh $<TARGET_FILE:pipec>)
+set_tests_properties(integration_group_handover PROPERTIES LABELS integration TIMEOUT 180
+                     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} SKIP_RETURN_CODE 77)
+
 # One failure mode per script (each < 60 s, own redis-server and `pipec broker`; helpers in lib.sh).
 foreach(script redis_outage_until_end group_until_end bad_records kcat_json embedded_seed)
   add_test(NAME integration_${script} COMMAND ${PIPEC_INTEGRATION_DIR}/run_${script}.sh $<TARGET_FILE:pipec>)

@@ -236,6 +236,7 @@ struct ProduceFlags {
     std::string eventSource = "pipec-produce";
     int64_t timeStepMs = 1;
     uint64_t seed = 42;
+    int32_t partition = -1;
     std::vector<std::string> properties;
 };
 
@@ -350,7 +351,7 @@ int runProduce(ProduceFlags flags) {
             message->AppendToString(&payload);
         }
         std::string key = keyField != nullptr ? keyText(*message, keyField) : std::string();
-        producer.produce(topic, key, payload, runtime::encodeEnvelope(envelope));
+        producer.produce(topic, key, payload, runtime::encodeEnvelope(envelope), flags.partition);
     };
 
     int64_t produced = 0;
@@ -445,6 +446,8 @@ void registerProduceCommand(CLI::App& app) {
     command->add_option("--time-step-ms", flags->timeStepMs,
                         "With --generate and no --rate: event times step by this much, ending now (default 1)");
     command->add_option("--seed", flags->seed, "Random seed for --generate");
+    command->add_option("--partition", flags->partition, "Produce every record to this partition (default: by key)")
+        ->check(CLI::NonNegativeNumber);
     command->add_option("--property", flags->properties, "Extra librdkafka producer property NAME=VALUE");
     command->callback([flags] {
         int code = 0;

@@ -5,6 +5,7 @@
 #include "runtime/operators/pipeline_executor.h"
 #include "runtime/sinks/fanout_sink.h"
 #include "runtime/sinks/json_lines_sink.h"
+#include "runtime/sinks/kafka_sink.h"
 #include "runtime/sinks/redis_feature_sink.h"
 #include "runtime/sinks/table_sink.h"
 #include "runtime/sources/embedded_broker.h"
@@ -105,14 +106,45 @@ bool redisReachable(const std::string& host, int port) {
     return ok;
 }
 
-/// Builds the job's sinks: its features' Redis sinks (grouped per sink name), or a table on stdout.
-runtime::FanoutSink buildSinks(const plan::Job& job, const RunOptions& options, const std::atomic<bool>& cancel) {
+/// "name (type)" for each of the job's sinks, for error messages.
+std::string describeSinks(const plan::Job& job) {
+    std::string text;
+    for (const auto& sink : job.sinks())
+        text += fmt::format("{}{} ({})", text.empty() ? "" : ", ", sink.name(), sink.type().empty() ? "unconfigured" : sink.type());
+    return text;
+}
+
+/// The topic a `kafka` sink writes to: its `topic` setting, or the feature's name.
+std::string kafkaSinkTopic(const plan::Sink& sink) {
+    return sink.properties().count("topic") ? sink.properties().at("topic") : sink.feature_name();
+}
+
+/// Builds the job's sinks. `--sink auto`: the features' sinks as configured for the environment (Redis, Kafka,
+/// stdout; a local Redis that is not running falls back to stdout); `redis`: only the Redis ones; `stdout`: a
+/// table; `jsonl`: JSON lines on stdout. Throws when that leaves nothing to write to: consuming (and committing)
+/// with no sink would drop every row.
+runtime::FanoutSink buildSinks(const plan::Job& job, const RunOptions& options, const std::string& brokers,
+                               const std::atomic<bool>& cancel) {
     runtime::FanoutSink sinks;
     bool wantStdout = options.sink == "stdout";
-    bool wantRedis = options.sink == "redis" || options.sink == "auto";
-    if (wantRedis) {
+    bool configured = options.sink == "redis" || options.sink == "auto";
+    if (options.sink == "jsonl") sinks.add(std::make_unique<runtime::JsonLinesSink>(std::cout));
+    if (configured) {
         std::map<std::string, runtime::RedisFeatureSinkOptions> bySink;
+        std::map<std::string, runtime::KafkaSinkOptions> kafkaBySink;
         for (const auto& sink : job.sinks()) {
+            if (sink.type() == "stdout" && options.sink == "auto") wantStdout = true;
+            if (sink.type() == "kafka" && options.sink == "auto") {
+                auto& kafka = kafkaBySink[sink.name()];
+                kafka.topic = kafkaSinkTopic(sink);
+                kafka.brokers = sink.properties().count("bootstrap_servers") ? sink.properties().at("bootstrap_servers") : brokers;
+                // On the job's own cluster the producer needs the cluster's settings (security) too.
+                if (!sink.properties().count("bootstrap_servers"))
+                    for (const auto& [key, value] : job.cluster_properties())
+                        if (key != "bootstrap.servers") kafka.properties[key] = value;
+                for (const auto& [key, value] : sink.properties())
+                    if (key != "topic" && key != "bootstrap_servers") kafka.properties[key] = value;
+            }
             if (sink.type() != "redis") continue;
             auto& redis = bySink[sink.name()];
             auto address = sink.properties().count("address") ? sink.properties().at("address") : std::string("127.0.0.1:6379");
@@ -132,9 +164,16 @@ runtime::FanoutSink buildSinks(const plan::Job& job, const RunOptions& options, 
             std::cerr << fmt::format("writing features to Redis sink `{}` at {}:{}\n", name, redis.host, redis.port);
             sinks.add(std::make_unique<runtime::RedisFeatureSink>(redis));
         }
-        if (bySink.empty() && options.sink == "auto") wantStdout = true;
+        for (auto& [name, kafka] : kafkaBySink) {
+            std::cerr << fmt::format("writing rows to Kafka sink `{}`: topic `{}` at {}\n", name, kafka.topic, kafka.brokers);
+            sinks.add(std::make_unique<runtime::KafkaSink>(kafka));
+        }
+        if (job.sinks().empty() && options.sink == "auto") wantStdout = true;
     }
     if (wantStdout) sinks.add(std::make_unique<runtime::TableSink>(std::cout));
+    if (sinks.empty())
+        throw std::runtime_error(fmt::format("job `{}` has no sink to write to with --sink {} (its features' sinks: {})",
+                                             job.name(), options.sink, job.sinks().empty() ? "none" : describeSinks(job)));
     return sinks;
 }
 
@@ -228,7 +267,17 @@ int runKafka(const plan::Job& job, RunOptions& options) {
     }
     std::signal(SIGINT, onSignal);
     std::signal(SIGTERM, onSignal);
-    runtime::FanoutSink sinks = buildSinks(job, options, gStop);
+    // A kafka sink on the embedded broker writes to a topic that broker must have.
+    if (broker)
+        for (const auto& sink : job.sinks())
+            if (sink.type() == "kafka" && !sink.properties().count("bootstrap_servers")) broker->createTopic(kafkaSinkTopic(sink), 1);
+    runtime::FanoutSink sinks;
+    try {
+        sinks = buildSinks(job, options, brokers, gStop);
+    } catch (const std::runtime_error& error) {
+        std::cerr << "error: " << error.what() << "\n";
+        return 2;
+    }
     runtime::KafkaJobOptions kafka;
     kafka.brokers = brokers;
     kafka.groupId = options.group.empty() ? "pipec-" + job.name() : options.group;
@@ -247,7 +296,7 @@ int runKafka(const plan::Job& job, RunOptions& options) {
         metrics = std::make_unique<runtime::MetricsServer>(
             options.metricsPort, [&status, name] { return status.prometheusText(name); }, [&status] { return status.running.load(); });
     }
-    std::cerr << fmt::format("running `{}`: {} → {} (group {}){}\n", job.name(), topic, sinks.empty() ? "nowhere" : "sinks",
+    std::cerr << fmt::format("running `{}`: {} → {} (group {}){}\n", job.name(), topic, "sinks",
                              kafka.groupId, options.untilEnd ? ", until the end of the topic" : "; Ctrl-C stops");
     // Progress: a live status line on a terminal, a log line every 10 s otherwise.
     std::atomic<bool> progressDone{false};
@@ -315,7 +364,8 @@ void registerRunCommand(CLI::App& app) {
         ->capture_default_str();
     command->add_option("--session-timeout", options->sessionTimeoutMs, "Consumer group session timeout (ms)")->capture_default_str();
     command->add_option("--partitions", options->partitions, "Partitions of the topic on the embedded broker")->capture_default_str();
-    command->add_option("--sink", options->sink, "auto (the features' sinks; stdout when none is reachable locally) | redis | stdout | jsonl")
+    command->add_option("--sink", options->sink, "auto (the features' sinks as configured: redis, kafka, stdout; stdout when a local Redis is not running) | "
+                        "redis (only the Redis sinks) | stdout (a table) | jsonl (JSON lines on stdout)")
         ->check(CLI::IsMember({"auto", "redis", "stdout", "jsonl"}))
         ->capture_default_str();
     command->add_option("--metrics-port", options->metricsPort, "Serve Prometheus /metrics, /healthz and /readyz on this port");
