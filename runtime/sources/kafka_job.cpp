@@ -181,14 +181,17 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
         }
         // A partition committed at another watermark than this member's continues from its own (a lane), and so
         // does one whose re-read rows need a lower floor (open sessions).
+        size_t lanes = 0;
         for (const auto& [partition, value] : committed) {
             if (value.watermark == status.watermarkMs.load() && value.floor == value.watermark) continue;
             processor.openLane(originOf(partition), value.floor, value.watermark);
+            if (++lanes > 16) continue;  // a restart of a session job can open one per partition
             log(fmt::format("job {}: {}/{} continues from its committed watermark {}{} (this member's is {})", job,
                             partition.first, partition.second, value.watermark,
                             value.floor < value.watermark ? fmt::format(", accepting rows from {}", value.floor) : "",
                             status.watermarkMs.load()));
         }
+        if (lanes > 16) log(fmt::format("job {}: {} more partition(s) continue from their committed watermarks", job, lanes - 16));
         lanesOpen = processor.laneCount() > 0;
         status.assignedPartitions = static_cast<int>(consumer.assignedCount());
         log(fmt::format("job {}: assigned {} partition(s): {}", job, partitions.size(), describePartitions(partitions)));
