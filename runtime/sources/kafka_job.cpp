@@ -268,7 +268,7 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
         if (encoding == PayloadEncoding::ConfluentProtobuf && !processor.stripConfluentFraming(payload))
             return reject(record, BadRecordReason::UndecodablePayload, "not in the Confluent wire format");
         error.clear();
-        row.clear();
+        // No row.clear(): decoders size and reset every column (keeping the Values, and their strings, allocated).
         DecodeOutcome outcome = processor.decode(encoding, payload, envelopeTime, row, error);
         if (outcome == DecodeOutcome::MissingTime) return reject(record, BadRecordReason::MissingTime, error);
         if (outcome != DecodeOutcome::Decoded) return reject(record, BadRecordReason::UndecodablePayload, error);

@@ -44,9 +44,9 @@ enum class DecodeOutcome {
 class KafkaRecordProcessor {
 public:
     virtual ~KafkaRecordProcessor() = default;
-    /// Decodes a payload (Confluent framing already removed) into a source row; `_time` at index 0 comes from the
-    /// payload's time field, or from `envelopeTimeMs` (INT64_MIN: none) when the source uses the envelope time. On
-    /// failure, `error` says why.
+    /// Decodes a payload (Confluent framing already removed) into a source row, setting every column (the row is
+    /// reused from the previous record); `_time` at index 0 comes from the payload's time field, or from
+    /// `envelopeTimeMs` (INT64_MIN: none) when the source uses the envelope time. On failure, `error` says why.
     virtual DecodeOutcome decode(PayloadEncoding encoding, std::string_view payload, int64_t envelopeTimeMs, Row& row,
                         std::string& error) = 0;
     /// Strips the Confluent wire-format prefix; false when the payload does not have one.
