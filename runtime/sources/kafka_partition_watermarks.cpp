@@ -45,6 +45,7 @@ std::optional<int64_t> KafkaPartitionWatermarks::watermarkBase(int64_t nowMs) {
         anyActive = true;
         if (!state.maxEventTimeMs) {  // an active partition with unknown times holds it back
             currentMinimum_.reset();
+            minimumPartition_ = nullptr;  // recompute at every record until this partition delivers a time
             return lastReturned_;
         }
         if (!base || *state.maxEventTimeMs < *base) {

@@ -65,7 +65,7 @@ records_in() {  # records_in METRICS_PORT
   curl -sf "http://127.0.0.1:$1/metrics" | sed -n 's/^pipec_records_in_total{[^}]*} \([0-9]*\).*/\1/p'
 }
 run_member() {  # run_member NAME METRICS_PORT GROUP → rows in $WORK/NAME.jsonl, log in $WORK/NAME.log
-  "$PIPEC" run "$SPEC" --brokers "$BROKERS" --group "$3" --sink jsonl --commit-interval 300 --idle-timeout 10000 \
+  "$PIPEC" run "$SPEC" --brokers "$BROKERS" --group "$3" --sink jsonl --commit-interval 300 --idle-timeout 0 \
     --session-timeout 3000 --metrics-port "$2" > "$WORK/$1.jsonl" 2> "$WORK/$1.log" &
   RUN_PIDS+=($!)
 }

@@ -135,7 +135,8 @@ runtime::FanoutSink buildSinks(const plan::Job& job, const RunOptions& options, 
         for (const auto& sink : job.sinks()) {
             if (sink.type() == "stdout" && options.sink == "auto") wantStdout = true;
             if (sink.type() == "kafka" && options.sink == "auto") {
-                auto& kafka = kafkaBySink[sink.name()];
+                // One producer per (sink, topic): features sharing a sink without a `topic` go to one topic each.
+                auto& kafka = kafkaBySink[sink.name() + "\x1f" + kafkaSinkTopic(sink)];
                 kafka.topic = kafkaSinkTopic(sink);
                 kafka.brokers = sink.properties().count("bootstrap_servers") ? sink.properties().at("bootstrap_servers") : brokers;
                 // On the job's own cluster the producer needs the cluster's settings (security) too.
@@ -165,7 +166,8 @@ runtime::FanoutSink buildSinks(const plan::Job& job, const RunOptions& options, 
             sinks.add(std::make_unique<runtime::RedisFeatureSink>(redis));
         }
         for (auto& [name, kafka] : kafkaBySink) {
-            std::cerr << fmt::format("writing rows to Kafka sink `{}`: topic `{}` at {}\n", name, kafka.topic, kafka.brokers);
+            std::cerr << fmt::format("writing rows to Kafka sink `{}`: topic `{}` at {}\n", name.substr(0, name.find('\x1f')),
+                                     kafka.topic, kafka.brokers);
             sinks.add(std::make_unique<runtime::KafkaSink>(kafka));
         }
         if (job.sinks().empty() && options.sink == "auto") wantStdout = true;
