@@ -7,13 +7,15 @@ namespace pipec::runtime {
 void KafkaPartitionWatermarks::assign(const TopicPartition& partition, int64_t nowMs) {
     auto [it, inserted] = partitions_.try_emplace(partition);
     if (inserted) it->second.lastActivityMs = nowMs;
-    minimumPartition_ = nullptr;
+    computed_ = false;
+    minimumPartition_ = blockedBy_ = nullptr;
     if (!it->second.maxEventTimeMs) currentMinimum_.reset();  // unknown until the partition delivers a time
 }
 
 void KafkaPartitionWatermarks::revoke(const TopicPartition& partition) {
     partitions_.erase(partition);
-    minimumPartition_ = nullptr;  // recompute at the next record
+    computed_ = false;  // recompute at the next record
+    minimumPartition_ = blockedBy_ = nullptr;
 }
 
 void KafkaPartitionWatermarks::observe(PartitionState& state, int64_t eventTimeMs, int64_t nowMs) {
@@ -32,33 +34,50 @@ size_t KafkaPartitionWatermarks::activePartitions(int64_t nowMs) const {
 }
 
 std::optional<int64_t> KafkaPartitionWatermarks::watermarkBaseAfter(const PartitionState& partition, int64_t nowMs) {
-    if (minimumPartition_ != nullptr && minimumPartition_ != &partition) return lastReturned_;
-    return watermarkBase(nowMs);
+    // Not counted as active by the last computation (it was idle, or there was none): it may now hold the minimum.
+    // At another wall-clock time partitions may have gone idle: recompute (once per poll in the Kafka loop).
+    if (!computed_ || nowMs != computedAtMs_ || partition.countedIn != computation_) return watermarkBase(nowMs);
+    if (blockedBy_ != nullptr) return &partition == blockedBy_ ? watermarkBase(nowMs) : lastReturned_;
+    // Other partitions only move up, so a record of one that is not the minimum cannot change the minimum.
+    if (&partition != minimumPartition_) return lastReturned_;
+    if (secondMinimum_ && *partition.maxEventTimeMs > *secondMinimum_) return watermarkBase(nowMs);
+    // Still at or below every other active partition: it still holds the minimum.
+    currentMinimum_ = partition.maxEventTimeMs;
+    if (!lastReturned_ || *currentMinimum_ > *lastReturned_) lastReturned_ = currentMinimum_;
+    return lastReturned_;
 }
 
 std::optional<int64_t> KafkaPartitionWatermarks::watermarkBase(int64_t nowMs) {
-    std::optional<int64_t> base;
-    bool anyActive = false;
+    ++computation_;
+    computed_ = true;
+    computedAtMs_ = nowMs;
     minimumPartition_ = nullptr;
-    for (const auto& [partition, state] : partitions_) {
+    blockedBy_ = nullptr;
+    secondMinimum_.reset();
+    bool anyActive = false;
+    for (auto& [topicPartition, state] : partitions_) {
         if (isIdle(state, nowMs)) continue;
         anyActive = true;
+        state.countedIn = computation_;
         if (!state.maxEventTimeMs) {  // an active partition with unknown times holds it back
-            currentMinimum_.reset();
-            minimumPartition_ = nullptr;  // recompute at every record until this partition delivers a time
-            return lastReturned_;
+            if (blockedBy_ == nullptr) blockedBy_ = &state;
+            continue;
         }
-        if (!base || *state.maxEventTimeMs < *base) {
-            base = state.maxEventTimeMs;
+        if (minimumPartition_ == nullptr || *state.maxEventTimeMs < *minimumPartition_->maxEventTimeMs) {
+            if (minimumPartition_ != nullptr) secondMinimum_ = minimumPartition_->maxEventTimeMs;
             minimumPartition_ = &state;
+        } else if (!secondMinimum_ || *state.maxEventTimeMs < *secondMinimum_) {
+            secondMinimum_ = state.maxEventTimeMs;
         }
     }
     if (!anyActive) {
-        base = maxSeenMs_;
-        minimumPartition_ = nullptr;
+        currentMinimum_ = maxSeenMs_;  // every partition idle: the maximum seen anywhere
+    } else if (blockedBy_ != nullptr) {
+        currentMinimum_.reset();
+    } else {
+        currentMinimum_ = minimumPartition_->maxEventTimeMs;
     }
-    currentMinimum_ = base;
-    if (base && (!lastReturned_ || *base > *lastReturned_)) lastReturned_ = base;
+    if (currentMinimum_ && (!lastReturned_ || *currentMinimum_ > *lastReturned_)) lastReturned_ = currentMinimum_;
     return lastReturned_;
 }
 

@@ -24,6 +24,7 @@ public:
     struct PartitionState {
         std::optional<int64_t> maxEventTimeMs;
         int64_t lastActivityMs = 0; // assignment time until the first record
+        uint64_t countedIn = 0;     // the computation that last counted this partition as active
     };
 
     void assign(const TopicPartition& partition, int64_t nowMs);
@@ -39,8 +40,10 @@ public:
     /// partition has not delivered any event yet (nothing is known about its times) or nothing was seen at all.
     /// When every partition is idle, the maximum seen anywhere is used, so windows still close on a quiet topic.
     std::optional<int64_t> watermarkBase(int64_t nowMs);
-    /// The watermark base right after a record of `partition`, as cheaply as possible: only a record of the partition
-    /// that held the minimum (or of one without times yet) can raise it, so other records cost no recomputation.
+    /// The watermark base right after a record of `partition`, as cheaply as possible and with the same result as
+    /// watermarkBase(): only a record of the partition that holds the minimum (or of the one holding it back without
+    /// times yet, or of one that was idle) can change it, and the minimum partition keeps the minimum while it stays
+    /// at or below the next lowest one, so a full recomputation happens only when it overtakes that one.
     std::optional<int64_t> watermarkBaseAfter(const PartitionState& partition, int64_t nowMs);
 
     /// The minimum over the active partitions as of the last computation above, without the "never lower" rule: it
@@ -58,7 +61,13 @@ private:
     std::optional<int64_t> maxSeenMs_;  // over every partition ever observed, for the all-idle case
     std::optional<int64_t> lastReturned_;
     std::optional<int64_t> currentMinimum_;
-    const PartitionState* minimumPartition_ = nullptr;  // the active partition that held the minimum at the last computation
+    // What the last full computation found (valid until a partition is assigned or revoked):
+    bool computed_ = false;
+    int64_t computedAtMs_ = 0;                          // the wall-clock time it used for idleness
+    uint64_t computation_ = 0;                          // numbers the computations, see PartitionState::countedIn
+    const PartitionState* minimumPartition_ = nullptr;  // the active partition holding the minimum
+    const PartitionState* blockedBy_ = nullptr;         // an active partition without times, which holds it back
+    std::optional<int64_t> secondMinimum_;              // the minimum over the other active partitions
 };
 
 } // namespace pipec::runtime

@@ -2,6 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include <random>
+#include <vector>
+
 using pipec::runtime::KafkaPartitionWatermarks;
 
 TEST_CASE("the watermark base is the minimum over active partitions") {
@@ -75,4 +78,56 @@ TEST_CASE("the current minimum drops when a partition behind the others is assig
     watermarks.observe({"t", 0}, 12000, 80);
     CHECK(watermarks.watermarkBaseAfter(watermarks.state({"t", 0}), 90) == 9500);
     CHECK(watermarks.currentMinimum() == 9500);
+}
+
+// The per-record shortcut must give what a full recomputation gives after every record: a second instance fed the
+// same records and asked watermarkBase() each time is the reference. Runs of records per partition, idleness,
+// partitions reawakening with old times, assignments and revocations are mixed at random.
+TEST_CASE("watermarkBaseAfter agrees with a full recomputation after every record") {
+    for (uint32_t seed = 1; seed <= 30; ++seed) {
+        std::mt19937 random(seed);
+        KafkaPartitionWatermarks fast(500);
+        KafkaPartitionWatermarks reference(500);
+        int64_t now = 0;
+        std::vector<int64_t> times(12, 0);
+        std::vector<bool> assigned(12, false);
+        for (int32_t p = 0; p < 8; ++p) {
+            fast.assign({"t", p}, now);
+            reference.assign({"t", p}, now);
+            assigned[p] = true;
+        }
+        for (int step = 0; step < 3000; ++step) {
+            now += static_cast<int64_t>(random() % 40);
+            const auto p = static_cast<int32_t>(random() % 12);
+            const uint32_t action = random() % 100;
+            if (action < 2) {
+                if (assigned[p]) {
+                    fast.revoke({"t", p});
+                    reference.revoke({"t", p});
+                } else {
+                    fast.assign({"t", p}, now);
+                    reference.assign({"t", p}, now);
+                }
+                assigned[p] = !assigned[p];
+                continue;
+            }
+            if (!assigned[p]) continue;
+            const int runLength = 1 + static_cast<int>(random() % 20);
+            for (int i = 0; i < runLength; ++i) {
+                // Mostly ascending per partition, sometimes out of order.
+                times[p] += static_cast<int64_t>(random() % 100) - 10;
+                auto& state = fast.state({"t", p});
+                fast.observe(state, times[p], now);
+                reference.observe({"t", p}, times[p], now);
+                auto expected = reference.watermarkBase(now);
+                CAPTURE(seed);
+                CAPTURE(step);
+                REQUIRE(fast.watermarkBaseAfter(state, now) == expected);
+                REQUIRE(fast.currentMinimum() == reference.currentMinimum());
+            }
+            if (action < 10) {
+                CHECK(fast.watermarkBase(now) == reference.watermarkBase(now));
+            }
+        }
+    }
 }
