@@ -1,5 +1,8 @@
 #include "runtime/sources/kafka_consumer.h"
 
+#include "runtime/sources/kafka_record_headers.h"
+
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 
@@ -39,6 +42,33 @@ void setProperty(rd_kafka_conf_t* conf, const std::string& name, const std::stri
     }
 }
 
+/// The start of librdkafka 2.0.2's consumed-message container (`rd_kafka_msg_t`, src/rdkafka_msg.h): the public
+/// rd_kafka_message_t comes first; the fields after it are mirrored here only to find two of them. Nothing is read
+/// through this type: the offsets below are used to copy bytes, and only after the version check.
+struct RdKafka202Message {
+    rd_kafka_message_t message;
+    void* linkNext;
+    void* linkPrevious;
+    int flags;
+    int timestampType;
+    int64_t timestamp;
+    void* parsedHeaders;  // set once rd_kafka_message_headers() parsed them
+    int status;
+    int32_t brokerId;
+    struct {
+        int32_t length;
+        const void* data;  // the record's header section inside the fetched buffer
+    } rawHeaders;
+};
+constexpr int kInPlaceHeadersVersion = 0x020002ff;  // librdkafka 2.0.2, the only layout checked
+
+template <typename T>
+T fieldAt(const void* message, size_t offset) {
+    T value;
+    std::memcpy(&value, static_cast<const char*>(message) + offset, sizeof value);
+    return value;
+}
+
 } // namespace
 
 /// Lets the C rebalance callback reach the private member.
@@ -59,6 +89,8 @@ KafkaConsumer::KafkaConsumer(KafkaConsumerOptions options)
     : options_(std::move(options)), handle_(std::make_unique<Handle>()) {
     if (!options_.log) options_.log = [](const std::string& line) { std::cerr << "kafka: " << line << "\n"; };
     if (options_.topics.empty()) throw std::invalid_argument("a Kafka consumer needs at least one topic");
+    headerStats_.inPlaceDisabled = !options_.inPlaceHeaders || rd_kafka_version() != kInPlaceHeadersVersion;
+    if (options_.headerCrossCheckEvery == 0) options_.headerCrossCheckEvery = 1;
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     setProperty(conf, "bootstrap.servers", options_.brokers);
     setProperty(conf, "group.id", options_.groupId);
@@ -247,16 +279,7 @@ size_t KafkaConsumer::poll(size_t maxRecords, int timeoutMs, const RecordHandler
             continue;
         }
         // The headers are viewed in place (they live as long as the message): no copies per record.
-        headers_.clear();
-        rd_kafka_headers_t* rawHeaders = nullptr;
-        if (rd_kafka_message_headers(message, &rawHeaders) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-            const char* name = nullptr;
-            const void* value = nullptr;
-            size_t size = 0;
-            for (size_t i = 0; rd_kafka_header_get_all(rawHeaders, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
-                headers_.emplace_back(std::string_view(name),
-                                      value != nullptr ? std::string_view(static_cast<const char*>(value), size) : std::string_view());
-        }
+        readHeaders(message);
         rd_kafka_timestamp_type_t timestampType;
         int64_t timestamp = rd_kafka_message_timestamp(message, &timestampType);
         KafkaRecord record{partition.first,
@@ -273,6 +296,53 @@ size_t KafkaConsumer::poll(size_t maxRecords, int timeoutMs, const RecordHandler
         ++delivered;
     }
     return delivered;
+}
+
+namespace {
+/// The library's own parse of a record's headers (allocates them on the message, freed with it).
+void libraryHeaders(rd_kafka_message_t* message, std::vector<HeaderView>& out) {
+    out.clear();
+    rd_kafka_headers_t* headers = nullptr;
+    if (rd_kafka_message_headers(message, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
+    const char* name = nullptr;
+    const void* value = nullptr;
+    size_t size = 0;
+    for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
+        out.emplace_back(std::string_view(name),
+                         value != nullptr ? std::string_view(static_cast<const char*>(value), size) : std::string_view());
+}
+} // namespace
+
+bool KafkaConsumer::readHeaders(const void* opaque) {
+    auto* message = static_cast<rd_kafka_message_t*>(const_cast<void*>(opaque));
+    headers_.clear();
+    if (!headerStats_.inPlaceDisabled && message->payload != nullptr &&
+        fieldAt<void*>(message, offsetof(RdKafka202Message, parsedHeaders)) == nullptr) {
+        const auto length = fieldAt<int32_t>(message, offsetof(RdKafka202Message, rawHeaders.length));
+        const auto* data = fieldAt<const char*>(message, offsetof(RdKafka202Message, rawHeaders.data));
+        // A record's header section follows its value in the fetched bytes: finding it exactly there confirms the
+        // layout for this record (and is false for the older message formats, which have no headers).
+        if (data == static_cast<const char*>(message->payload) + message->len && length > 0 &&
+            parseKafkaHeaderSection(std::string_view(data, static_cast<size_t>(length)), headers_)) {
+            if (headerStats_.inPlace++ % options_.headerCrossCheckEvery == 0) {
+                ++headerStats_.crossChecked;
+                libraryHeaders(message, checkHeaders_);
+                if (headers_ != checkHeaders_) {
+                    headerStats_.inPlaceDisabled = true;
+                    options_.log(std::string("record headers read in place differ from librdkafka's at ") +
+                                 rd_kafka_topic_name(message->rkt) + " [" + std::to_string(message->partition) +
+                                 "] offset " + std::to_string(message->offset) +
+                                 ": reading them through librdkafka from now on");
+                    headers_ = checkHeaders_;
+                }
+            }
+            return true;
+        }
+        headers_.clear();
+    }
+    ++headerStats_.library;
+    libraryHeaders(message, headers_);
+    return false;
 }
 
 bool KafkaConsumer::commit(const std::vector<TopicPartition>* only) {

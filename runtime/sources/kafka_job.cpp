@@ -360,6 +360,10 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
     }
     log(fmt::format("job {}: {} record(s) in, {} decoded, {} rejected, {} row(s) out", job, status.recordsIn.load(),
                     status.decoded.load(), status.badTotal(), status.rowsOut.load()));
+    const KafkaHeaderReadStats& headerReads = consumer.headerReadStats();
+    log(fmt::format("job {}: record headers: {} read in place ({} cross-checked with librdkafka), {} through librdkafka{}",
+                    job, headerReads.inPlace, headerReads.crossChecked, headerReads.library,
+                    headerReads.inPlaceDisabled ? " (in-place reading off)" : ""));
     return 0;
 }
 

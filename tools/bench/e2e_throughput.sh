@@ -40,7 +40,7 @@ python3 -c "print(f'produced {$EVENTS} events to {$PARTITIONS} partitions in {$t
 # Timestamped stderr: the processing phase runs from the first assignment to the summary line.
 stamp() { while IFS= read -r line; do printf '%s %s\n' "$(date +%s.%N)" "$line"; done; }
 perf_prefix=()
-[ -n "${PERF:-}" ] && perf_prefix=(perf record -g -o /tmp/e2e_perf.data --)
+[ -n "${PERF:-}" ] && perf_prefix=(perf record ${PERF_ARGS:--g} -o /tmp/e2e_perf.data --)
 /usr/bin/time -v -o "$WORK/time.txt" "${perf_prefix[@]}" "$PIPEC" run "$SPEC" --brokers "$BROKERS" --until-end --sink redis \
   --group bench --set "sinks.prod_canary_features.address=127.0.0.1:$REDIS_PORT" ${RUN_ARGS:-} > /dev/null 2> >(stamp > "$WORK/run.log")
 sleep 0.5  # let the stamping process finish writing
