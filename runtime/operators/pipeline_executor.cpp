@@ -5,7 +5,6 @@
 namespace pipec::runtime {
 
 namespace {
-constexpr int64_t kTimeLimit = int64_t{1} << 60;
 constexpr uint64_t kSnapshotVersion = 1;
 } // namespace
 
@@ -54,7 +53,7 @@ void PipelineExecutor::discardOrigins(const std::function<bool(int32_t)>& drop) 
 void PipelineExecutor::process(Row& row, int32_t origin) {
     ++stats_.rowsIn;
     int64_t time = row[0].i;
-    if (row[0].isNull || time <= -kTimeLimit || time >= kTimeLimit) {
+    if (row[0].isNull || time <= -kEventTimeLimit || time >= kEventTimeLimit) {
         ++stats_.rowsOutOfRange;
         return;
     }

@@ -15,6 +15,9 @@
 
 namespace pipec::runtime {
 
+/// Event times must lie strictly within ±2^60 ms (about ±36 million years), so window arithmetic cannot overflow.
+inline constexpr int64_t kEventTimeLimit = int64_t{1} << 60;
+
 struct PipelineStats {
     uint64_t rowsIn = 0;
     uint64_t rowsFiltered = 0;

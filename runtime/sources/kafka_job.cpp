@@ -1,6 +1,6 @@
 #include "runtime/sources/kafka_job.h"
 
-
+#include "runtime/operators/pipeline_executor.h"
 #include "runtime/sources/kafka_consumer.h"
 #include "runtime/sources/kafka_partition_watermarks.h"
 #include "runtime/sources/kafka_producer.h"
@@ -273,6 +273,9 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
         if (outcome == DecodeOutcome::MissingTime) return reject(record, BadRecordReason::MissingTime, error);
         if (outcome != DecodeOutcome::Decoded) return reject(record, BadRecordReason::UndecodablePayload, error);
         if (row.empty() || row[0].isNull) return reject(record, BadRecordReason::MissingTime, "the time field is NULL");
+        // Before the watermark sees it: one record from the far future would otherwise make every other one late.
+        if (row[0].i <= -kEventTimeLimit || row[0].i >= kEventTimeLimit)
+            return reject(record, BadRecordReason::TimeOutOfRange, fmt::format("event time {} ms", row[0].i));
         ++decoded;
         if (record.run != current.run) {
             TopicPartition partition(record.topic, record.partition);

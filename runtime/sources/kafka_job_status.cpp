@@ -11,6 +11,7 @@ std::string_view badRecordReasonName(BadRecordReason reason) {
     case BadRecordReason::SchemaMismatch: return "schema_mismatch";
     case BadRecordReason::MissingTime: return "missing_time";
     case BadRecordReason::UndecodablePayload: return "undecodable_payload";
+    case BadRecordReason::TimeOutOfRange: return "time_out_of_range";
     case BadRecordReason::kCount: break;
     }
     return "unknown";

@@ -16,6 +16,7 @@ enum class BadRecordReason {
     SchemaMismatch,     // `event-schema` names another message than the source's
     MissingTime,        // no event time: no created-at header (envelope time) or a NULL time field
     UndecodablePayload, // the payload does not parse with the source's schema/format
+    TimeOutOfRange,     // an event time beyond ±2^60 ms (kEventTimeLimit): garbage that must not move the watermark
     kCount,
 };
 

@@ -148,6 +148,8 @@ TEST_CASE("the job loop decodes, rejects by reason, dead-letters and fires at th
         producer.produce("stores", "", "garbage", envelopeHeaders(2000), 0);
         producer.produce("stores", "", "x", envelopeHeaders(2000, PayloadEncoding::Protobuf, "other.Message"), 0);
         producer.produce("stores", "", "notconfluent", envelopeHeaders(2000, PayloadEncoding::ConfluentProtobuf, "7"), 0);
+        // A far-future time (2^61 ms): rejected before it can move the watermark.
+        producer.produce("stores", "", "far", envelopeHeaders(int64_t{1} << 61), 0);
         REQUIRE(producer.flush(10000));
     }
     MemorySink sink;
@@ -161,7 +163,7 @@ TEST_CASE("the job loop decodes, rejects by reason, dead-letters and fires at th
                             .log = [&](const std::string& line) { logLines.push_back(line); }};
     CHECK(runKafkaLoop(storePipeline(), processor, options, sink, stop, status) == 0);
 
-    CHECK(status.recordsIn.load() == 11);
+    CHECK(status.recordsIn.load() == 12);
     CHECK(status.decoded.load() == 5); // s1, s2, s3, s4 and the record whose payload is "x" with time 1
     auto bad = [&](BadRecordReason reason) { return status.bad[static_cast<size_t>(reason)].load(); };
     CHECK(bad(BadRecordReason::InvalidCreatedAt) == 1);
@@ -169,7 +171,8 @@ TEST_CASE("the job loop decodes, rejects by reason, dead-letters and fires at th
     CHECK(bad(BadRecordReason::MissingTime) == 1);
     CHECK(bad(BadRecordReason::UndecodablePayload) == 2);
     CHECK(bad(BadRecordReason::SchemaMismatch) == 1);
-    CHECK(status.deadLettered.load() == 6);
+    CHECK(bad(BadRecordReason::TimeOutOfRange) == 1);
+    CHECK(status.deadLettered.load() == 7);
     CHECK(processor.finished);
     CHECK(status.commits.load() >= 1);
     CHECK(status.rowsOut.load() == 0); // rows are counted by runKafkaJob's counting sink, not by the loop
@@ -190,7 +193,7 @@ TEST_CASE("the job loop decodes, rejects by reason, dead-letters and fires at th
     CHECK(loggedOffset);
 
     auto dead = readPartition(broker.bootstrapServers(), "dead", 0);
-    REQUIRE(dead.size() == 6);
+    REQUIRE(dead.size() == 7);
     std::multiset<std::string> reasons;
     for (const auto& [payload, headers] : dead) {
         CHECK(headers.back().first == "dlq-reason");
@@ -198,6 +201,7 @@ TEST_CASE("the job loop decodes, rejects by reason, dead-letters and fires at th
     }
     CHECK(reasons.count("undecodable_payload") == 2);
     CHECK(reasons.count("invalid_created_at") == 1);
+    CHECK(reasons.count("time_out_of_range") == 1);
     // The original headers are kept in front of the reason.
     for (const auto& [payload, headers] : dead)
         if (headers.back().second == "invalid_created_at")

@@ -21,7 +21,7 @@ EVENTS=${2:-2000000}
 cd "$(dirname "$0")/../.."
 WORK=$(mktemp -d)
 source tests/integration/lib.sh
-PARTITIONS=${PARTITIONS:-$(( (EVENTS * 750 / (4 * 1024 * 1024)) + 1 ))}
+PARTITIONS=${PARTITIONS:-$(( (EVENTS * 1000 / (4 * 1024 * 1024)) + 1 ))}
 [ "$PARTITIONS" -ge 4 ] || PARTITIONS=4
 REDIS_PID=""; BROKER_PID=""; RUN_PIDS=()
 trap integration_cleanup EXIT
