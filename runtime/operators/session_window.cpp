@@ -1,6 +1,7 @@
 #include "runtime/operators/session_window.h"
 
 #include <algorithm>
+#include <iterator>
 #include <stdexcept>
 
 namespace pipec::runtime {
@@ -116,10 +117,15 @@ void SessionWindow::read(StateReader& reader) {
         if (key >= keys_.size()) throw std::runtime_error("corrupt snapshot: key index");
         Session session{reader.readI64(), reader.readI64(), std::vector<Accumulator>(aggregates_.size())};
         for (size_t a = 0; a < aggregates_.size(); ++a) aggregates_[a].read(reader, session.accumulators[a]);
-        index(session.end, session.start, static_cast<uint32_t>(key));
+        if (session.end <= session.start) throw std::runtime_error("corrupt snapshot: empty session");
         auto& sessions = sessions_[key];
         auto position = std::lower_bound(sessions.begin(), sessions.end(), session.start,
                                          [](const Session& s, int64_t start) { return s.start < start; });
+        // A key's open sessions never overlap or touch (they would have merged): anything else is corrupt.
+        if ((position != sessions.end() && position->start <= session.end) ||
+            (position != sessions.begin() && std::prev(position)->end >= session.start))
+            throw std::runtime_error("corrupt snapshot: overlapping sessions");
+        index(session.end, session.start, static_cast<uint32_t>(key));
         sessions.insert(position, std::move(session));
     }
 }

@@ -61,6 +61,11 @@ struct RdKafka202Message {
     } rawHeaders;
 };
 constexpr int kInPlaceHeadersVersion = 0x020002ff;  // librdkafka 2.0.2, the only layout checked
+// The offsets checked against librdkafka 2.0.2's source for 64-bit targets (x86-64, aarch64); anything else (a
+// 32-bit build, or an edit of the mirror above) reads headers through the library.
+constexpr bool kInPlaceLayoutChecked = sizeof(rd_kafka_message_t) == 72 && offsetof(RdKafka202Message, parsedHeaders) == 104 &&
+                                       offsetof(RdKafka202Message, rawHeaders.length) == 120 &&
+                                       offsetof(RdKafka202Message, rawHeaders.data) == 128;
 
 template <typename T>
 T fieldAt(const void* message, size_t offset) {
@@ -89,7 +94,8 @@ KafkaConsumer::KafkaConsumer(KafkaConsumerOptions options)
     : options_(std::move(options)), handle_(std::make_unique<Handle>()) {
     if (!options_.log) options_.log = [](const std::string& line) { std::cerr << "kafka: " << line << "\n"; };
     if (options_.topics.empty()) throw std::invalid_argument("a Kafka consumer needs at least one topic");
-    headerStats_.inPlaceDisabled = !options_.inPlaceHeaders || rd_kafka_version() != kInPlaceHeadersVersion;
+    headerStats_.inPlaceDisabled =
+        !options_.inPlaceHeaders || !kInPlaceLayoutChecked || rd_kafka_version() != kInPlaceHeadersVersion;
     if (options_.headerCrossCheckEvery == 0) options_.headerCrossCheckEvery = 1;
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     setProperty(conf, "bootstrap.servers", options_.brokers);

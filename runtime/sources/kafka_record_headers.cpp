@@ -34,8 +34,9 @@ bool parseKafkaHeaderSection(std::string_view section, std::vector<HeaderView>& 
     size_t position = 0;
     int64_t count = 0;
     if (!readVarint(section, position, count) || count < 0) return false;
-    // Each header takes at least two bytes (two length varints): a larger count cannot be right.
-    if (static_cast<uint64_t>(count) > (section.size() - position) / 2) return false;
+    // Each header takes at least two bytes (two length varints): a larger count cannot be right. librdkafka refuses
+    // more than 100000 headers; so does this parser, to give the same result.
+    if (count > 100000 || static_cast<uint64_t>(count) > (section.size() - position) / 2) return false;
     for (int64_t i = 0; i < count; ++i) {
         int64_t nameLength = 0;
         int64_t valueLength = 0;
@@ -44,7 +45,8 @@ bool parseKafkaHeaderSection(std::string_view section, std::vector<HeaderView>& 
         if (!readVarint(section, position, nameLength) || !readBytes(section, position, nameLength, name)) return false;
         if (!readVarint(section, position, valueLength)) return false;
         if (valueLength != -1 && !readBytes(section, position, valueLength, value)) return false;
-        out.emplace_back(name, value);
+        // librdkafka hands names out as C strings: a name ends at its first NUL byte there, and so it does here.
+        out.emplace_back(name.substr(0, name.find('\0')), value);
     }
     return position == section.size();
 }

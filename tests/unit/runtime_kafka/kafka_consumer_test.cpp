@@ -227,6 +227,7 @@ TEST_CASE("record headers read in place are the ones librdkafka parses, for ever
     records.push_back({std::nullopt, {{"tombstone", "with a header"}}});
     records.push_back({"", {{"empty", "value"}}});
     records.push_back({std::string(300, 'p'), {{"repeated", "1"}, {"repeated", "2"}}});
+    records.push_back({"nul in a name", {{std::string("a\0b", 3), "x"}}});  // read as "a" on both paths
     const std::vector<std::string> compressions = {"none", "lz4", "zstd", "gzip", "snappy"};
     for (const auto& compression : compressions) produceRaw(broker.bootstrapServers(), compression, records);
 
@@ -243,7 +244,8 @@ TEST_CASE("record headers read in place are the ones librdkafka parses, for ever
         CAPTURE(i);
         REQUIRE(seen[i].size() == expected.headers.size());
         for (size_t h = 0; h < seen[i].size(); ++h) {
-            CHECK(seen[i][h].first == expected.headers[h].first);
+            const std::string& name = expected.headers[h].first;
+            CHECK(seen[i][h].first == name.substr(0, name.find('\0')));
             CHECK(seen[i][h].second == expected.headers[h].second.value_or(""));
         }
     }

@@ -67,3 +67,21 @@ TEST_CASE("a malformed header section is refused without reading past it") {
     CHECK_FALSE(parseKafkaHeaderSection(std::string(6, '\xff') + "\x01", out));       // a varint over five bytes
     CHECK_FALSE(parseKafkaHeaderSection(varint(1) + varint(1LL << 40) + "n", out));   // a length beyond the bytes
 }
+
+TEST_CASE("the header section parser gives librdkafka's answers at its limits") {
+    const std::string value = "v";
+    std::vector<HeaderView> out;
+    // A name with a NUL byte ends there, as librdkafka's C-string names do.
+    REQUIRE(parseKafkaHeaderSection(varint(1) + header(std::string("ab\0cd", 5), &value), out));
+    CHECK(out.front() == HeaderView("ab", "v"));
+    // More than 100000 headers: refused, as librdkafka refuses them.
+    std::string many = varint(100001);
+    for (int i = 0; i < 100001; ++i) many += header("", nullptr);
+    out.clear();
+    CHECK_FALSE(parseKafkaHeaderSection(many, out));
+    std::string limit = varint(100000);
+    for (int i = 0; i < 100000; ++i) limit += header("", nullptr);
+    out.clear();
+    CHECK(parseKafkaHeaderSection(limit, out));
+    CHECK(out.size() == 100000);
+}
