@@ -206,7 +206,9 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
         }
         processor.discardOrigins(dropped);
         lanesOpen = processor.laneCount() > 0;
-        log(fmt::format("job {}: dropped the open windows of {} partition(s) no longer owned", job, dropped.size()));
+        // After a drained bounded run every window has fired: there is nothing to drop.
+        if (!finished)
+            log(fmt::format("job {}: dropped the open windows of {} partition(s) no longer owned", job, dropped.size()));
     };
     consumer.onLost([&](const std::vector<TopicPartition>& partitions) {
         for (const auto& partition : partitions) watermarks.revoke(partition);
