@@ -96,6 +96,10 @@ KafkaConsumer::KafkaConsumer(KafkaConsumerOptions options)
     if (options_.topics.empty()) throw std::invalid_argument("a Kafka consumer needs at least one topic");
     headerStats_.inPlaceDisabled =
         !options_.inPlaceHeaders || !kInPlaceLayoutChecked || rd_kafka_version() != kInPlaceHeadersVersion;
+    if (options_.inPlaceHeaders && headerStats_.inPlaceDisabled)
+        options_.log(std::string("librdkafka ") + rd_kafka_version_str() +
+                     ": record headers are read through librdkafka (reading them in place is checked for 2.0.2 on "
+                     "64-bit targets only; about 0.15 us more CPU per record)");
     if (options_.headerCrossCheckEvery == 0) options_.headerCrossCheckEvery = 1;
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     setProperty(conf, "bootstrap.servers", options_.brokers);
