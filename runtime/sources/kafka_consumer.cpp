@@ -344,6 +344,8 @@ bool KafkaConsumer::readHeaders(const void* opaque) {
                                  "] offset " + std::to_string(message->offset) +
                                  ": reading them through librdkafka from now on");
                     headers_ = checkHeaders_;
+                    --headerStats_.inPlace;  // this record's headers came from the library after all
+                    ++headerStats_.library;
                 }
             }
             return true;

@@ -31,7 +31,11 @@ public:
     void revoke(const TopicPartition& partition);
     /// The state of `partition` (created when unknown), stable until the partition is revoked: the per-record calls
     /// below take it, so a run of records from one partition looks the partition up once.
-    PartitionState& state(const TopicPartition& partition) { return partitions_[partition]; }
+    PartitionState& state(const TopicPartition& partition) {
+        auto [it, inserted] = partitions_.try_emplace(partition);
+        if (inserted) computed_ = false;  // a partition nothing is known about may hold the minimum back
+        return it->second;
+    }
     /// A record with event time `eventTimeMs` arrived on `partition` at wall-clock `nowMs`.
     void observe(PartitionState& partition, int64_t eventTimeMs, int64_t nowMs);
     void observe(const TopicPartition& partition, int64_t eventTimeMs, int64_t nowMs) { observe(state(partition), eventTimeMs, nowMs); }

@@ -86,8 +86,9 @@ TEST_CASE("the current minimum drops when a partition behind the others is assig
 TEST_CASE("watermarkBaseAfter agrees with a full recomputation after every record") {
     for (uint32_t seed = 1; seed <= 30; ++seed) {
         std::mt19937 random(seed);
-        KafkaPartitionWatermarks fast(500);
-        KafkaPartitionWatermarks reference(500);
+        const int64_t idleTimeout = seed % 3 == 0 ? 0 : 500;  // 0: never idle
+        KafkaPartitionWatermarks fast(idleTimeout);
+        KafkaPartitionWatermarks reference(idleTimeout);
         int64_t now = 0;
         std::vector<int64_t> times(12, 0);
         std::vector<bool> assigned(12, false);
@@ -97,7 +98,8 @@ TEST_CASE("watermarkBaseAfter agrees with a full recomputation after every recor
             assigned[p] = true;
         }
         for (int step = 0; step < 3000; ++step) {
-            now += static_cast<int64_t>(random() % 40);
+            // Mostly the same wall-clock time for several runs (as within one poll), sometimes a step forward.
+            if (random() % 4 == 0) now += static_cast<int64_t>(random() % 160);
             const auto p = static_cast<int32_t>(random() % 12);
             const uint32_t action = random() % 100;
             if (action < 2) {
@@ -109,6 +111,13 @@ TEST_CASE("watermarkBaseAfter agrees with a full recomputation after every recor
                     reference.assign({"t", p}, now);
                 }
                 assigned[p] = !assigned[p];
+                continue;
+            }
+            if (action < 4 && !assigned[p]) {
+                // Known through state() only (as the loop's per-run lookup would make it), without times yet.
+                fast.state({"t", p});
+                reference.state({"t", p});
+                assigned[p] = true;
                 continue;
             }
             if (!assigned[p]) continue;
@@ -129,5 +138,20 @@ TEST_CASE("watermarkBaseAfter agrees with a full recomputation after every recor
                 CHECK(fast.watermarkBase(now) == reference.watermarkBase(now));
             }
         }
+    }
+}
+
+TEST_CASE("a partition first seen through state() holds the minimum back like an assigned one") {
+    for (int64_t idleTimeout : {int64_t{0}, int64_t{500}}) {
+        CAPTURE(idleTimeout);
+        KafkaPartitionWatermarks watermarks(idleTimeout);
+        watermarks.assign({"t", 0}, 0);
+        watermarks.observe({"t", 0}, 10, 1);
+        CHECK(watermarks.watermarkBase(1) == 10);
+        watermarks.state({"t", 1});  // known now, no times yet
+        auto& p0 = watermarks.state({"t", 0});
+        watermarks.observe(p0, 20, 1);
+        CHECK(watermarks.watermarkBaseAfter(p0, 1) == 10);
+        CHECK_FALSE(watermarks.currentMinimum().has_value());
     }
 }
