@@ -3,7 +3,9 @@
 #include "compiler/spec/yaml_reader.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -44,6 +46,26 @@ void loadProperties(YamlReader& reader, const YAML::Node& map, std::map<std::str
     }
 }
 
+/// The settings a sink of `type` reads, or nullptr when any key is allowed (a Kafka sink passes the keys it does not
+/// read itself, `topic` and `bootstrap_servers`, to librdkafka, which checks them when the job starts).
+const std::vector<std::string>* knownSinkSettings(const std::string& type) {
+    static const std::vector<std::string> redis = {"address", "key_format", "password"};
+    static const std::vector<std::string> none;
+    if (type == "redis") return &redis;
+    if (type == "stdout") return &none;
+    return nullptr;
+}
+
+/// A misspelt setting must not silently fall back to a default (an `adress` would write to 127.0.0.1:6379).
+void reportUnknownSinkSetting(DiagnosticEngine& diagnostics, const SourceLocation& location, const SinkConfig& sink,
+                              const std::string& key, const std::vector<std::string>& known) {
+    auto& d = diagnostics.error("E0101", location, fmt::format("unknown setting `{}` for {} sink `{}`", key, sink.type, sink.name));
+    std::string suggestion = closestMatch(key, known);
+    d.label = suggestion.empty() ? "not a known setting" : fmt::format("did you mean `{}`?", suggestion);
+    d.notes.push_back(known.empty() ? fmt::format("a {} sink takes no settings besides `type`", sink.type)
+                                    : fmt::format("known settings: type, {}", fmt::join(known, ", ")));
+}
+
 bool applyOverride(Environment& environment, const std::string& assignment, DiagnosticEngine& diagnostics) {
     size_t equals = assignment.find('=');
     std::vector<std::string> parts;
@@ -75,8 +97,15 @@ bool applyOverride(Environment& environment, const std::string& assignment, Diag
         sink.name = parts[1];
         std::string key = parts[2];
         for (size_t i = 3; i < parts.size(); ++i) key += "." + parts[i];
-        if (key == "type") sink.type = value;
-        else sink.properties[key] = value;
+        if (key == "type") {
+            sink.type = value;
+            return true;
+        }
+        if (const auto* known = knownSinkSettings(sink.type); known && std::find(known->begin(), known->end(), key) == known->end()) {
+            reportUnknownSinkSetting(diagnostics, SourceLocation{}, sink, key, *known);
+            return false;
+        }
+        sink.properties[key] = value;
         return true;
     }
     return fail();
@@ -151,6 +180,10 @@ std::optional<Environment> loadEnvironment(const std::string& path, const std::s
                                             sink.type.empty() ? fmt::format("sink `{}` has no `type`", sink.name)
                                                               : fmt::format("unknown sink type `{}`", sink.type));
                 d.label = "expected redis, kafka or stdout";
+            } else if (const auto* known = knownSinkSettings(sink.type)) {
+                for (const auto& [key, value] : sink.properties)
+                    if (std::find(known->begin(), known->end(), key) == known->end())
+                        reportUnknownSinkSetting(diagnostics, reader.keyLocation(settings, key.c_str()), sink, key, *known);
             }
             environment.sinks[sink.name] = std::move(sink);
         }

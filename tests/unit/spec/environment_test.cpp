@@ -59,3 +59,40 @@ TEST_CASE("spec paths from files and directories, sorted, without environment co
     CHECK(spec::findEnvironmentFile((root / "nested" / "c.yaml").string()).find("pipec.yaml") != std::string::npos);
     fs::remove_all(root);
 }
+
+TEST_CASE("a misspelt sink setting is an error, not a silent default") {
+    namespace fs = std::filesystem;
+    fs::path path = fs::temp_directory_path() / "pipec-sink-settings-test.yaml";
+    std::ofstream(path) << "local:\n"
+                           "  sinks:\n"
+                           "    features:\n"
+                           "      type: redis\n"
+                           "      adress: 10.0.0.1:6379\n"
+                           "    table:\n"
+                           "      type: stdout\n"
+                           "      columns: 3\n"
+                           "    out:\n"
+                           "      type: kafka\n"
+                           "      topic: rows\n"
+                           "      linger.ms: 5\n";
+    SourceManager sources;
+    DiagnosticEngine diagnostics;
+    spec::loadEnvironment(path.string(), "local", {}, sources, diagnostics);
+    REQUIRE(diagnostics.all().size() == 2);  // the Kafka sink's other keys are librdkafka's
+    const auto& redis = diagnostics.all()[0];
+    CHECK(redis.code == "E0101");
+    CHECK(redis.location.line == 5);
+    CHECK(redis.location.column == 7);
+    CHECK(redis.message == "unknown setting `adress` for redis sink `features`");
+    CHECK(redis.label == "did you mean `address`?");
+    CHECK(diagnostics.all()[1].location.line == 8);
+
+    // The same through --set, against the sink's type.
+    DiagnosticEngine overrides;
+    std::string good = std::string(PIPEC_SOURCE_DIR) + "/pipec.yaml";
+    CHECK_FALSE(spec::loadEnvironment(good, "local", {"sinks.prod_canary_features.key_fromat={key}"}, sources, overrides));
+    REQUIRE(overrides.all().size() == 1);
+    CHECK(overrides.all()[0].code == "E0101");
+    CHECK(overrides.all()[0].label == "did you mean `key_format`?");
+    fs::remove(path);
+}
