@@ -62,6 +62,7 @@ void reportUnknownSinkSetting(DiagnosticEngine& diagnostics, const SourceLocatio
     auto& d = diagnostics.error("E0101", location, fmt::format("unknown setting `{}` for {} sink `{}`", key, sink.type, sink.name));
     std::string suggestion = closestMatch(key, known);
     d.label = suggestion.empty() ? "not a known setting" : fmt::format("did you mean `{}`?", suggestion);
+    if (location.file.empty() && !suggestion.empty()) d.help = d.label;  // from --set: no snippet shows the label
     d.notes.push_back(known.empty() ? fmt::format("a {} sink takes no settings besides `type`", sink.type)
                                     : fmt::format("known settings: type, {}", fmt::join(known, ", ")));
 }

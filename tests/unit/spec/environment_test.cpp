@@ -93,6 +93,6 @@ TEST_CASE("a misspelt sink setting is an error, not a silent default") {
     CHECK_FALSE(spec::loadEnvironment(good, "local", {"sinks.prod_canary_features.key_fromat={key}"}, sources, overrides));
     REQUIRE(overrides.all().size() == 1);
     CHECK(overrides.all()[0].code == "E0101");
-    CHECK(overrides.all()[0].label == "did you mean `key_format`?");
+    CHECK(overrides.all()[0].help == "did you mean `key_format`?");
     fs::remove(path);
 }
