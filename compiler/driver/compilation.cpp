@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 
 namespace pipec::driver {
@@ -92,6 +93,29 @@ void bindFeatures(Compilation& compilation, CompiledJob& job) {
     }
 }
 
+/// librdkafka properties of the environment's clusters and Kafka sinks that the Kafka client would refuse when the job
+/// starts (an unknown name, a value of the wrong kind): reported now, where they were written.
+void checkKafkaProperties(const spec::Environment& environment, const CompileOptions& options, DiagnosticEngine& diagnostics) {
+    auto check = [&](const std::string& owner, const std::map<std::string, std::string>& properties,
+                     const std::map<std::string, SourceLocation>& locations, std::initializer_list<const char*> pipecKeys) {
+        for (const auto& [name, value] : properties) {
+            if (std::find(pipecKeys.begin(), pipecKeys.end(), name) != pipecKeys.end()) continue;
+            std::optional<std::string> error = options.checkKafkaProperty(name, value);
+            if (!error) continue;
+            auto location = locations.find(name);
+            auto& d = diagnostics.error("E0122", location != locations.end() ? location->second : SourceLocation{},
+                                        fmt::format("invalid Kafka property `{}` of {}: {}", name, owner, *error));
+            d.label = "refused by the Kafka client (librdkafka)";
+            if (location == locations.end()) d.notes.push_back("set through --set");
+        }
+    };
+    for (const auto& [name, cluster] : environment.clusters)
+        check(fmt::format("cluster `{}`", name), cluster.properties, cluster.propertyLocations, {});
+    for (const auto& [name, sink] : environment.sinks)
+        if (sink.type == "kafka")
+            check(fmt::format("Kafka sink `{}`", name), sink.properties, sink.propertyLocations, {"topic", "bootstrap_servers"});
+}
+
 } // namespace
 
 void compile(const std::vector<std::string>& inputs, const CompileOptions& options, Compilation& compilation) {
@@ -109,6 +133,7 @@ void compile(const std::vector<std::string>& inputs, const CompileOptions& optio
             ? spec::defaultEnvironment(options.environmentName, diagnostics)
             : spec::loadEnvironment(compilation.environmentFile, options.environmentName, options.overrides, compilation.sources, diagnostics);
     spec::checkReferences(compilation.specs, compilation.environment ? &*compilation.environment : nullptr, diagnostics);
+    if (compilation.environment && options.checkKafkaProperty) checkKafkaProperties(*compilation.environment, options, diagnostics);
 
     // 2. The Protobuf catalog.
     std::vector<std::string> protoPaths = options.protoPaths;

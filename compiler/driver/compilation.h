@@ -8,6 +8,7 @@
 
 #include <pipec/plan.pb.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -23,6 +24,9 @@ struct CompileOptions {
     std::string environmentFile;                 // empty: the nearest pipec.yaml, else the embedded defaults
     std::vector<std::string> overrides;          // --set key=value
     bool keepStages = false;                     // keep the AST and the unoptimized plan (for explain)
+    /// Checks one librdkafka property (name and value) of the environment's clusters and Kafka sinks: an error text,
+    /// or nothing when it is accepted. Unset: not checked (the compiler itself does not link the Kafka client).
+    std::function<std::optional<std::string>(const std::string& name, const std::string& value)> checkKafkaProperty;
 };
 
 /// A feature materialized from one output column of its source job.

@@ -35,7 +35,8 @@ std::string findEnvironmentFile(const std::string& specPath) {
 
 namespace {
 
-void loadProperties(YamlReader& reader, const YAML::Node& map, std::map<std::string, std::string>& properties, const char* what) {
+void loadProperties(YamlReader& reader, const YAML::Node& map, std::map<std::string, std::string>& properties,
+                    std::map<std::string, SourceLocation>& locations, const char* what) {
     for (auto it = map.begin(); it != map.end(); ++it) {
         if (!it->second.IsScalar()) {
             reader.diagnostics().error("E0102", reader.locate(it->second), fmt::format("{} `{}` must be a string, found {}", what,
@@ -43,6 +44,7 @@ void loadProperties(YamlReader& reader, const YAML::Node& map, std::map<std::str
             continue;
         }
         properties[it->first.Scalar()] = it->second.Scalar();
+        locations[it->first.Scalar()] = reader.locate(it->first);
     }
 }
 
@@ -90,6 +92,7 @@ bool applyOverride(Environment& environment, const std::string& assignment, Diag
             std::string key = parts[3];
             for (size_t i = 4; i < parts.size(); ++i) key += "." + parts[i];
             cluster.properties[key] = value;
+            cluster.propertyLocations.erase(key);
         } else return fail();
         return true;
     }
@@ -107,6 +110,7 @@ bool applyOverride(Environment& environment, const std::string& assignment, Diag
             return false;
         }
         sink.properties[key] = value;
+        sink.propertyLocations.erase(key);
         return true;
     }
     return fail();
@@ -159,7 +163,7 @@ std::optional<Environment> loadEnvironment(const std::string& path, const std::s
             if (auto servers = reader.string(settings, "bootstrap_servers")) cluster.bootstrapServers = servers->value;
             // Any librdkafka setting may appear in properties, so its keys are not checked.
             if (YAML::Node properties = settings["properties"]; properties && reader.requireMap(properties, "cluster properties", cluster.location))
-                loadProperties(reader, properties, cluster.properties, "cluster property");
+                loadProperties(reader, properties, cluster.properties, cluster.propertyLocations, "cluster property");
             environment.clusters[cluster.name] = std::move(cluster);
         }
     }
@@ -173,7 +177,7 @@ std::optional<Environment> loadEnvironment(const std::string& path, const std::s
                 diagnostics.error("E0102", reader.locate(settings), fmt::format("sink `{}` must be a map, found {}", sink.name, nodeKind(settings)));
                 continue;
             }
-            loadProperties(reader, settings, sink.properties, "sink setting");
+            loadProperties(reader, settings, sink.properties, sink.propertyLocations, "sink setting");
             sink.type = sink.properties["type"];
             sink.properties.erase("type");
             if (sink.type != "redis" && sink.type != "kafka" && sink.type != "stdout") {
@@ -202,7 +206,7 @@ std::optional<Environment> defaultEnvironment(const std::string& name, Diagnosti
     }
     Environment environment;
     environment.name = "local";
-    environment.clusters["default"] = ClusterConfig{"default", "embedded", {}, {}};
+    environment.clusters["default"] = ClusterConfig{"default", "embedded", {}, {}, {}};
     return environment;
 }
 

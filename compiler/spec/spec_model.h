@@ -77,6 +77,7 @@ struct ClusterConfig {
     std::string name;
     std::string bootstrapServers;          // empty or "embedded": the embedded broker
     std::map<std::string, std::string> properties;  // extra librdkafka settings
+    std::map<std::string, SourceLocation> propertyLocations;  // where each property was set (none: through --set)
     SourceLocation location;
 };
 
@@ -84,6 +85,7 @@ struct SinkConfig {
     std::string name;
     std::string type;                      // redis | kafka | stdout
     std::map<std::string, std::string> properties;  // address, key_format, topic, cluster, ...
+    std::map<std::string, SourceLocation> propertyLocations;  // where each setting was set (none: through --set)
     SourceLocation location;
 };
 

@@ -47,5 +47,28 @@ expect compile 0 "$PIPEC" compile examples -o /tmp/pipec_cli_out_dir.$$
 expect plan-run 0 "$PIPEC" run --plan /tmp/pipec_cli_out_dir.$$/store_delivery_wait/plan.pb --input examples/data/store_timeline_events.jsonl --output /tmp/pipec_cli_rows2.$$
 if ! cmp -s /tmp/pipec_cli_rows.$$ /tmp/pipec_cli_rows2.$$; then echo "FAIL plan-run: a compiled plan gives other rows than the spec"; failures=$((failures + 1)); fi
 rm -rf /tmp/pipec_cli_out.$$ /tmp/pipec_cli_rows.$$ /tmp/pipec_cli_rows2.$$ /tmp/pipec_cli_out_dir.$$
+# Environment settings are checked where they are written: librdkafka properties by the Kafka client's own rules,
+# sink settings against what the sink reads (a misspelt one must not fall back to a default).
+envdir=/tmp/pipec_cli_env.$$
+mkdir -p "$envdir"
+cat > "$envdir/pipec.yaml" <<'EOF2'
+local:
+  clusters:
+    default:
+      bootstrap_servers: embedded
+      properties:
+        security.protcol: SASL_SSL
+  sinks:
+    prod_canary_features:
+      type: redis
+      adress: 10.0.0.1:6379
+EOF2
+expect env-settings 1 "$PIPEC" validate examples/store_order_count.yaml --env-file "$envdir/pipec.yaml" --set clusters.default.properties.acks=sometimes
+contains env-settings "error[E0122]: invalid Kafka property \`security.protcol\` of cluster \`default\`: No such configuration property: \"security.protcol\" (did you mean \`security.protocol\`?)"
+contains env-settings "$envdir/pipec.yaml:6:9"
+contains env-settings "error[E0122]: invalid Kafka property \`acks\` of cluster \`default\`"
+contains env-settings "error[E0101]: unknown setting \`adress\` for redis sink \`prod_canary_features\`"
+contains env-settings "did you mean \`address\`?"
+rm -rf "$envdir"
 echo "cli: $failures failure(s)"
 [ "$failures" = 0 ]

@@ -1,6 +1,7 @@
 #include "tools/pipec/compiler_flags.h"
 
 #include "compiler/optimize/optimizer.h"
+#include "runtime/sources/kafka_properties.h"
 
 #include <fmt/format.h>
 
@@ -23,6 +24,14 @@ void CompilerFlags::add(CLI::App& command, const std::string& diagnosticsFlag) {
 }
 
 void CompilerFlags::finish() {
+    options.checkKafkaProperty = [](const std::string& name, const std::string& value) -> std::optional<std::string> {
+        std::optional<std::string> error = runtime::checkKafkaProperty(name, value);
+        if (error && error->find("No such configuration property") != std::string::npos) {
+            std::string suggestion = closestMatch(name, runtime::kafkaPropertyNames());
+            if (!suggestion.empty()) *error += fmt::format(" (did you mean `{}`?)", suggestion);
+        }
+        return error;
+    };
     for (const auto& name : disabledPasses) {
         bool known = false;
         for (const auto& pass : optimize::passes()) known = known || pass.name == name;
