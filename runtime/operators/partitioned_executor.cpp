@@ -28,6 +28,12 @@ void PartitionedExecutor::openLane(int32_t origin, int64_t floor, int64_t emitte
     laneTarget_ = INT64_MIN;
 }
 
+void PartitionedExecutor::resumeMain(int64_t floor, int64_t emittedUpTo) {
+    main_.advanceWatermark(floor);
+    mainEmittedUpTo_ = emittedUpTo > main_.stats().watermark ? emittedUpTo : INT64_MIN;
+    main_.suppressUpTo(mainEmittedUpTo_);
+}
+
 void PartitionedExecutor::process(Row& row, int32_t origin) {
     if (!hasLane(origin)) return main_.process(row, origin);
     PipelineExecutor& lane = *lanes_[static_cast<size_t>(origin)].executor;
@@ -72,7 +78,8 @@ bool PartitionedExecutor::complete(int64_t time, int32_t origin) const {
 
 int64_t PartitionedExecutor::watermarkOf(int32_t origin) const {
     const Lane* lane = laneOf(origin);
-    return lane ? std::max(lane->executor->stats().watermark, lane->emittedUpTo) : main_.stats().watermark;
+    return std::max(lane ? lane->executor->stats().watermark : main_.stats().watermark,
+                    lane ? lane->emittedUpTo : mainEmittedUpTo_);
 }
 
 int64_t PartitionedExecutor::resumeFloorOf(int32_t origin) const {

@@ -32,6 +32,11 @@ public:
     /// the origin had (its state must have been discarded first). Clears the lane target: it did not include the new
     /// partition.
     void openLane(int32_t origin, int64_t floor, int64_t emittedUpTo);
+    /// The job's executor itself continues from a commit, as a lane would: its watermark moves up to `floor` (never
+    /// back), and windows ending by `emittedUpTo` + 1 are not emitted again. For a member that owns nothing yet (its
+    /// executor holds no state) and whose partitions all committed the same watermark and floor: a restarted
+    /// session job then needs no lane per partition. Replaces what an earlier call set.
+    void resumeMain(int64_t floor, int64_t emittedUpTo);
     bool hasLane(int32_t origin) const {
         return origin >= 0 && static_cast<size_t>(origin) < lanes_.size() && lanes_[static_cast<size_t>(origin)].executor;
     }
@@ -77,6 +82,7 @@ private:
     plan::Pipeline plan_;
     LaneSink laneSink_;
     PipelineExecutor main_;
+    int64_t mainEmittedUpTo_ = INT64_MIN;  // see resumeMain
     struct Lane {
         std::unique_ptr<PipelineExecutor> executor;
         int64_t emittedUpTo;

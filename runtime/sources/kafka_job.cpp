@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -170,20 +171,39 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
             if (auto value = parseCommittedWatermark(metadata)) committed.emplace_back(partition, *value);
         // Start at the lowest committed watermark (after a plain restart all partitions committed the same one).
         // Never raised while other partitions are owned: their open windows would fire before their records came.
-        if (ownsNothing && !committed.empty()) {
-            int64_t resumeAt = committed.front().second.watermark;
-            for (const auto& entry : committed) resumeAt = std::min(resumeAt, entry.second.watermark);
-            if (resumeAt > status.watermarkMs.load()) {
-                processor.advanceWatermark(resumeAt);
-                status.watermarkMs = resumeAt;
-                log(fmt::format("job {}: resuming at the committed watermark {}", job, resumeAt));
+        // When every partition committed the same watermark and floor (a plain restart, also of a job with open
+        // sessions), the member's own windows continue from that commit as a lane would, so none needs a lane.
+        if (ownsNothing) {
+            const bool allSame = !committed.empty() && committed.size() == partitions.size() &&
+                                 std::all_of(committed.begin(), committed.end(), [&](const auto& entry) {
+                                     return entry.second.watermark == committed.front().second.watermark &&
+                                            entry.second.floor == committed.front().second.floor;
+                                 });
+            int64_t floor = std::numeric_limits<int64_t>::min();
+            int64_t emittedUpTo = std::numeric_limits<int64_t>::min();
+            if (allSame && committed.front().second.floor >= status.watermarkMs.load()) {
+                floor = committed.front().second.floor;
+                emittedUpTo = committed.front().second.watermark;
+            } else if (!committed.empty()) {
+                floor = committed.front().second.watermark;
+                for (const auto& entry : committed) floor = std::min(floor, entry.second.watermark);
+                emittedUpTo = floor;
+            }
+            processor.resumeMain(floor, emittedUpTo);  // also clears what an earlier assignment resumed from
+            if (floor > status.watermarkMs.load()) {
+                status.watermarkMs = floor;
+                log(fmt::format("job {}: resuming at the committed watermark {}{}", job, emittedUpTo,
+                                floor < emittedUpTo ? fmt::format(", accepting rows from {}", floor) : ""));
             }
         }
         // A partition committed at another watermark than this member's continues from its own (a lane), and so
         // does one whose re-read rows need a lower floor (open sessions).
         size_t lanes = 0;
+        const int64_t memberWatermark = status.watermarkMs.load();
         for (const auto& [partition, value] : committed) {
-            if (value.watermark == status.watermarkMs.load() && value.floor == value.watermark) continue;
+            if (value.watermark == processor.watermarkOf(originOf(partition), memberWatermark) &&
+                value.floor == memberWatermark)
+                continue;
             processor.openLane(originOf(partition), value.floor, value.watermark);
             if (++lanes > 16) continue;  // a restart of a session job can open one per partition
             log(fmt::format("job {}: {}/{} continues from its committed watermark {}{} (this member's is {})", job,

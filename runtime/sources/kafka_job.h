@@ -68,6 +68,9 @@ public:
     /// watermark of their own starting at `floorMs`, and windows up to `emittedUpToMs` are not emitted again (see
     /// PartitionedExecutor). Processors without windows ignore it.
     virtual void openLane(int32_t /*origin*/, int64_t /*floorMs*/, int64_t /*emittedUpToMs*/) {}
+    /// A member that owns nothing yet starts its own windows at a commit, as a lane would (see
+    /// PartitionedExecutor::resumeMain). Processors without windows only move their watermark.
+    virtual void resumeMain(int64_t floorMs, int64_t /*emittedUpToMs*/) { advanceWatermark(floorMs); }
     virtual size_t laneCount() const { return 0; }
     /// The watermark the job would have with every assigned partition (may be below the job watermark while a lane
     /// catches up); lanes follow it.

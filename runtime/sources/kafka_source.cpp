@@ -54,6 +54,7 @@ public:
     uint64_t lateRows() const override { return executor_.lateRows(); }
     bool complete(int64_t time, int32_t origin) const override { return executor_.complete(time, origin); }
     int64_t completionGranularity() const override { return executor_.completionGranularity(); }
+    void resumeMain(int64_t floorMs, int64_t emittedUpToMs) override { executor_.resumeMain(floorMs, emittedUpToMs); }
     void openLane(int32_t origin, int64_t floorMs, int64_t emittedUpToMs) override {
         executor_.openLane(origin, floorMs, emittedUpToMs);
     }

@@ -245,9 +245,13 @@ public:
     void openLane(int32_t origin, int64_t floorMs, int64_t emittedUpToMs) override { lanes[origin] = {floorMs, emittedUpToMs}; }
     size_t laneCount() const override { return lanes.size(); }
     void setLaneWatermark(int64_t watermarkMs) override { target = watermarkMs; }
+    void resumeMain(int64_t floorMs, int64_t emittedUpToMs) override {
+        advanceWatermark(floorMs);
+        mainEmittedUpTo = emittedUpToMs;
+    }
     int64_t watermarkOf(int32_t origin, int64_t jobWatermarkMs) const override {
         auto lane = lanes.find(origin);
-        return lane == lanes.end() ? jobWatermarkMs : std::max(lane->second.second, target);
+        return lane == lanes.end() ? std::max(jobWatermarkMs, mainEmittedUpTo) : std::max(lane->second.second, target);
     }
     int64_t resumeFloorOf(int32_t origin, int64_t jobWatermarkMs) const override {
         auto lane = lanes.find(origin);
@@ -255,6 +259,7 @@ public:
     }
     std::map<int32_t, std::pair<int64_t, int64_t>> lanes;  // origin → (floor, emitted up to)
     int64_t target = INT64_MIN;
+    int64_t mainEmittedUpTo = INT64_MIN;  // as PartitionedExecutor::resumeMain
 };
 
 /// Commits offsets with metadata for a group without joining it (as a previous owner's commit).
@@ -355,4 +360,49 @@ TEST_CASE("partitions committed at another watermark continue in lanes, and each
     CHECK(committed[1] == std::pair<int64_t, std::string>{1, "pipec-watermark=50000"});
     CHECK(committed[2] == std::pair<int64_t, std::string>{1, "pipec-watermark=10000"});
     CHECK(committed[3] == std::pair<int64_t, std::string>{1, "pipec-watermark=10000;floor=3000"});
+}
+
+TEST_CASE("after a plain restart of a job with open sessions, the member's own windows continue: no lanes") {
+    EmbeddedBroker broker;
+    broker.createTopic("stores", 3);
+    {
+        KafkaProducer producer(broker.bootstrapServers());
+        for (int32_t partition = 0; partition < 3; ++partition)
+            producer.produce("stores", "", "r" + std::to_string(partition), envelopeHeaders(20000 + partition), partition);
+        REQUIRE(producer.flush(10000));
+    }
+    // The previous run committed every partition at one watermark and floor (one member: one of each).
+    commitWithMetadata(broker.bootstrapServers(), "job", "stores",
+                       {{0, 0, "pipec-watermark=5000;floor=3000"}, {1, 0, "pipec-watermark=5000;floor=3000"},
+                        {2, 0, "pipec-watermark=5000;floor=3000"}});
+    MemorySink sink;
+    LaneRecordingProcessor processor(sink);
+    JobStatus status;
+    std::atomic<bool> stop{false};
+    std::vector<std::string> logLines;
+    std::mutex logMutex;
+    KafkaJobOptions options{.brokers = broker.bootstrapServers(), .groupId = "job", .topics = {"stores"},
+                            .deadLetterTopic = "", .idleTimeoutMs = 0, .untilEnd = false, .commitIntervalMs = 100,
+                            .commitEveryRecords = 1000, .sessionTimeoutMs = 3000, .batchSize = 100, .properties = {},
+                            .log = [&](const std::string& line) {
+                                std::lock_guard lock(logMutex);
+                                logLines.push_back(line);
+                            }};
+    std::thread job([&] { runKafkaLoop(storePipeline(), processor, options, sink, stop, status); });
+    for (int i = 0; i < 300 && status.recordsIn.load() < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    stop = true;
+    job.join();
+    REQUIRE(status.recordsIn.load() == 3);
+    CHECK(processor.lanes.empty());
+    REQUIRE_FALSE(processor.watermarks.empty());
+    CHECK(processor.watermarks.front() == 3000);  // the member's executor starts at the floor
+    bool resumed = false;
+    for (const auto& line : logLines)
+        resumed |= line.find("resuming at the committed watermark 5000, accepting rows from 3000") != std::string::npos;
+    CHECK(resumed);
+    // The job watermark moved on (min(20000, 20001, 20002) - 1000 ms delay), and so did the partitions' commits.
+    CHECK(status.watermarkMs.load() == 19000);
+    auto committed = committedOffsets(broker.bootstrapServers(), "job", "stores", 3);
+    for (int32_t partition = 0; partition < 3; ++partition)
+        CHECK(committed[partition] == std::pair<int64_t, std::string>{1, "pipec-watermark=19000"});
 }

@@ -342,3 +342,95 @@ TEST_CASE("handover with several keys per partition and rows out of order within
         }
     }
 }
+
+/// A member owning both partitions stops after `stopAt[0]` and `stopAt[1]` events and commits each partition (its
+/// watermark, floor and first offset with open windows), as a plain restart does; a fresh member then continues
+/// from those commits, its own executor resumed from them (`main`) or with a lane per partition. Returns every row
+/// both emitted.
+std::vector<std::string> simulateRestart(plan::WindowKind kind, const std::vector<Event>* partitions[2], const size_t stopAt[2],
+                                         int64_t delay, bool main, std::mt19937_64& random) {
+    plan::Pipeline pipeline = makePipeline(kind, delay);
+    CaptureSink sink;
+    int64_t watermark[2], floor[2];
+    size_t committed[2];
+    {
+        PartitionedExecutor before(pipeline, sink);
+        Maxima maxima;
+        int64_t jobWatermark = INT64_MIN;
+        size_t next[2] = {0, 0};
+        while (next[0] < stopAt[0] || next[1] < stopAt[1]) {
+            int p = next[1] == stopAt[1] || (next[0] < stopAt[0] && random() % 2 == 0) ? 0 : 1;
+            const Event& event = (*partitions[p])[next[p]++];
+            Row row = toRow(event, p + 1);
+            before.process(row, p);
+            maxima.of[p] = std::max(maxima.of[p].value_or(INT64_MIN), event.time);
+            if (auto minimum = maxima.minimum(true)) {
+                jobWatermark = std::max(jobWatermark, *minimum - delay);
+                before.advanceWatermark(jobWatermark);
+            }
+        }
+        for (int p = 0; p < 2; ++p) {
+            watermark[p] = before.watermarkOf(p);
+            floor[p] = std::min(watermark[p], before.resumeFloorOf(p));
+            committed[p] = stopAt[p];
+            int64_t maximum = INT64_MIN;
+            for (size_t i = 0; i < stopAt[p]; ++i) {
+                maximum = std::max(maximum, (*partitions[p])[i].time);
+                if (!before.complete(maximum, p)) {
+                    committed[p] = i;
+                    break;
+                }
+            }
+        }
+    }
+    REQUIRE(watermark[0] == watermark[1]);  // one member: one watermark and floor for all its partitions
+    REQUIRE(floor[0] == floor[1]);
+    PartitionedExecutor after(pipeline, sink);
+    if (main) {
+        after.resumeMain(floor[0], watermark[0]);
+    } else {
+        after.openLane(0, floor[0], watermark[0]);
+        after.openLane(1, floor[1], watermark[1]);
+    }
+    Maxima maxima;
+    int64_t jobWatermark = main ? floor[0] : INT64_MIN;
+    size_t next[2] = {committed[0], committed[1]};
+    while (next[0] < partitions[0]->size() || next[1] < partitions[1]->size()) {
+        int p = next[1] == partitions[1]->size() || (next[0] < partitions[0]->size() && random() % 2 == 0) ? 0 : 1;
+        const Event& event = (*partitions[p])[next[p]++];
+        Row row = toRow(event, p + 1);
+        after.process(row, p);
+        maxima.of[p] = std::max(maxima.of[p].value_or(INT64_MIN), event.time);
+        auto minimum = maxima.minimum(true);
+        after.setLaneTarget(minimum ? *minimum - delay : INT64_MIN);
+        if (minimum) {
+            jobWatermark = std::max(jobWatermark, *minimum - delay);
+            after.advanceWatermark(jobWatermark);
+        }
+    }
+    if (!main) CHECK(after.laneCount() == 2);
+    after.finish();
+    return sink.rows;
+}
+
+TEST_CASE("a plain restart continues every window once, with the member's executor resumed or with lanes") {
+    for (plan::WindowKind kind : {plan::HOP, plan::TUMBLE, plan::SESSION}) {
+        for (uint64_t seed = 1; seed <= 30; ++seed) {
+            CAPTURE(kind);
+            CAPTURE(seed);
+            std::mt19937_64 random(seed * 977 + 3);
+            const int64_t disorder = static_cast<int64_t>(random() % 8);
+            const int64_t delay = disorder + 2 + static_cast<int64_t>(random() % 3);
+            std::vector<Event> p0 = makeDisorderedEvents(random, 250, disorder, 3);
+            std::vector<Event> p1 = makeDisorderedEvents(random, 250, disorder, 3);
+            std::vector<std::string> expected = sorted(singleOwner(kind, p0, p1, delay));
+            const std::vector<Event>* partitions[2] = {&p0, &p1};
+            const size_t stopAt[2] = {40 + random() % 180, 40 + random() % 180};
+            for (bool main : {true, false}) {
+                CAPTURE(main);
+                std::mt19937_64 interleave(seed * 31);
+                CHECK(sorted(simulateRestart(kind, partitions, stopAt, delay, main, interleave)) == expected);
+            }
+        }
+    }
+}
