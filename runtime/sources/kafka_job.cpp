@@ -212,6 +212,15 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
                             status.watermarkMs.load()));
         }
         if (lanes > 16) log(fmt::format("job {}: {} more partition(s) continue from their committed watermarks", job, lanes - 16));
+        // A partition without a commit (new, or drained by a bounded run) starts at the member's watermark. While the
+        // member's own windows still skip what a resumed commit emitted, that would hide its windows: a lane instead.
+        for (const auto& partition : partitions) {
+            const int32_t origin = originOf(partition);
+            const bool hasCommit = std::any_of(committed.begin(), committed.end(),
+                                               [&](const auto& entry) { return entry.first == partition; });
+            if (!hasCommit && processor.watermarkOf(origin, memberWatermark) > memberWatermark)
+                processor.openLane(origin, memberWatermark, memberWatermark);
+        }
         lanesOpen = processor.laneCount() > 0;
         status.assignedPartitions = static_cast<int>(consumer.assignedCount());
         log(fmt::format("job {}: assigned {} partition(s): {}", job, partitions.size(), describePartitions(partitions)));

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <string>
 #include <string_view>
@@ -70,7 +71,9 @@ public:
     virtual void openLane(int32_t /*origin*/, int64_t /*floorMs*/, int64_t /*emittedUpToMs*/) {}
     /// A member that owns nothing yet starts its own windows at a commit, as a lane would (see
     /// PartitionedExecutor::resumeMain). Processors without windows only move their watermark.
-    virtual void resumeMain(int64_t floorMs, int64_t /*emittedUpToMs*/) { advanceWatermark(floorMs); }
+    virtual void resumeMain(int64_t floorMs, int64_t /*emittedUpToMs*/) {
+        if (floorMs != std::numeric_limits<int64_t>::min()) advanceWatermark(floorMs);
+    }
     virtual size_t laneCount() const { return 0; }
     /// The watermark the job would have with every assigned partition (may be below the job watermark while a lane
     /// catches up); lanes follow it.

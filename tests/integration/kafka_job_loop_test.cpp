@@ -245,9 +245,9 @@ public:
     void openLane(int32_t origin, int64_t floorMs, int64_t emittedUpToMs) override { lanes[origin] = {floorMs, emittedUpToMs}; }
     size_t laneCount() const override { return lanes.size(); }
     void setLaneWatermark(int64_t watermarkMs) override { target = watermarkMs; }
-    void resumeMain(int64_t floorMs, int64_t emittedUpToMs) override {
-        advanceWatermark(floorMs);
-        mainEmittedUpTo = emittedUpToMs;
+    void resumeMain(int64_t floorMs, int64_t emittedUpToMs) override {  // as PartitionedExecutor::resumeMain
+        if (floorMs != INT64_MIN) advanceWatermark(floorMs);
+        mainEmittedUpTo = emittedUpToMs > floorMs ? emittedUpToMs : INT64_MIN;
     }
     int64_t watermarkOf(int32_t origin, int64_t jobWatermarkMs) const override {
         auto lane = lanes.find(origin);
