@@ -169,8 +169,8 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
         std::vector<std::pair<TopicPartition, CommittedWatermark>> committed;
         for (const auto& [partition, metadata] : consumer.committedMetadata(partitions, 5000))
             if (auto value = parseCommittedWatermark(metadata)) committed.emplace_back(partition, *value);
-        // Start at the lowest committed watermark (after a plain restart all partitions committed the same one).
-        // Never raised while other partitions are owned: their open windows would fire before their records came.
+        // Start at the lowest committed watermark. Never raised while other partitions are owned: their open windows
+        // would fire before their records came.
         // When every partition committed the same watermark and floor (a plain restart, also of a job with open
         // sessions), the member's own windows continue from that commit as a lane would, so none needs a lane.
         if (ownsNothing) {
@@ -205,7 +205,7 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
                 value.floor == memberWatermark)
                 continue;
             processor.openLane(originOf(partition), value.floor, value.watermark);
-            if (++lanes > 16) continue;  // a restart of a session job can open one per partition
+            if (++lanes > 16) continue;  // partitions from several members with open sessions can each need one
             log(fmt::format("job {}: {}/{} continues from its committed watermark {}{} (this member's is {})", job,
                             partition.first, partition.second, value.watermark,
                             value.floor < value.watermark ? fmt::format(", accepting rows from {}", value.floor) : "",

@@ -262,6 +262,28 @@ public:
     int64_t mainEmittedUpTo = INT64_MIN;  // as PartitionedExecutor::resumeMain
 };
 
+/// Runs the loop of group "job" on topic "stores" until `records` were consumed, then stops it (as SIGTERM does: a
+/// final commit, no firing). Returns its log lines.
+std::vector<std::string> runUntilConsumed(const EmbeddedBroker& broker, KafkaRecordProcessor& processor, MemorySink& sink,
+                                          JobStatus& status, uint64_t records) {
+    std::atomic<bool> stop{false};
+    std::vector<std::string> logLines;
+    std::mutex logMutex;
+    KafkaJobOptions options{.brokers = broker.bootstrapServers(), .groupId = "job", .topics = {"stores"},
+                            .deadLetterTopic = "", .idleTimeoutMs = 0, .untilEnd = false, .commitIntervalMs = 100,
+                            .commitEveryRecords = 1000, .sessionTimeoutMs = 3000, .batchSize = 100, .properties = {},
+                            .log = [&](const std::string& line) {
+                                std::lock_guard lock(logMutex);
+                                logLines.push_back(line);
+                            }};
+    std::thread job([&] { runKafkaLoop(storePipeline(), processor, options, sink, stop, status); });
+    for (int i = 0; i < 300 && status.recordsIn.load() < records; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    stop = true;
+    job.join();
+    REQUIRE(status.recordsIn.load() == records);
+    return logLines;
+}
+
 /// Commits offsets with metadata for a group without joining it (as a previous owner's commit).
 void commitWithMetadata(const std::string& brokers, const std::string& group, const std::string& topic,
                         const std::vector<std::tuple<int32_t, int64_t, std::string>>& commits) {
@@ -317,21 +339,7 @@ TEST_CASE("partitions committed at another watermark continue in lanes, and each
     MemorySink sink;
     LaneRecordingProcessor processor(sink);
     JobStatus status;
-    std::atomic<bool> stop{false};
-    std::vector<std::string> logLines;
-    std::mutex logMutex;
-    KafkaJobOptions options{.brokers = broker.bootstrapServers(), .groupId = "job", .topics = {"stores"},
-                            .deadLetterTopic = "", .idleTimeoutMs = 0, .untilEnd = false, .commitIntervalMs = 100,
-                            .commitEveryRecords = 1000, .sessionTimeoutMs = 3000, .batchSize = 100, .properties = {},
-                            .log = [&](const std::string& line) {
-                                std::lock_guard lock(logMutex);
-                                logLines.push_back(line);
-                            }};
-    std::thread job([&] { runKafkaLoop(storePipeline(), processor, options, sink, stop, status); });
-    for (int i = 0; i < 300 && status.recordsIn.load() < 5; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    stop = true;
-    job.join();
-    REQUIRE(status.recordsIn.load() == 5);
+    std::vector<std::string> logLines = runUntilConsumed(broker, processor, sink, status, 5);
 
     // A fresh member starts at the lowest committed watermark; the partition committed higher gets a lane from there,
     // and so does the one whose re-read rows need a lower floor.
@@ -378,21 +386,7 @@ TEST_CASE("after a plain restart of a job with open sessions, the member's own w
     MemorySink sink;
     LaneRecordingProcessor processor(sink);
     JobStatus status;
-    std::atomic<bool> stop{false};
-    std::vector<std::string> logLines;
-    std::mutex logMutex;
-    KafkaJobOptions options{.brokers = broker.bootstrapServers(), .groupId = "job", .topics = {"stores"},
-                            .deadLetterTopic = "", .idleTimeoutMs = 0, .untilEnd = false, .commitIntervalMs = 100,
-                            .commitEveryRecords = 1000, .sessionTimeoutMs = 3000, .batchSize = 100, .properties = {},
-                            .log = [&](const std::string& line) {
-                                std::lock_guard lock(logMutex);
-                                logLines.push_back(line);
-                            }};
-    std::thread job([&] { runKafkaLoop(storePipeline(), processor, options, sink, stop, status); });
-    for (int i = 0; i < 300 && status.recordsIn.load() < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    stop = true;
-    job.join();
-    REQUIRE(status.recordsIn.load() == 3);
+    std::vector<std::string> logLines = runUntilConsumed(broker, processor, sink, status, 3);
     CHECK(processor.lanes.empty());
     REQUIRE_FALSE(processor.watermarks.empty());
     CHECK(processor.watermarks.front() == 3000);  // the member's executor starts at the floor
