@@ -58,15 +58,20 @@ const std::vector<std::string>* knownSinkSettings(const std::string& type) {
     return nullptr;
 }
 
-/// A misspelt setting must not silently fall back to a default (an `adress` would write to 127.0.0.1:6379).
-void reportUnknownSinkSetting(DiagnosticEngine& diagnostics, const SourceLocation& location, const SinkConfig& sink,
-                              const std::string& key, const std::vector<std::string>& known) {
+/// A misspelt setting must not silently fall back to a default (an `adress` would write to 127.0.0.1:6379): false,
+/// and reported, when `key` is not a setting a sink of this type reads.
+bool checkSinkSetting(DiagnosticEngine& diagnostics, const SourceLocation& location, const SinkConfig& sink,
+                      const std::string& key) {
+    const std::vector<std::string>* settings = knownSinkSettings(sink.type);
+    if (settings == nullptr || std::find(settings->begin(), settings->end(), key) != settings->end()) return true;
+    const std::vector<std::string>& known = *settings;
     auto& d = diagnostics.error("E0101", location, fmt::format("unknown setting `{}` for {} sink `{}`", key, sink.type, sink.name));
     std::string suggestion = closestMatch(key, known);
     d.label = suggestion.empty() ? "not a known setting" : fmt::format("did you mean `{}`?", suggestion);
     if (location.file.empty() && !suggestion.empty()) d.help = d.label;  // from --set: no snippet shows the label
     d.notes.push_back(known.empty() ? fmt::format("a {} sink takes no settings besides `type`", sink.type)
                                     : fmt::format("known settings: type, {}", fmt::join(known, ", ")));
+    return false;
 }
 
 bool applyOverride(Environment& environment, const std::string& assignment, DiagnosticEngine& diagnostics) {
@@ -105,10 +110,7 @@ bool applyOverride(Environment& environment, const std::string& assignment, Diag
             sink.type = value;
             return true;
         }
-        if (const auto* known = knownSinkSettings(sink.type); known && std::find(known->begin(), known->end(), key) == known->end()) {
-            reportUnknownSinkSetting(diagnostics, SourceLocation{}, sink, key, *known);
-            return false;
-        }
+        if (!checkSinkSetting(diagnostics, SourceLocation{}, sink, key)) return false;
         sink.properties[key] = value;
         sink.propertyLocations.erase(key);
         return true;
@@ -185,10 +187,9 @@ std::optional<Environment> loadEnvironment(const std::string& path, const std::s
                                             sink.type.empty() ? fmt::format("sink `{}` has no `type`", sink.name)
                                                               : fmt::format("unknown sink type `{}`", sink.type));
                 d.label = "expected redis, kafka or stdout";
-            } else if (const auto* known = knownSinkSettings(sink.type)) {
+            } else {
                 for (const auto& [key, value] : sink.properties)
-                    if (std::find(known->begin(), known->end(), key) == known->end())
-                        reportUnknownSinkSetting(diagnostics, reader.keyLocation(settings, key.c_str()), sink, key, *known);
+                    checkSinkSetting(diagnostics, reader.keyLocation(settings, key.c_str()), sink, key);
             }
             environment.sinks[sink.name] = std::move(sink);
         }

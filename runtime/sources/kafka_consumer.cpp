@@ -323,8 +323,8 @@ void libraryHeaders(rd_kafka_message_t* message, std::vector<HeaderView>& out) {
 }
 } // namespace
 
-bool KafkaConsumer::readHeaders(const void* opaque) {
-    auto* message = static_cast<rd_kafka_message_t*>(const_cast<void*>(opaque));
+void KafkaConsumer::readHeaders(void* opaque) {
+    auto* message = static_cast<rd_kafka_message_t*>(opaque);
     headers_.clear();
     if (!headerStats_.inPlaceDisabled && message->payload != nullptr &&
         fieldAt<void*>(message, offsetof(RdKafka202Message, parsedHeaders)) == nullptr) {
@@ -348,13 +348,12 @@ bool KafkaConsumer::readHeaders(const void* opaque) {
                     ++headerStats_.library;
                 }
             }
-            return true;
+            return;
         }
         headers_.clear();
     }
     ++headerStats_.library;
     libraryHeaders(message, headers_);
-    return false;
 }
 
 bool KafkaConsumer::commit(const std::vector<TopicPartition>* only) {

@@ -134,7 +134,7 @@ private:
     std::vector<HeaderView> headers_;   // the current record's headers (views), reused across records
     std::vector<HeaderView> checkHeaders_;  // the library's parse, for cross-checks
     KafkaHeaderReadStats headerStats_;
-    bool readHeaders(const void* message);
+    void readHeaders(void* message);  // an rd_kafka_message_t, into headers_
     uint64_t failedCommits_ = 0;
     bool closed_ = false;
     bool abandoning_ = false;           // closing after a failure: revocations neither flush nor commit

@@ -131,12 +131,12 @@ runtime::FanoutSink buildSinks(const plan::Job& job, const RunOptions& options, 
     if (options.sink == "jsonl") sinks.add(std::make_unique<runtime::JsonLinesSink>(std::cout));
     if (configured) {
         std::map<std::string, runtime::RedisFeatureSinkOptions> bySink;
-        std::map<std::string, runtime::KafkaSinkOptions> kafkaBySink;
+        std::map<std::pair<std::string, std::string>, runtime::KafkaSinkOptions> kafkaBySink;  // by (sink, topic)
         for (const auto& sink : job.sinks()) {
             if (sink.type() == "stdout" && options.sink == "auto") wantStdout = true;
             if (sink.type() == "kafka" && options.sink == "auto") {
                 // One producer per (sink, topic): features sharing a sink without a `topic` go to one topic each.
-                auto& kafka = kafkaBySink[sink.name() + "\x1f" + kafkaSinkTopic(sink)];
+                auto& kafka = kafkaBySink[{sink.name(), kafkaSinkTopic(sink)}];
                 kafka.topic = kafkaSinkTopic(sink);
                 kafka.brokers = sink.properties().count("bootstrap_servers") ? sink.properties().at("bootstrap_servers") : brokers;
                 // On the job's own cluster the producer needs the cluster's settings (security) too.
@@ -165,9 +165,9 @@ runtime::FanoutSink buildSinks(const plan::Job& job, const RunOptions& options, 
             std::cerr << fmt::format("writing features to Redis sink `{}` at {}:{}\n", name, redis.host, redis.port);
             sinks.add(std::make_unique<runtime::RedisFeatureSink>(redis));
         }
-        for (auto& [name, kafka] : kafkaBySink) {
-            std::cerr << fmt::format("writing rows to Kafka sink `{}`: topic `{}` at {}\n", name.substr(0, name.find('\x1f')),
-                                     kafka.topic, kafka.brokers);
+        for (auto& [sinkAndTopic, kafka] : kafkaBySink) {
+            std::cerr << fmt::format("writing rows to Kafka sink `{}`: topic `{}` at {}\n", sinkAndTopic.first, kafka.topic,
+                                     kafka.brokers);
             sinks.add(std::make_unique<runtime::KafkaSink>(kafka));
         }
         if (job.sinks().empty() && options.sink == "auto") wantStdout = true;
