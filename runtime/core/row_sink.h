@@ -17,6 +17,12 @@ public:
     virtual ~RowSink() = default;
     virtual void open(const std::vector<plan::OutputColumn>& columns) = 0;
     virtual void write(const Row& row) = 0;
+    /// A windowed result row: `windowEndMs` is the (exclusive) end of the window it describes. Sinks that keep only the
+    /// newest value per key use it so an older window never replaces a newer one. Default: write(row).
+    virtual void writeWindowed(const Row& row, int64_t windowEndMs) {
+        (void)windowEndMs;
+        write(row);
+    }
     virtual void flush() = 0;
 };
 

@@ -1,17 +1,13 @@
 #pragma once
 
-#include "runtime/core/expression.h"
 #include "runtime/core/row_sink.h"
-#include "runtime/operators/window_operator.h"
+#include "runtime/operators/operator_chain.h"
 
 #include <pipec/plan.pb.h>
 
 #include <cstdint>
-#include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace pipec::runtime {
 
@@ -28,60 +24,44 @@ struct PipelineStats {
     int64_t watermark = INT64_MIN;
 };
 
-/// Runs one plan::Pipeline over decoded source rows (row[0] = `_time`, then Source::columns[1..]):
-/// watermark → filter → window aggregate (or projection) → HAVING → outputs → sink.
+/// Runs one plan::Pipeline over a single ordered stream of decoded source rows (row[0] = `_time`, then
+/// Source::columns[1..]), one row at a time, with the watermark of a replay: max(event time) − delay, moved after
+/// each row (before the filter, so filtered rows still move time forward). Offline replays, `pipec test` and the
+/// benchmarks use it; the Kafka runtime drives one OperatorChain per partition instead (runtime/kafka/).
 class PipelineExecutor {
 public:
+    /// Opens `sink` with the plan's output columns.
     PipelineExecutor(const plan::Pipeline& plan, RowSink& sink);
     ~PipelineExecutor();
 
-    /// One source row. Unless the watermark is external, the watermark becomes max(event time) − delay after the
-    /// row (before the filter, so filtered rows still move time forward); windows it completes fire into the sink.
-    void process(Row& row, int32_t origin = -1);
-    /// Drops the open window state of keys whose rows came from these origins (revoked Kafka partitions).
-    void discardOrigins(const std::function<bool(int32_t origin)>& drop);
-    /// For sources that track watermarks themselves (Kafka: the minimum over partitions).
+    /// One source row (its values may be swapped out: the caller refills every column for the next one).
+    void process(Row& row);
+    /// For callers that track watermarks themselves: rows no longer move it, advanceWatermark does.
     void setExternalWatermark(bool external) { external_ = external; }
     void advanceWatermark(int64_t watermark);
     /// End of a bounded input: the watermark jumps to +∞ and every open window fires.
     void finish();
 
-    /// All operator state (watermark, windows, keys, stats) as bytes, and back into an executor built from the
-    /// same plan. restore() throws std::runtime_error on corrupt input.
+    /// All operator state (watermark, windows, keys) as bytes, and back into an executor built from the same plan.
+    /// restore() throws std::runtime_error on corrupt input.
     std::string snapshot() const;
     void restore(std::string_view bytes);
 
-    const PipelineStats& stats() const { return stats_; }
+    PipelineStats stats() const;
     /// True when a source row with this event time can no longer change the output: every window it belongs to has
     /// fired (always true without a window). Monotone in `time`.
-    bool complete(int64_t time) const { return !window_ || window_->complete(time, stats_.watermark); }
-    /// The lowest watermark at which the rows a restart reads again from the commit position are all accepted for the
-    /// windows open now (the watermark itself, except for open sessions).
-    int64_t resumeFloor() const { return window_ ? window_->resumeFloor(stats_.watermark) : stats_.watermark; }
-    /// Windows ending at or before `watermark` + 1 are not emitted (someone else already emitted them).
-    void suppressUpTo(int64_t watermark) { suppressUpTo_ = watermark; }
-    /// The event-time granularity at which completeness can change (slide, or gap), for bookkeeping in buckets.
-    int64_t completionGranularity() const;
+    bool complete(int64_t time) const { return chain_.finalUpTo(time); }
     int64_t maxEventTime() const { return maxEventTime_; }
+    OperatorChain& chain() { return chain_; }
 
 private:
-    void emitAggregate(Row& row);
-    void writeOutput(const Row& input);
-
-    plan::Pipeline plan_;
-    RowSink& sink_;
-    std::vector<CompiledExpression> filters_;
-    std::vector<CompiledExpression> outputs_;
-    std::vector<int> outputColumns_;  // the input column an output copies, or -1 when it is computed
-    std::optional<CompiledExpression> having_;
-    std::unique_ptr<WindowOperator> window_;
-    WindowOperator::Emit emit_;
+    std::string jobName_;
+    OperatorChain chain_;
+    RowBatch batch_;
     int64_t delay_ = 0;
     int64_t maxEventTime_ = INT64_MIN;
     bool external_ = false;
-    int64_t suppressUpTo_ = INT64_MIN;
-    PipelineStats stats_;
-    Row output_;
+    uint64_t rowsOutOfRange_ = 0;
 };
 
 } // namespace pipec::runtime

@@ -11,11 +11,11 @@ SessionWindow::SessionWindow(const plan::WindowAggregate& window) : gap_(window.
     for (const auto& aggregate : window.aggregates()) aggregates_.emplace_back(aggregate);
 }
 
-WindowAdd SessionWindow::add(const Row& row, int64_t time, int64_t watermark, int32_t origin) {
+WindowAdd SessionWindow::add(const Row& row, int64_t time, int64_t watermark) {
     int64_t fired = std::max(watermark, firedUpTo_);
     if (time + gap_ - 1 <= fired) return WindowAdd::Late;
     uint32_t key = keys_.lookup(row);
-    keys_.noteOrigin(key, origin);
+    keys_.markChanged(key);
     if (key >= sessions_.size()) sessions_.resize(key + 1);
     std::vector<Session>& sessions = sessions_[key];
 
@@ -60,14 +60,6 @@ void SessionWindow::fire(int64_t watermark, const Emit& emit) {
         emit(output_);
     }
     firedUpTo_ = watermark;
-}
-
-void SessionWindow::discard(const std::function<bool(int32_t)>& drop) {
-    for (uint32_t key = 0; key < sessions_.size(); ++key) {
-        if (sessions_[key].empty() || !drop(keys_.origin(key))) continue;
-        for (const auto& session : sessions_[key]) unindex(session.end, session.start, key);
-        sessions_[key].clear();
-    }
 }
 
 bool SessionWindow::complete(int64_t time, int64_t watermark) const {
@@ -117,17 +109,71 @@ void SessionWindow::read(StateReader& reader) {
         if (key >= keys_.size()) throw std::runtime_error("corrupt snapshot: key index");
         Session session{reader.readI64(), reader.readI64(), std::vector<Accumulator>(aggregates_.size())};
         for (size_t a = 0; a < aggregates_.size(); ++a) aggregates_[a].read(reader, session.accumulators[a]);
-        if (session.end <= session.start) throw std::runtime_error("corrupt snapshot: empty session");
-        auto& sessions = sessions_[key];
-        auto position = std::lower_bound(sessions.begin(), sessions.end(), session.start,
-                                         [](const Session& s, int64_t start) { return s.start < start; });
-        // A key's open sessions never overlap or touch (they would have merged): anything else is corrupt.
-        if ((position != sessions.end() && position->start <= session.end) ||
-            (position != sessions.begin() && std::prev(position)->end >= session.start))
-            throw std::runtime_error("corrupt snapshot: overlapping sessions");
-        index(session.end, session.start, static_cast<uint32_t>(key));
-        sessions.insert(position, std::move(session));
+        insertRestored(static_cast<uint32_t>(key), std::move(session));
     }
+}
+
+void SessionWindow::insertRestored(uint32_t key, Session session) {
+    if (session.end <= session.start) throw std::runtime_error("corrupt snapshot: empty session");
+    if (sessions_.size() <= key) sessions_.resize(key + 1);
+    auto& sessions = sessions_[key];
+    auto position = std::lower_bound(sessions.begin(), sessions.end(), session.start,
+                                     [](const Session& s, int64_t start) { return s.start < start; });
+    // A key's open sessions never overlap or touch (they would have merged): anything else is corrupt.
+    if ((position != sessions.end() && position->start <= session.end) ||
+        (position != sessions.begin() && std::prev(position)->end >= session.start))
+        throw std::runtime_error("corrupt snapshot: overlapping sessions");
+    index(session.end, session.start, key);
+    sessions.insert(position, std::move(session));
+}
+
+void SessionWindow::readMeta(StateReader& reader) {
+    firedUpTo_ = reader.readI64();
+    for (auto& sessions : sessions_) sessions.clear();
+    byEnd_.clear();
+    starts_.clear();
+}
+
+// A key's entry: its open sessions, each (start, end, accumulators). Sessions that fired since are not removed from
+// the entry; restoreKey drops them by the restored watermark.
+void SessionWindow::writeKeyedState(KeyedStateSink& out, bool all) {
+    for (uint32_t key = 0; key < keys_.size(); ++key) {
+        const bool open = key < sessions_.size() && !sessions_[key].empty();
+        if (all || keys_.changed(key)) {
+            if (open) {
+                StateWriter entry;
+                entry.writeU64(sessions_[key].size());
+                for (const auto& session : sessions_[key]) {
+                    entry.writeI64(session.start);
+                    entry.writeI64(session.end);
+                    for (size_t a = 0; a < aggregates_.size(); ++a) aggregates_[a].write(entry, session.accumulators[a]);
+                }
+                out.put(keys_.encodeKey(key), entry.bytes());
+                keys_.setCheckpointed(key, true);
+                continue;
+            }
+        } else if (open) {
+            continue;  // unchanged: its entry still holds every session it has open
+        }
+        if (keys_.checkpointed(key)) out.erase(keys_.encodeKey(key));
+        keys_.setCheckpointed(key, false);
+    }
+    keys_.clearChanged();
+}
+
+void SessionWindow::restoreKey(std::string_view key, std::string_view state) {
+    uint32_t index = keys_.insertEncoded(key);
+    keys_.setCheckpointed(index, true);
+    if (sessions_.size() <= index) sessions_.resize(index + 1);
+    StateReader reader(state);
+    uint64_t count = reader.readCount(16);
+    for (uint64_t i = 0; i < count; ++i) {
+        Session session{reader.readI64(), reader.readI64(), std::vector<Accumulator>(aggregates_.size())};
+        for (size_t a = 0; a < aggregates_.size(); ++a) aggregates_[a].read(reader, session.accumulators[a]);
+        if (session.end - 1 <= firedUpTo_) continue;  // fired after this entry was written
+        insertRestored(index, std::move(session));
+    }
+    if (!reader.atEnd()) throw std::runtime_error("corrupt checkpoint: trailing bytes in a session entry");
 }
 
 } // namespace pipec::runtime

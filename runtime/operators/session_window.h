@@ -14,11 +14,16 @@ class SessionWindow : public WindowOperator {
 public:
     explicit SessionWindow(const plan::WindowAggregate& window);
 
-    WindowAdd add(const Row& row, int64_t time, int64_t watermark, int32_t origin = -1) override;
-    void discard(const std::function<bool(int32_t origin)>& drop) override;
+    WindowAdd add(const Row& row, int64_t time, int64_t watermark) override;
     void fire(int64_t watermark, const Emit& emit) override;
     void write(StateWriter& writer) const override;
     void read(StateReader& reader) override;
+    int64_t firedUpTo() const override { return firedUpTo_; }
+    void writeMeta(StateWriter& writer) const override { writer.writeI64(firedUpTo_); }
+    void readMeta(StateReader& reader) override;
+    void writeKeyedState(KeyedStateSink& out, bool all) override;
+    void restoreKey(std::string_view key, std::string_view state) override;
+    void restoreFinished() override { keys_.clearChanged(); }
     /// A row's session has fired when its own window [time, time + gap) is complete and no open session (which
     /// could have absorbed it) starts at or before it.
     bool complete(int64_t time, int64_t watermark) const override;
@@ -37,6 +42,8 @@ private:
     GroupKeyTable keys_;
     std::vector<std::vector<Session>> sessions_;                // per key, ordered by start
     void index(int64_t end, int64_t start, uint32_t key);
+    /// Inserts a restored session, refusing one that overlaps or touches another of its key (they would have merged).
+    void insertRestored(uint32_t key, Session session);
     void unindex(int64_t end, int64_t start, uint32_t key);
 
     std::set<std::tuple<int64_t, int64_t, uint32_t>> byEnd_;    // (end, start, key) of every open session

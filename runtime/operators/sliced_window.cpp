@@ -73,7 +73,7 @@ void SlicedWindow::growKeyState() {
     activeKeys_.resize((capacity + 63) / 64, 0);
 }
 
-WindowAdd SlicedWindow::add(const Row& row, int64_t time, int64_t watermark, int32_t origin) {
+WindowAdd SlicedWindow::add(const Row& row, int64_t time, int64_t watermark) {
     // The windows holding `time` start at multiples of slide in (time − size, time].
     int64_t lastStart = floorDivide(time, slide_) * slide_;
     int64_t firstStart = (floorDivide(time - size_, slide_) + 1) * slide_;
@@ -82,7 +82,7 @@ WindowAdd SlicedWindow::add(const Row& row, int64_t time, int64_t watermark, int
     if (lastStart + size_ - 1 <= fired) return WindowAdd::Late;  // every window of this row has fired
     int64_t sliceStart = floorDivide(time, width_) * width_;
     uint32_t key = keys_.lookup(row);
-    keys_.noteOrigin(key, origin);
+    keys_.markChanged(key);
     growKeyState();
     Slice& slice = sliceFor(sliceStart);
     uint32_t position = positionFor(slice, sliceStart, key);
@@ -230,42 +230,6 @@ void SlicedWindow::fire(int64_t watermark, const Emit& emit) {
     firedUpTo_ = watermark;
 }
 
-void SlicedWindow::discard(const std::function<bool(int32_t)>& drop) {
-    size_t aggregateCount = aggregates_.size();
-    std::vector<bool> dropped(keys_.size(), false);
-    bool any = false;
-    for (uint32_t key = 0; key < keys_.size(); ++key) {
-        dropped[key] = drop(keys_.origin(key));
-        any = any || dropped[key];
-    }
-    if (!any) return;
-    for (auto& [start, slice] : slices_) {
-        Slice kept;
-        for (size_t j = 0; j < slice.keys.size(); ++j) {
-            if (dropped[slice.keys[j]]) continue;
-            kept.keys.push_back(slice.keys[j]);
-            kept.rows.push_back(slice.rows[j]);
-            for (size_t a = 0; a < aggregateCount; ++a) kept.accumulators.push_back(std::move(slice.accumulators[j * aggregateCount + a]));
-        }
-        slice = std::move(kept);
-    }
-    for (uint32_t key = 0; key < keys_.size(); ++key) {
-        if (!dropped[key] || key >= keyPositions_.size()) continue;
-        keyPositions_[key] = {INT64_MIN, 0};
-        for (size_t a = 0; a < aggregateCount; ++a) running_[static_cast<size_t>(key) * aggregateCount + a] = Accumulator();
-        runningRows_[key] = 0;
-        activeKeys_[key / 64] &= ~(uint64_t{1} << (key % 64));
-    }
-    // Positions inside the surviving slices changed: every cached position is stale.
-    for (auto& position : keyPositions_) position = {INT64_MIN, 0};
-    for (auto& [start, slice] : slices_) {
-        for (uint32_t j = 0; j < slice.keys.size(); ++j) keyPositions_[slice.keys[j]] = {start, j};
-        slice.positions.clear();
-        slice.indexed = false;
-    }
-    cachedSlice_ = nullptr;
-}
-
 void SlicedWindow::write(StateWriter& writer) const {
     writer.writeI64(firedUpTo_);
     keys_.write(writer);
@@ -285,15 +249,7 @@ void SlicedWindow::read(StateReader& reader) {
     firedUpTo_ = reader.readI64();
     keys_.read(reader);
     slices_.clear();
-    cachedSlice_ = nullptr;
-    cachedSliceStart_ = INT64_MIN;
-    keyPositions_.clear();
-    keyStamps_.clear();
-    running_.clear();
-    runningRows_.clear();
-    activeKeys_.clear();
-    runningStart_ = kNoWindow;  // rebuilt from the slices at the next firing
-    growKeyState();
+    resetDerived();
     uint64_t sliceCount = reader.readCount(16);
     for (uint64_t s = 0; s < sliceCount; ++s) {
         int64_t start = reader.readI64();
@@ -310,6 +266,116 @@ void SlicedWindow::read(StateReader& reader) {
                 aggregates_[a].read(reader, slice.accumulators[j * aggregates_.size() + a]);
         }
     }
+}
+
+void SlicedWindow::resetDerived() {
+    cachedSlice_ = nullptr;
+    cachedSliceStart_ = INT64_MIN;
+    keyPositions_.clear();
+    keyStamps_.clear();
+    running_.clear();
+    runningRows_.clear();
+    activeKeys_.clear();
+    runningStart_ = kNoWindow;  // rebuilt from the slices at the next firing
+    growKeyState();
+}
+
+void SlicedWindow::readMeta(StateReader& reader) {
+    firedUpTo_ = reader.readI64();
+    slices_.clear();
+    resetDerived();
+}
+
+// A key's entry: its slices in time order, each (start, rows, accumulators). Slices that fired since are not removed
+// from the entry (that would rewrite every key at every slide); restoreKey drops them by the restored watermark.
+void SlicedWindow::writeKeyedState(KeyedStateSink& out, bool all) {
+    const size_t keyCount = keys_.size();
+    const size_t aggregateCount = aggregates_.size();
+    std::vector<int32_t> selected(keyCount, -1);  // key → its buffer in `entries`
+    std::vector<StateWriter> entries;
+    std::vector<uint32_t> entryKeys;
+    for (uint32_t key = 0; key < keyCount; ++key) {
+        if (!all && !keys_.changed(key)) continue;
+        selected[key] = static_cast<int32_t>(entries.size());
+        entries.emplace_back();
+        entryKeys.push_back(key);
+    }
+    std::vector<uint64_t> sliceCounts(entries.size(), 0);
+    if (!entries.empty()) {
+        // One pass over the live slices collects every selected key's parts (the slices are stored by time, not key).
+        std::vector<StateWriter> parts(entries.size());
+        for (const auto& [start, slice] : slices_) {
+            if (!sliceLive(start)) continue;
+            for (size_t j = 0; j < slice.keys.size(); ++j) {
+                int32_t entry = selected[slice.keys[j]];
+                if (entry < 0) continue;
+                StateWriter& part = parts[static_cast<size_t>(entry)];
+                part.writeI64(start);
+                part.writeI64(slice.rows[j]);
+                for (size_t a = 0; a < aggregateCount; ++a) aggregates_[a].write(part, slice.accumulators[j * aggregateCount + a]);
+                ++sliceCounts[static_cast<size_t>(entry)];
+            }
+        }
+        for (size_t e = 0; e < entries.size(); ++e) {
+            uint32_t key = entryKeys[e];
+            if (sliceCounts[e] == 0) {
+                if (keys_.checkpointed(key)) out.erase(keys_.encodeKey(key));
+                keys_.setCheckpointed(key, false);
+                continue;
+            }
+            entries[e].writeU64(sliceCounts[e]);
+            std::string state = entries[e].take() + parts[e].bytes();
+            out.put(keys_.encodeKey(key), state);
+            keys_.setCheckpointed(key, true);
+        }
+    }
+    // Checkpointed keys without new rows whose every slice has fired since: their entries go.
+    for (uint32_t key = 0; key < keyCount; ++key) {
+        if (selected[key] >= 0 || !keys_.checkpointed(key)) continue;
+        int64_t latest = key < keyPositions_.size() ? keyPositions_[key].first : INT64_MIN;
+        if (latest != INT64_MIN && sliceLive(latest) && slices_.count(latest)) continue;
+        out.erase(keys_.encodeKey(key));
+        keys_.setCheckpointed(key, false);
+    }
+    keys_.clearChanged();
+}
+
+void SlicedWindow::restoreKey(std::string_view key, std::string_view state) {
+    uint32_t index = keys_.insertEncoded(key);
+    growKeyState();
+    keys_.setCheckpointed(index, true);
+    StateReader reader(state);
+    uint64_t count = reader.readCount(16);
+    int64_t previous = INT64_MIN;
+    const size_t aggregateCount = aggregates_.size();
+    std::vector<Accumulator> accumulators(aggregateCount);
+    for (uint64_t s = 0; s < count; ++s) {
+        int64_t start = reader.readI64();
+        if (start <= previous && s > 0) throw std::runtime_error("corrupt checkpoint: slices out of order");
+        previous = start;
+        int64_t rows = reader.readI64();
+        for (size_t a = 0; a < aggregateCount; ++a) {
+            accumulators[a] = Accumulator();
+            aggregates_[a].read(reader, accumulators[a]);
+        }
+        if (floorDivide(start, width_) * width_ != start) throw std::runtime_error("corrupt checkpoint: slice start");
+        if (!sliceLive(start)) continue;  // fired after this entry was written
+        Slice& slice = slices_[start];
+        uint32_t position = static_cast<uint32_t>(slice.keys.size());
+        slice.keys.push_back(index);
+        slice.rows.push_back(rows);
+        for (auto& accumulator : accumulators) slice.accumulators.push_back(std::move(accumulator));
+        keyPositions_[index] = {start, position};
+    }
+    if (!reader.atEnd()) throw std::runtime_error("corrupt checkpoint: trailing bytes in a window entry");
+}
+
+void SlicedWindow::restoreFinished() {
+    cachedSlice_ = nullptr;
+    cachedSliceStart_ = INT64_MIN;
+    runningStart_ = kNoWindow;
+    growKeyState();
+    keys_.clearChanged();
 }
 
 } // namespace pipec::runtime

@@ -19,11 +19,16 @@ class SlicedWindow : public WindowOperator {
 public:
     SlicedWindow(const plan::WindowAggregate& window, int64_t size, int64_t slide);
 
-    WindowAdd add(const Row& row, int64_t time, int64_t watermark, int32_t origin = -1) override;
-    void discard(const std::function<bool(int32_t origin)>& drop) override;
+    WindowAdd add(const Row& row, int64_t time, int64_t watermark) override;
     void fire(int64_t watermark, const Emit& emit) override;
     void write(StateWriter& writer) const override;
     void read(StateReader& reader) override;
+    int64_t firedUpTo() const override { return firedUpTo_; }
+    void writeMeta(StateWriter& writer) const override { writer.writeI64(firedUpTo_); }
+    void readMeta(StateReader& reader) override;
+    void writeKeyedState(KeyedStateSink& out, bool all) override;
+    void restoreKey(std::string_view key, std::string_view state) override;
+    void restoreFinished() override;
     bool complete(int64_t time, int64_t watermark) const override {
         // The last window holding `time` starts at floor(time / slide) · slide.
         return floorDivide(time, slide_) * slide_ + size_ - 1 <= watermark;
@@ -41,6 +46,9 @@ private:
     };
 
     Slice& sliceFor(int64_t start);
+    /// True while some window holding the slice starting at `start` has not fired.
+    bool sliceLive(int64_t start) const { return floorDivide(start, slide_) * slide_ + size_ - 1 > firedUpTo_; }
+    void resetDerived();
     uint32_t positionFor(Slice& slice, int64_t start, uint32_t key);
     int64_t firstWindowCovering(int64_t sliceStart) const;
     void growKeyState();

@@ -126,6 +126,37 @@ void GroupKeyTable::read(StateReader& reader) {
     }
 }
 
+std::string GroupKeyTable::encodeKey(uint32_t index) const {
+    StateWriter writer;
+    for (const auto& value : values_[index]) writer.writeValue(value);
+    return writer.take();
+}
+
+uint32_t GroupKeyTable::insertEncoded(std::string_view bytes) {
+    StateReader reader(bytes);
+    Row values(types_.size());
+    scratch_.clear();
+    for (size_t i = 0; i < types_.size(); ++i) {
+        values[i] = reader.readValue();
+        encodeValue(values[i], types_[i], scratch_);
+    }
+    if (!reader.atEnd()) throw std::runtime_error("corrupt checkpoint: trailing bytes in a group key");
+    size_t before = values_.size();
+    uint32_t index;
+    if (integerKey_) {
+        // Through the lookup on a row holding the key at its source column, so the integer index sees it.
+        Row row(static_cast<size_t>(columns_[0] + 1));
+        row[static_cast<size_t>(columns_[0])] = values[0];
+        index = lookupInteger(values[0], row);
+    } else {
+        auto [it, inserted] = indexes_.emplace(scratch_, static_cast<uint32_t>(values_.size()));
+        if (inserted) values_.push_back(std::move(values));
+        index = it->second;
+    }
+    if (values_.size() == before) throw std::runtime_error("corrupt checkpoint: a group key appears twice");
+    return index;
+}
+
 std::unique_ptr<WindowOperator> WindowOperator::create(const plan::WindowAggregate& window) {
     switch (window.kind()) {
     case plan::TUMBLE: return std::make_unique<SlicedWindow>(window, window.size_ms(), window.size_ms());

@@ -1,12 +1,14 @@
 #pragma once
 
 #include "runtime/core/expression.h"
+#include "runtime/core/operator.h"
 #include "runtime/core/value.h"
 #include "runtime/operators/window_accumulator.h"
 #include "runtime/state/state_buffer.h"
 
 #include <pipec/plan.pb.h>
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <string>
@@ -22,15 +24,31 @@ public:
     explicit GroupKeyTable(const plan::WindowAggregate& window);
     uint32_t lookup(const Row& row);
     const Row& values(uint32_t index) const { return values_[index]; }
-    /// Where a key's rows come from (a Kafka partition), so its state can be dropped when the partition moves away.
-    void noteOrigin(uint32_t index, int32_t origin) {
-        if (origins_.size() <= index) origins_.resize(index + 1, -1);
-        origins_[index] = origin;
-    }
-    int32_t origin(uint32_t index) const { return index < origins_.size() ? origins_[index] : -1; }
     size_t size() const { return values_.size(); }
     void write(StateWriter& writer) const;
     void read(StateReader& reader);
+
+    /// A key's values as checkpoint key bytes (stable across processes and plan-compatible versions).
+    std::string encodeKey(uint32_t index) const;
+    /// Adds the key `encodeKey` produced (restoring a checkpoint); throws std::runtime_error on corrupt or duplicate
+    /// keys.
+    uint32_t insertEncoded(std::string_view bytes);
+
+    /// Change tracking for incremental checkpoints: keys whose state changed since the last checkpoint, and keys
+    /// that have an entry in the checkpointed state (so that an emptied one is erased there).
+    void markChanged(uint32_t index) {
+        if (index >= changedBits_.size() * 64) changedBits_.resize(index / 64 + 1 + changedBits_.size(), 0);
+        changedBits_[index / 64] |= uint64_t{1} << (index % 64);
+    }
+    bool changed(uint32_t index) const {
+        return index < changedBits_.size() * 64 && (changedBits_[index / 64] >> (index % 64) & 1) != 0;
+    }
+    void clearChanged() { std::fill(changedBits_.begin(), changedBits_.end(), 0); }
+    void setCheckpointed(uint32_t index, bool value) {
+        if (checkpointed_.size() <= index) checkpointed_.resize(index + 1, false);
+        checkpointed_[index] = value;
+    }
+    bool checkpointed(uint32_t index) const { return index < checkpointed_.size() && checkpointed_[index]; }
 
 private:
     uint32_t insert(const Row& row);
@@ -46,7 +64,8 @@ private:
     std::vector<int> columns_;  // plain-column keys read the row directly
     std::unordered_map<std::string, uint32_t> indexes_;
     std::vector<Row> values_;
-    std::vector<int32_t> origins_;
+    std::vector<uint64_t> changedBits_;
+    std::vector<bool> checkpointed_;
     std::string scratch_;
     Row keyScratch_;
 };
@@ -61,7 +80,7 @@ public:
     virtual ~WindowOperator() = default;
     /// Adds a row with event time `time`; `watermark` is the watermark before this row. A row is late for a window
     /// that has already fired (window end − 1 ≤ watermark).
-    virtual WindowAdd add(const Row& row, int64_t time, int64_t watermark, int32_t origin = -1) = 0;
+    virtual WindowAdd add(const Row& row, int64_t time, int64_t watermark) = 0;
     /// Fires, emits and purges every window with end − 1 ≤ `watermark`, in order of window end, then start, then key.
     virtual void fire(int64_t watermark, const Emit& emit) = 0;
     virtual void write(StateWriter& writer) const = 0;
@@ -73,9 +92,18 @@ public:
     /// the windows open now: `watermark` itself for fixed windows, lower for sessions (a session still open can hold
     /// rows whose own [t, t + gap) is already below the watermark).
     virtual int64_t resumeFloor(int64_t watermark) const { return watermark; }
-    /// Drops all open state of the keys whose rows came from an origin `drop` selects (a revoked partition: its new
-    /// owner rebuilds those windows from the committed offsets).
-    virtual void discard(const std::function<bool(int32_t origin)>& drop) = 0;
+    /// Every window with end − 1 ≤ this has fired (INT64_MIN: none).
+    virtual int64_t firedUpTo() const = 0;
+
+    /// Incremental checkpoints (see Operator): the operator-wide part is what has fired; each key's entry holds its
+    /// open slices or sessions. `all`: every key with state; else the keys changed since the previous call, and an
+    /// erase for each checkpointed key whose state is gone.
+    virtual void writeMeta(StateWriter& writer) const = 0;
+    virtual void readMeta(StateReader& reader) = 0;
+    virtual void writeKeyedState(KeyedStateSink& out, bool all) = 0;
+    /// Restores one key's entry (after readMeta); parts that already fired by the restored watermark are dropped.
+    virtual void restoreKey(std::string_view key, std::string_view state) = 0;
+    virtual void restoreFinished() = 0;
 
     static std::unique_ptr<WindowOperator> create(const plan::WindowAggregate& window);
 };

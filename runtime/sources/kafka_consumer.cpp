@@ -361,6 +361,7 @@ bool KafkaConsumer::commit(const std::vector<TopicPartition>* only) {
     for (const auto& [partition, handedOut] : nextOffset_) {
         if (only != nullptr && std::find(only->begin(), only->end(), partition) == only->end()) continue;
         int64_t next = commitPosition_ ? std::min(handedOut, commitPosition_(partition, handedOut)) : handedOut;
+        if (next < 0) continue;
         std::string metadata = commitMetadata_ ? commitMetadata_(partition) : std::string();
         // Committed again when the offset moved, and also when only the metadata changed: a watermark that moved on
         // without new offsets must not be read back stale by the partition's next owner.
@@ -416,6 +417,41 @@ std::map<TopicPartition, std::string> KafkaConsumer::committedMetadata(const std
     }
     rd_kafka_topic_partition_list_destroy(list);
     return result;
+}
+
+std::map<TopicPartition, std::pair<int64_t, std::string>> KafkaConsumer::committedOffsets(const std::vector<TopicPartition>& partitions,
+                                                                                         int timeoutMs) {
+    std::map<TopicPartition, std::pair<int64_t, std::string>> result;
+    if (partitions.empty()) return result;
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size()));
+    for (const auto& partition : partitions) rd_kafka_topic_partition_list_add(list, partition.first.c_str(), partition.second);
+    rd_kafka_resp_err_t error = rd_kafka_committed(handle_->consumer, list, timeoutMs);
+    if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_topic_partition_list_destroy(list);
+        throw std::runtime_error(std::string("cannot read the group's committed offsets: ") + rd_kafka_err2str(error));
+    }
+    for (int i = 0; i < list->cnt; ++i) {
+        const auto& element = list->elems[i];
+        if (element.err != RD_KAFKA_RESP_ERR_NO_ERROR || element.offset < 0) continue;
+        std::string metadata = element.metadata == nullptr ? std::string()
+                                                           : std::string(static_cast<const char*>(element.metadata), element.metadata_size);
+        result[{element.topic, element.partition}] = {element.offset, std::move(metadata)};
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+    return result;
+}
+
+int KafkaConsumer::partitionCount(const std::string& topic, int timeoutMs) {
+    rd_kafka_topic_t* handle = rd_kafka_topic_new(handle_->consumer, topic.c_str(), nullptr);
+    const rd_kafka_metadata_t* metadata = nullptr;
+    rd_kafka_resp_err_t error = rd_kafka_metadata(handle_->consumer, 0, handle, &metadata, timeoutMs);
+    rd_kafka_topic_destroy(handle);
+    if (error != RD_KAFKA_RESP_ERR_NO_ERROR)
+        throw std::runtime_error("cannot read the metadata of topic `" + topic + "`: " + rd_kafka_err2str(error));
+    int count = 0;
+    if (metadata->topic_cnt == 1 && metadata->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR) count = metadata->topics[0].partition_cnt;
+    rd_kafka_metadata_destroy(metadata);
+    return count;
 }
 
 bool KafkaConsumer::allPartitionsAtEnd() const {

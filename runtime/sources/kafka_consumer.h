@@ -7,6 +7,7 @@
 #include <exception>
 #include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <set>
 #include <string>
@@ -93,8 +94,22 @@ public:
     void setCommitMetadata(std::function<std::string(const TopicPartition&)> metadata) { commitMetadata_ = std::move(metadata); }
     /// The metadata committed with these partitions' offsets (partitions without a commit are left out).
     std::map<TopicPartition, std::string> committedMetadata(const std::vector<TopicPartition>& partitions, int timeoutMs);
+    /// The committed offsets of these partitions with their metadata (partitions without a commit are left out).
+    /// Throws std::runtime_error when the group coordinator does not answer: continuing without knowing the
+    /// checkpoints would start from scratch.
+    std::map<TopicPartition, std::pair<int64_t, std::string>> committedOffsets(const std::vector<TopicPartition>& partitions,
+                                                                              int timeoutMs);
+    /// What this member last committed for a partition it owns (offset, metadata), if anything.
+    std::optional<std::pair<int64_t, std::string>> lastCommitted(const TopicPartition& partition) const {
+        auto found = committedOffset_.find(partition);
+        if (found == committedOffset_.end()) return std::nullopt;
+        return found->second;
+    }
+    /// The number of partitions of a topic (0 when it does not exist); throws when the cluster does not answer.
+    int partitionCount(const std::string& topic, int timeoutMs);
     /// Limits what commits may cover: given a partition and the offset after the last record handed out, returns the
-    /// offset to commit (records from it on will be re-delivered after a restart). Default: everything handed out.
+    /// offset to commit (records from it on will be re-delivered after a restart; negative: commit nothing for that
+    /// partition). Default: everything handed out.
     void setCommitPosition(std::function<int64_t(const TopicPartition&, int64_t next)> position) { commitPosition_ = std::move(position); }
 
     const KafkaHeaderReadStats& headerReadStats() const { return headerStats_; }

@@ -41,6 +41,13 @@ std::string JobStatus::prometheusText(const std::string& jobName) const {
     metric("pipec_rows_out_total", "counter", "Output rows written to the sink.", rowsOut.load());
     metric("pipec_offset_commits_total", "counter", "Successful offset commits.", commits.load());
     metric("pipec_offset_commit_failures_total", "counter", "Failed offset commits.", commitFailures.load());
+    metric("pipec_checkpoints_total", "counter", "Task checkpoints written to the changelog (one per partition).", checkpoints.load());
+    metric("pipec_changelog_records_total", "counter", "Records written to the changelog topic.", changelogRecords.load());
+    metric("pipec_changelog_bytes_total", "counter", "Key and value bytes written to the changelog topic.", changelogBytes.load());
+    metric("pipec_restored_state_entries_total", "counter", "State entries restored from the changelog.", restoredEntries.load());
+    if (lastCheckpointMs.load() > 0)
+        metric("pipec_last_checkpoint_ms", "gauge", "Wall-clock time of the last committed checkpoint (epoch millis).",
+               lastCheckpointMs.load());
     int64_t watermark = watermarkMs.load();
     if (watermark != std::numeric_limits<int64_t>::min())
         metric("pipec_watermark_ms", "gauge", "Event-time watermark (epoch millis).", watermark);

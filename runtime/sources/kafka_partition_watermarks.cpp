@@ -18,6 +18,14 @@ void KafkaPartitionWatermarks::revoke(const TopicPartition& partition) {
     minimumPartition_ = blockedBy_ = nullptr;
 }
 
+void KafkaPartitionWatermarks::restoreMaxEventTime(const TopicPartition& partition, int64_t eventTimeMs) {
+    PartitionState& restored = state(partition);
+    if (!restored.maxEventTimeMs || eventTimeMs > *restored.maxEventTimeMs) restored.maxEventTimeMs = eventTimeMs;
+    if (!maxSeenMs_ || eventTimeMs > *maxSeenMs_) maxSeenMs_ = eventTimeMs;
+    computed_ = false;
+    minimumPartition_ = blockedBy_ = nullptr;
+}
+
 void KafkaPartitionWatermarks::observe(PartitionState& state, int64_t eventTimeMs, int64_t nowMs) {
     state.lastActivityMs = nowMs;
     if (!state.maxEventTimeMs || eventTimeMs > *state.maxEventTimeMs) state.maxEventTimeMs = eventTimeMs;

@@ -36,6 +36,9 @@ public:
         if (inserted) computed_ = false;  // a partition nothing is known about may hold the minimum back
         return it->second;
     }
+    /// A partition restored from a checkpoint: the maximum event time it had seen (not activity: until its first
+    /// record it counts as silent since its assignment).
+    void restoreMaxEventTime(const TopicPartition& partition, int64_t eventTimeMs);
     /// A record with event time `eventTimeMs` arrived on `partition` at wall-clock `nowMs`.
     void observe(PartitionState& partition, int64_t eventTimeMs, int64_t nowMs);
     void observe(const TopicPartition& partition, int64_t eventTimeMs, int64_t nowMs) { observe(state(partition), eventTimeMs, nowMs); }

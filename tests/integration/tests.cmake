@@ -7,7 +7,7 @@ set(PIPEC_INTEGRATION_DIR ${CMAKE_CURRENT_LIST_DIR})
 file(GLOB PIPEC_INTEGRATION_SOURCES CONFIGURE_DEPENDS ${PIPEC_INTEGRATION_DIR}/*_test.cpp)
 add_executable(integration_kafka ${PIPEC_INTEGRATION_SOURCES} ${PIPEC_DOCTEST_MAIN})
 target_compile_options(integration_kafka PRIVATE ${PIPEC_WARNINGS})
-target_link_libraries(integration_kafka PRIVATE pipec_runtime_sources pipec_runtime_sinks PkgConfig::HIREDIS
+target_link_libraries(integration_kafka PRIVATE pipec_runtime_kafka pipec_runtime_sources pipec_runtime_sinks PkgConfig::HIREDIS
                       PkgConfig::RDKAFKA)
 add_test(NAME integration_kafka COMMAND integration_kafka)
 set_tests_properties(integration_kafka PROPERTIES LABELS integration TIMEOUT 180)

@@ -12,7 +12,7 @@
 #include "runtime/sources/envelope.h"
 #include "runtime/sources/file_replay.h"
 #include "runtime/sources/kafka_producer.h"
-#include "runtime/sources/kafka_source.h"
+#include "runtime/kafka/kafka_job.h"
 
 #include <fmt/format.h>
 #include <google/protobuf/descriptor.h>
@@ -56,6 +56,8 @@ struct RunOptions {
     std::string deadLetterTopic;
     int64_t idleTimeoutMs = 30000;
     int64_t commitIntervalMs = 5000;
+    int64_t checkpointIntervalMs = 10000;
+    std::string changelogTopic;
     int sessionTimeoutMs = 6000;
     std::string sink = "auto";
     int metricsPort = 0;
@@ -259,6 +261,11 @@ int runKafka(const plan::Job& job, RunOptions& options) {
     if (brokers.empty() || brokers == "embedded") {
         broker = std::make_unique<runtime::EmbeddedBroker>();
         broker->createTopic(topic, options.partitions);
+        // The embedded broker cannot create topics for its clients (no CreateTopics): the changelog is made here.
+        std::string group = options.group.empty() ? "pipec-" + job.name() : options.group;
+        broker->createTopic(options.changelogTopic.empty() ? runtime::changelogTopicName(group, job.pipeline().job_name())
+                                                           : options.changelogTopic,
+                            options.partitions);
         brokers = broker->bootstrapServers();
         std::cerr << fmt::format("started the embedded Kafka-protocol broker at {} (topic `{}`, {} partitions)\n", brokers, topic,
                                  options.partitions);
@@ -288,6 +295,8 @@ int runKafka(const plan::Job& job, RunOptions& options) {
     kafka.idleTimeoutMs = options.idleTimeoutMs;
     kafka.untilEnd = options.untilEnd;
     kafka.commitIntervalMs = options.commitIntervalMs;
+    kafka.checkpointIntervalMs = options.checkpointIntervalMs;
+    kafka.changelogTopic = options.changelogTopic;
     kafka.sessionTimeoutMs = options.sessionTimeoutMs;
     for (const auto& [key, value] : job.cluster_properties())
         if (key != "bootstrap.servers") kafka.properties[key] = value;
@@ -362,8 +371,15 @@ void registerRunCommand(CLI::App& app) {
     command->add_option("--dead-letter-topic", options->deadLetterTopic, "Topic for rejected records");
     command->add_option("--idle-timeout", options->idleTimeoutMs, "Milliseconds after which a silent partition stops holding the watermark")
         ->capture_default_str();
-    command->add_option("--commit-interval", options->commitIntervalMs, "Milliseconds between sink flushes + offset commits")
+    command->add_option("--commit-interval", options->commitIntervalMs,
+                        "Milliseconds between sink flushes (offsets are committed with checkpoints)")
         ->capture_default_str();
+    command->add_option("--checkpoint-interval", options->checkpointIntervalMs,
+                        "Milliseconds between checkpoints: window state to the changelog topic, then the source offsets committed")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    command->add_option("--changelog-topic", options->changelogTopic,
+                        "The changelog topic for the window state (default <group>-<job>-changelog; created when missing)");
     command->add_option("--session-timeout", options->sessionTimeoutMs, "Consumer group session timeout (ms)")->capture_default_str();
     command->add_option("--partitions", options->partitions, "Partitions of the topic on the embedded broker")->capture_default_str();
     command->add_option("--sink", options->sink, "auto (the features' sinks as configured: redis, kafka, stdout; stdout when a local Redis is not running) | "

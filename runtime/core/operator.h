@@ -1,0 +1,101 @@
+#pragma once
+
+#include "runtime/core/value.h"
+#include "runtime/state/state_buffer.h"
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pipec::runtime {
+
+/// Rows moving between operators, a batch at a time. `times[i]` is row i's timestamp: the event time for source rows,
+/// the window's end − 1 for window results (as Flink stamps window output). Only the first `size` entries are valid;
+/// the vectors keep their capacity, and the rows their strings, across batches (a batch is refilled, not rebuilt).
+struct RowBatch {
+    std::vector<Row> rows;
+    std::vector<int64_t> times;
+    size_t size = 0;
+
+    /// The next row to fill, stamped with `time` (a reused row: every column must be set).
+    Row& append(int64_t time) {
+        if (size == rows.size()) {
+            rows.emplace_back();
+            times.push_back(0);
+        }
+        times[size] = time;
+        return rows[size++];
+    }
+    /// Takes the last appended row back (it was rejected after all).
+    void dropLast() { --size; }
+    void clear() { size = 0; }
+    bool empty() const { return size == 0; }
+};
+
+/// Where an operator sends what it produces: the next operator of its chain, or the sink at the chain's end.
+class Collector {
+public:
+    virtual ~Collector() = default;
+    virtual void collect(RowBatch& batch) = 0;
+};
+
+/// Receives the keyed state an operator checkpoints: one entry per key, written so that compaction of a changelog
+/// keeps only the newest entry of each key (see docs/event-envelope.md, "Delivery guarantees").
+class KeyedStateSink {
+public:
+    virtual ~KeyedStateSink() = default;
+    /// The key's whole state as of now.
+    virtual void put(std::string_view key, std::string_view state) = 0;
+    /// The key has no state any more (everything it held has fired).
+    virtual void erase(std::string_view key) = 0;
+};
+
+/// One step of a task's pipeline, after Flink's StreamOperator and Arroyo's ArrowOperator: rows come in batches,
+/// watermarks come between batches, and state is checkpointed as a small operator-wide part (`writeMeta`) plus
+/// keyed entries, of which a checkpoint writes only those changed since the previous one.
+///
+/// The watermark an operator receives never goes back; an operator that was restored ahead of it ignores the lower
+/// ones (its windows up to its restored watermark fired before the checkpoint).
+class Operator {
+public:
+    virtual ~Operator() = default;
+    virtual std::string_view name() const = 0;
+
+    /// Processes the batch, handing what it produces to `out`. May reorder, compact or overwrite the batch's rows.
+    virtual void processBatch(RowBatch& batch, Collector& out) = 0;
+    /// The watermark reached `watermark`: emit what it completes. INT64_MAX: the end of a bounded input.
+    virtual void onWatermark(int64_t watermark, Collector& out) {
+        (void)watermark;
+        (void)out;
+    }
+    /// True when no row with an event time ≤ `time` can change this operator's output any more.
+    virtual bool finalUpTo(int64_t time) const {
+        (void)time;
+        return true;
+    }
+
+    /// Operator-wide state (its watermark, what has fired), small: written whole with every checkpoint.
+    virtual void writeMeta(StateWriter& writer) const { (void)writer; }
+    virtual void readMeta(StateReader& reader) { (void)reader; }
+    /// Keyed state. `all`: every key that has state (a first checkpoint); otherwise the keys changed since the
+    /// previous call, including keys whose state is gone (`erase`). Each call starts a new change set.
+    virtual void writeKeyedState(KeyedStateSink& out, bool all) {
+        (void)out;
+        (void)all;
+    }
+    /// One entry written by writeKeyedState, after readMeta. Throws std::runtime_error on corrupt input.
+    virtual void restoreKey(std::string_view key, std::string_view state) {
+        (void)key;
+        (void)state;
+    }
+    /// Every entry was given: rebuild derived structures, drop what the restored watermark already fired.
+    virtual void restoreFinished() {}
+
+    /// Whole-state snapshot and restore (offline tools and tests): meta, then every key.
+    virtual void snapshot(StateWriter& writer) const { writeMeta(writer); }
+    virtual void restore(StateReader& reader) { readMeta(reader); }
+};
+
+} // namespace pipec::runtime

@@ -1,0 +1,577 @@
+#include "runtime/kafka/changelog.h"
+
+#include "runtime/operators/operator_chain.h"
+#include "runtime/state/state_buffer.h"
+
+#include <fmt/format.h>
+#include <librdkafka/rdkafka.h>
+
+#include <chrono>
+#include <cstring>
+#include <functional>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <thread>
+
+namespace pipec::runtime {
+
+namespace {
+
+uint64_t fnv1a(std::string_view bytes) {
+    uint64_t hash = 0xcbf29ce484222325ULL;
+    for (unsigned char c : bytes) {
+        hash ^= c;
+        hash *= 0x100000001b3ULL;
+    }
+    return hash;
+}
+
+std::string toHex(std::string_view bytes) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string text;
+    text.reserve(bytes.size() * 2);
+    for (unsigned char c : bytes) {
+        text.push_back(kDigits[c >> 4]);
+        text.push_back(kDigits[c & 15]);
+    }
+    return text;
+}
+
+std::optional<std::string> fromHex(std::string_view text) {
+    if (text.size() % 2 != 0) return std::nullopt;
+    auto digit = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        return -1;
+    };
+    std::string bytes;
+    bytes.reserve(text.size() / 2);
+    for (size_t i = 0; i < text.size(); i += 2) {
+        int high = digit(text[i]);
+        int low = digit(text[i + 1]);
+        if (high < 0 || low < 0) return std::nullopt;
+        bytes.push_back(static_cast<char>(high * 16 + low));
+    }
+    return bytes;
+}
+
+template <typename Integer>
+std::optional<Integer> parseInteger(std::string_view text, int base = 10) {
+    if (text.empty() || text.size() > 20) return std::nullopt;
+    std::string copy(text);
+    char* end = nullptr;
+    errno = 0;
+    if constexpr (std::is_signed_v<Integer>) {
+        long long value = std::strtoll(copy.c_str(), &end, base);
+        if (errno != 0 || end != copy.c_str() + copy.size()) return std::nullopt;
+        return static_cast<Integer>(value);
+    } else {
+        if (copy[0] == '-') return std::nullopt;
+        unsigned long long value = std::strtoull(copy.c_str(), &end, base);
+        if (errno != 0 || end != copy.c_str() + copy.size()) return std::nullopt;
+        return static_cast<Integer>(value);
+    }
+}
+
+void appendU64(std::string& out, uint64_t value) {
+    for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
+}
+uint64_t readU64(std::string_view bytes, size_t at) {
+    uint64_t value = 0;
+    for (int i = 0; i < 8; ++i) value |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[at + static_cast<size_t>(i)])) << (8 * i);
+    return value;
+}
+
+constexpr char kFormatVersion = 1;
+
+} // namespace
+
+std::string stateFingerprint(const plan::Pipeline& pipeline) {
+    // Columns are named by their source field (column numbers change with the fields a query reads).
+    std::function<void(const plan::Expr&, std::string&)> describe = [&](const plan::Expr& expression, std::string& text) {
+        text += std::to_string(expression.type()) + ":";
+        switch (expression.kind_case()) {
+        case plan::Expr::kColumn: {
+            int column = expression.column();
+            text += column >= 0 && column < pipeline.source().columns_size() ? "col(" + pipeline.source().columns(column).name() + ")"
+                                                                              : "col#" + std::to_string(column);
+            break;
+        }
+        case plan::Expr::kLiteral: text += "lit(" + expression.literal().ShortDebugString() + ")"; break;
+        case plan::Expr::kCall:
+            text += expression.call().function() + "(";
+            for (const auto& argument : expression.call().args()) {
+                describe(argument, text);
+                text += ",";
+            }
+            text += ")";
+            break;
+        default: break;
+        }
+    };
+    std::string text = "v1|" + pipeline.source().message_type() + "|" + pipeline.source().topic() + "|";
+    const auto& window = pipeline.window();
+    const bool windowed = pipeline.has_window() && window.kind() != plan::WINDOW_NONE;
+    text += fmt::format("filters={}|", pipeline.filters_size() > 0);
+    if (windowed) {
+        text += fmt::format("window={}:{}:{}:{}|having={}|", static_cast<int>(window.kind()), window.size_ms(), window.slide_ms(),
+                            window.gap_ms(), window.has_having());
+        for (const auto& key : window.group_keys()) {
+            text += "key=";
+            describe(key, text);
+            text += "|";
+        }
+        for (const auto& aggregate : window.aggregates()) {
+            text += fmt::format("agg={}:{}:{}:", static_cast<int>(aggregate.function()), aggregate.distinct(),
+                                static_cast<int>(aggregate.result_type()));
+            if (aggregate.has_argument()) describe(aggregate.argument(), text);
+            text += "|";
+        }
+    }
+    return fmt::format("{:016x}", fnv1a(text));
+}
+
+std::string encodeChangelogKey(const ChangelogKey& key) {
+    std::string bytes;
+    bytes.reserve(14 + key.entry.size());
+    bytes.push_back(kFormatVersion);
+    appendU64(bytes, static_cast<uint32_t>(key.partition));
+    appendU64(bytes, key.writer);
+    bytes.push_back(static_cast<char>(key.slot));
+    bytes += key.entry;
+    return bytes;
+}
+
+std::optional<ChangelogKey> decodeChangelogKey(std::string_view bytes) {
+    if (bytes.size() < 18 || bytes[0] != kFormatVersion) return std::nullopt;
+    ChangelogKey key;
+    uint64_t partition = readU64(bytes, 1);
+    if (partition > INT32_MAX) return std::nullopt;
+    key.partition = static_cast<int32_t>(partition);
+    key.writer = readU64(bytes, 9);
+    key.slot = static_cast<uint8_t>(bytes[17]);
+    if (key.slot > 1) return std::nullopt;
+    key.entry.assign(bytes.substr(18));
+    return key;
+}
+
+std::string encodeChangelogValue(const ChangelogValue& value) {
+    std::string bytes;
+    bytes.reserve(10 + value.state.size());
+    bytes.push_back(kFormatVersion);
+    appendU64(bytes, value.sequence);
+    bytes.push_back(value.erased ? 1 : 0);
+    bytes += value.state;
+    return bytes;
+}
+
+std::optional<ChangelogValue> decodeChangelogValue(std::string_view bytes) {
+    if (bytes.size() < 10 || bytes[0] != kFormatVersion || static_cast<unsigned char>(bytes[9]) > 1) return std::nullopt;
+    ChangelogValue value;
+    value.sequence = readU64(bytes, 1);
+    value.erased = bytes[9] == 1;
+    value.state.assign(bytes.substr(10));
+    return value;
+}
+
+namespace {
+constexpr std::string_view kMarkTag = "pipec-checkpoint=1";
+} // namespace
+
+std::string formatCheckpointMark(const CheckpointMark& mark) {
+    return fmt::format("{};w={:016x};n={};f={};e={};t={};m={}", kMarkTag, mark.writer, mark.sequence, mark.fingerprint, mark.entries,
+                       mark.maxEventTime ? std::to_string(*mark.maxEventTime) : std::string("-"), toHex(mark.meta));
+}
+
+std::optional<CheckpointMark> parseCheckpointMark(std::string_view metadata) {
+    if (metadata.substr(0, kMarkTag.size()) != kMarkTag) return std::nullopt;
+    metadata.remove_prefix(kMarkTag.size());
+    CheckpointMark mark;
+    std::set<std::string> seen;
+    while (!metadata.empty()) {
+        if (metadata[0] != ';') return std::nullopt;
+        metadata.remove_prefix(1);
+        size_t end = metadata.find(';');
+        std::string_view field = metadata.substr(0, end);
+        metadata.remove_prefix(end == std::string_view::npos ? metadata.size() : end);
+        size_t equals = field.find('=');
+        if (equals == std::string_view::npos) return std::nullopt;
+        std::string name(field.substr(0, equals));
+        std::string_view value = field.substr(equals + 1);
+        seen.insert(name);
+        if (name == "w") {
+            auto writer = parseInteger<uint64_t>(value, 16);
+            if (!writer || value.size() != 16) return std::nullopt;
+            mark.writer = *writer;
+        } else if (name == "n") {
+            auto sequence = parseInteger<uint64_t>(value);
+            if (!sequence) return std::nullopt;
+            mark.sequence = *sequence;
+        } else if (name == "f") {
+            mark.fingerprint.assign(value);
+        } else if (name == "e") {
+            auto entries = parseInteger<uint64_t>(value);
+            if (!entries) return std::nullopt;
+            mark.entries = *entries;
+        } else if (name == "t") {
+            if (value != "-") {
+                auto time = parseInteger<int64_t>(value);
+                if (!time) return std::nullopt;
+                mark.maxEventTime = *time;
+            }
+        } else if (name == "m") {
+            auto meta = fromHex(value);
+            if (!meta) return std::nullopt;
+            mark.meta = std::move(*meta);
+        }  // unknown fields: written by a newer pipec, ignored
+    }
+    for (const char* required : {"w", "n", "f", "e", "t", "m"})
+        if (!seen.count(required)) return std::nullopt;
+    return mark;
+}
+
+struct Changelog::Handle {
+    rd_kafka_t* producer = nullptr;
+    std::mutex mutex;
+    uint64_t failed = 0;
+    std::string lastError;
+    ~Handle() {
+        if (producer != nullptr) rd_kafka_destroy(producer);
+    }
+};
+
+namespace {
+void onChangelogDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
+    if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) return;
+    auto* handle = static_cast<Changelog::Handle*>(opaque);
+    std::lock_guard lock(handle->mutex);
+    ++handle->failed;
+    handle->lastError = rd_kafka_err2str(message->err);
+}
+
+rd_kafka_conf_t* clientConf(const std::string& brokers, const std::map<std::string, std::string>& properties,
+                            const std::map<std::string, std::string>& defaults) {
+    char error[512];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    std::map<std::string, std::string> all = defaults;
+    all["bootstrap.servers"] = brokers;
+    for (const auto& [name, value] : properties) all[name] = value;
+    for (const auto& [name, value] : all) {
+        if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), error, sizeof error) != RD_KAFKA_CONF_OK) {
+            rd_kafka_conf_destroy(conf);
+            throw std::runtime_error("Kafka property `" + name + "`: " + error);
+        }
+    }
+    return conf;
+}
+} // namespace
+
+Changelog::Changelog(Options options) : options_(std::move(options)), handle_(std::make_unique<Handle>()) {
+    // Every record must be stored before its checkpoint is committed: acknowledged by all in-sync replicas, and
+    // written once per send even when retried.
+    rd_kafka_conf_t* conf = clientConf(options_.brokers, options_.properties,
+                                       {{"acks", "all"}, {"enable.idempotence", "true"}, {"linger.ms", "5"}, {"log_level", "4"}});
+    rd_kafka_conf_set_dr_msg_cb(conf, onChangelogDelivery);
+    rd_kafka_conf_set_opaque(conf, handle_.get());
+    char error[512];
+    handle_->producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error);
+    if (handle_->producer == nullptr) {
+        rd_kafka_conf_destroy(conf);
+        throw std::runtime_error(std::string("cannot create the changelog producer: ") + error);
+    }
+}
+
+Changelog::~Changelog() = default;
+
+namespace {
+/// The partition count of `topic` (0 when it does not exist); throws when the cluster does not answer.
+int partitionCount(rd_kafka_t* client, const std::string& topic, int timeoutMs) {
+    rd_kafka_topic_t* handle = rd_kafka_topic_new(client, topic.c_str(), nullptr);
+    const rd_kafka_metadata_t* metadata = nullptr;
+    rd_kafka_resp_err_t error = rd_kafka_metadata(client, 0, handle, &metadata, timeoutMs);
+    rd_kafka_topic_destroy(handle);
+    if (error != RD_KAFKA_RESP_ERR_NO_ERROR)
+        throw std::runtime_error(fmt::format("cannot read the metadata of topic `{}`: {}", topic, rd_kafka_err2str(error)));
+    int count = 0;
+    if (metadata->topic_cnt == 1 && metadata->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR) count = metadata->topics[0].partition_cnt;
+    rd_kafka_metadata_destroy(metadata);
+    return count;
+}
+} // namespace
+
+void Changelog::ensureTopic(int partitions) {
+    rd_kafka_t* client = handle_->producer;
+    int existing = partitionCount(client, options_.topic, options_.timeoutMs);
+    auto howTo = [&] {
+        return fmt::format("create it with {} partitions and cleanup.policy=compact (on `pipec broker`: --topics {}:{})", partitions,
+                           options_.topic, partitions);
+    };
+    if (existing > 0) {
+        if (existing != partitions)
+            throw std::runtime_error(fmt::format("changelog topic `{}` has {} partitions, but the source topic has {}: state moves with the "
+                                                 "source partition, so they must match; delete it or use another group",
+                                                 options_.topic, existing, partitions));
+        return;
+    }
+    char error[512];
+    rd_kafka_NewTopic_t* topic = rd_kafka_NewTopic_new(options_.topic.c_str(), partitions, -1, error, sizeof error);
+    if (topic == nullptr) throw std::runtime_error(fmt::format("cannot create changelog topic `{}`: {}", options_.topic, error));
+    rd_kafka_NewTopic_set_config(topic, "cleanup.policy", "compact");
+    rd_kafka_queue_t* queue = rd_kafka_queue_new(client);
+    rd_kafka_AdminOptions_t* adminOptions = rd_kafka_AdminOptions_new(client, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+    rd_kafka_AdminOptions_set_request_timeout(adminOptions, 10000, error, sizeof error);
+    rd_kafka_CreateTopics(client, &topic, 1, adminOptions, queue);
+    rd_kafka_event_t* event = rd_kafka_queue_poll(queue, 12000);
+    std::string failure;
+    if (event == nullptr) {
+        failure = "the cluster did not answer the CreateTopics request";
+    } else if (rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        failure = rd_kafka_event_error_string(event);
+    } else {
+        size_t count = 0;
+        const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event), &count);
+        for (size_t i = 0; i < count; ++i) {
+            rd_kafka_resp_err_t code = rd_kafka_topic_result_error(results[i]);
+            if (code != RD_KAFKA_RESP_ERR_NO_ERROR && code != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+                failure = rd_kafka_topic_result_error_string(results[i]) ? rd_kafka_topic_result_error_string(results[i]) : rd_kafka_err2str(code);
+        }
+    }
+    if (event != nullptr) rd_kafka_event_destroy(event);
+    rd_kafka_AdminOptions_destroy(adminOptions);
+    rd_kafka_queue_destroy(queue);
+    rd_kafka_NewTopic_destroy(topic);
+    if (!failure.empty())
+        throw std::runtime_error(fmt::format("changelog topic `{}` does not exist and cannot be created ({}); {}", options_.topic, failure, howTo()));
+    // Metadata may lag the creation briefly.
+    for (int attempt = 0; attempt < 50; ++attempt) {
+        existing = partitionCount(client, options_.topic, options_.timeoutMs);
+        if (existing > 0) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (existing != partitions)
+        throw std::runtime_error(fmt::format("changelog topic `{}` was created but has {} partitions; {}", options_.topic, existing, howTo()));
+}
+
+void Changelog::produce(int32_t partition, const std::string& key, const std::optional<std::string>& value) {
+    void* valueBytes = value ? const_cast<char*>(value->data()) : nullptr;  // null: a tombstone
+    size_t valueSize = value ? value->size() : 0;
+    for (;;) {
+        rd_kafka_resp_err_t error = rd_kafka_producev(
+            handle_->producer, RD_KAFKA_V_TOPIC(options_.topic.c_str()), RD_KAFKA_V_PARTITION(partition),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
+            RD_KAFKA_V_VALUE(valueBytes, valueSize), RD_KAFKA_V_END);
+        if (error == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+        if (error != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            throw std::runtime_error(fmt::format("cannot write to changelog topic `{}`: {}", options_.topic, rd_kafka_err2str(error)));
+        rd_kafka_poll(handle_->producer, 100);
+    }
+    ++recordsWritten_;
+    bytesWritten_ += key.size() + (value ? value->size() : 0);
+}
+
+void Changelog::flush() {
+    rd_kafka_resp_err_t error = rd_kafka_flush(handle_->producer, options_.timeoutMs);
+    std::lock_guard lock(handle_->mutex);
+    if (handle_->failed > 0)
+        throw std::runtime_error(fmt::format("changelog topic `{}` refused {} record(s): {}", options_.topic, handle_->failed, handle_->lastError));
+    if (error != RD_KAFKA_RESP_ERR_NO_ERROR)
+        throw std::runtime_error(fmt::format("changelog records still unacknowledged after {} ms ({})", options_.timeoutMs, rd_kafka_err2str(error)));
+}
+
+std::map<int32_t, ChangelogContents> Changelog::read(const std::vector<int32_t>& partitions) {
+    std::map<int32_t, ChangelogContents> contents;
+    if (partitions.empty()) return contents;
+    rd_kafka_conf_t* conf = clientConf(options_.brokers, options_.properties,
+                                       {{"group.id", "pipec-changelog-restore"}, {"enable.auto.commit", "false"},
+                                        {"enable.auto.offset.store", "false"}, {"enable.partition.eof", "true"},
+                                        {"fetch.max.bytes", "6291456"}, {"log_level", "4"}});
+    char error[512];
+    rd_kafka_t* consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
+    if (consumer == nullptr) {
+        rd_kafka_conf_destroy(conf);
+        throw std::runtime_error(std::string("cannot create the changelog reader: ") + error);
+    }
+    struct Destroy {
+        rd_kafka_t* consumer;
+        ~Destroy() {
+            rd_kafka_consumer_close(consumer);
+            rd_kafka_destroy(consumer);
+        }
+    } destroy{consumer};
+    std::map<int32_t, int64_t> ends;  // partition → its high watermark when reading started
+    rd_kafka_topic_partition_list_t* assignment = rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size()));
+    for (int32_t partition : partitions) {
+        contents[partition];
+        int64_t low = 0;
+        int64_t high = 0;
+        rd_kafka_resp_err_t code = rd_kafka_query_watermark_offsets(consumer, options_.topic.c_str(), partition, &low, &high, options_.timeoutMs);
+        if (code != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            rd_kafka_topic_partition_list_destroy(assignment);
+            throw std::runtime_error(fmt::format("cannot read changelog `{}` partition {}: {}", options_.topic, partition, rd_kafka_err2str(code)));
+        }
+        if (high <= low) continue;
+        ends[partition] = high;
+        rd_kafka_topic_partition_list_add(assignment, options_.topic.c_str(), partition)->offset = low;
+    }
+    if (ends.empty()) {
+        rd_kafka_topic_partition_list_destroy(assignment);
+        return contents;
+    }
+    rd_kafka_assign(consumer, assignment);
+    rd_kafka_topic_partition_list_destroy(assignment);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.timeoutMs) * 4;
+    while (!ends.empty()) {
+        if (std::chrono::steady_clock::now() > deadline)
+            throw std::runtime_error(fmt::format("reading changelog `{}` timed out with {} partition(s) not read to their end", options_.topic, ends.size()));
+        rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer, 200);
+        if (message == nullptr) continue;
+        int32_t partition = message->partition;
+        if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            if (ends.count(partition) && message->offset >= ends[partition]) ends.erase(partition);
+            rd_kafka_message_destroy(message);
+            continue;
+        }
+        if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            std::string reason = rd_kafka_message_errstr(message);
+            rd_kafka_message_destroy(message);
+            throw std::runtime_error(fmt::format("cannot read changelog `{}`: {}", options_.topic, reason));
+        }
+        std::string key(static_cast<const char*>(message->key), message->key_len);
+        auto& records = contents[partition];
+        if (message->payload == nullptr) {
+            records.erase(key);  // a tombstone
+        } else if (auto value = decodeChangelogValue({static_cast<const char*>(message->payload), message->len})) {
+            records[key] = std::move(*value);
+        } else {
+            // Not ours, or from a newer pipec: keep nothing of it (restore checks the entry count).
+            records.erase(key);
+        }
+        if (ends.count(partition) && message->offset + 1 >= ends[partition]) ends.erase(partition);
+        rd_kafka_message_destroy(message);
+    }
+    return contents;
+}
+
+TaskCheckpointer::TaskCheckpointer(int32_t partition, std::string fingerprint, uint64_t writer)
+    : partition_(partition), fingerprint_(std::move(fingerprint)), writer_(writer) {}
+
+std::string TaskCheckpointer::recordKey(uint64_t writer, uint8_t slot, std::string_view entry) const {
+    return encodeChangelogKey(ChangelogKey{partition_, writer, slot, std::string(entry)});
+}
+
+void TaskCheckpointer::adopt(const ChangelogContents& contents) {
+    for (const auto& [key, value] : contents) foreignRecords_.push_back(key);
+}
+
+void TaskCheckpointer::restore(const ChangelogContents& contents, const CheckpointMark& mark, OperatorChain& chain) {
+    if (mark.fingerprint != fingerprint_)
+        throw std::runtime_error(fmt::format(
+            "the checkpoint of partition {} was written by a plan whose state is incompatible with this one (the window, GROUP BY "
+            "keys, aggregates or source changed; `pipec compile --against` calls this a fresh start): start the job with a new "
+            "--group, or delete the group's offsets and changelog topic to start over",
+            partition_));
+    StateReader meta(mark.meta);
+    chain.readMeta(meta);
+    if (!meta.atEnd()) throw std::runtime_error("corrupt checkpoint: operator meta");
+    // For each entry of the committed writer: its newest version at or before the committed checkpoint.
+    std::map<std::string, std::pair<uint64_t, const ChangelogValue*>> chosen;  // entry → (slot, value)
+    for (const auto& [key, value] : contents) {
+        foreignRecords_.push_back(key);  // everything read is rewritten under this writer or removed
+        auto decoded = decodeChangelogKey(key);
+        if (!decoded || decoded->writer != mark.writer || decoded->partition != partition_) continue;
+        if (value.sequence > mark.sequence) continue;  // written by a checkpoint that was never committed
+        auto& best = chosen[decoded->entry];
+        if (best.second == nullptr || value.sequence > best.second->sequence) best = {decoded->slot, &value};
+    }
+    uint64_t live = 0;
+    for (const auto& [entry, choice] : chosen) {
+        if (choice.second->erased) continue;
+        ++live;
+        chain.restoreKey(entry, choice.second->state);
+    }
+    if (live != mark.entries)
+        throw std::runtime_error(fmt::format("the changelog of partition {} holds {} of the {} state entries its committed checkpoint "
+                                             "has (records lost: retention, or a topic that is not compacted but truncated); "
+                                             "refusing to continue from incomplete state",
+                                             partition_, live, mark.entries));
+    chain.restoreFinished();
+}
+
+void TaskCheckpointer::writeEntry(Changelog& changelog, const std::string& entryKey, const std::optional<std::string_view>& state) {
+    Entry& entry = entries_[entryKey];
+    // Never the slot of the committed version: a checkpoint that is not committed must leave that one intact.
+    uint8_t slot = entry.committedSlot == 0 ? 1 : 0;
+    bool wasLive = entry.pendingSlot >= 0 ? entry.pendingLive : entry.committedLive;
+    ChangelogValue value;
+    value.sequence = sequence_;
+    value.erased = !state.has_value();
+    if (state) value.state.assign(*state);
+    changelog.produce(partition_, recordKey(writer_, slot, entryKey), encodeChangelogValue(value));
+    if (entry.pendingSlot < 0) pendingKeys_.push_back(entryKey);
+    entry.pendingSlot = static_cast<int8_t>(slot);
+    entry.pendingLive = state.has_value();
+    if (wasLive && !entry.pendingLive) --live_;
+    if (!wasLive && entry.pendingLive) ++live_;
+    writtenThisRound_.push_back(entryKey);
+}
+
+namespace {
+class WritingSink : public KeyedStateSink {
+public:
+    explicit WritingSink(std::function<void(std::string_view, const std::optional<std::string_view>&)> write) : write_(std::move(write)) {}
+    void put(std::string_view key, std::string_view state) override { write_(key, state); }
+    void erase(std::string_view key) override { write_(key, std::nullopt); }
+
+private:
+    std::function<void(std::string_view, const std::optional<std::string_view>&)> write_;
+};
+} // namespace
+
+std::string TaskCheckpointer::write(OperatorChain& chain, Changelog& changelog, std::optional<int64_t> maxEventTime) {
+    ++sequence_;
+    writtenThisRound_.clear();
+    WritingSink sink([&](std::string_view key, const std::optional<std::string_view>& state) { writeEntry(changelog, std::string(key), state); });
+    chain.writeKeyedState(sink, sequence_ == 1);
+    // Cleanup, only once this writer's own state is committed: what older writers left, and both slots of entries
+    // whose erasure was committed (unless written again just now).
+    if (everCommitted_) {
+        for (const auto& key : foreignRecords_) changelog.produce(partition_, key, std::nullopt);
+        foreignRecords_.clear();
+        std::set<std::string> rewritten(writtenThisRound_.begin(), writtenThisRound_.end());
+        for (const auto& entryKey : erasedCommitted_) {
+            if (rewritten.count(entryKey)) continue;
+            auto found = entries_.find(entryKey);
+            if (found == entries_.end() || found->second.pendingSlot >= 0 || found->second.committedLive) continue;
+            for (uint8_t slot : {0, 1}) changelog.produce(partition_, recordKey(writer_, slot, entryKey), std::nullopt);
+            entries_.erase(found);
+        }
+        erasedCommitted_.clear();
+    }
+    CheckpointMark mark;
+    mark.writer = writer_;
+    mark.sequence = sequence_;
+    mark.fingerprint = fingerprint_;
+    mark.entries = live_;
+    mark.maxEventTime = maxEventTime;
+    StateWriter meta;
+    chain.writeMeta(meta);
+    mark.meta = meta.bytes();
+    return formatCheckpointMark(mark);
+}
+
+void TaskCheckpointer::committed() {
+    everCommitted_ = true;
+    for (const auto& key : pendingKeys_) {
+        auto found = entries_.find(key);
+        if (found == entries_.end() || found->second.pendingSlot < 0) continue;
+        Entry& entry = found->second;
+        entry.committedSlot = entry.pendingSlot;
+        entry.committedLive = entry.pendingLive;
+        entry.pendingSlot = -1;
+        if (!entry.committedLive) erasedCommitted_.push_back(key);
+    }
+    pendingKeys_.clear();
+}
+
+} // namespace pipec::runtime

@@ -1,0 +1,146 @@
+#pragma once
+
+#include "runtime/core/operator.h"
+#include "runtime/sources/kafka_partition_watermarks.h"
+
+#include <pipec/plan.pb.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace pipec::runtime {
+
+/// The state-compatibility fingerprint of a plan: what its checkpointed state depends on (source message and
+/// topic, group window, GROUP BY keys, aggregates, the operators of the chain). A checkpoint whose fingerprint
+/// differs is refused rather than misread. Same rules as `pipec compile --against`: a change of filters, HAVING,
+/// outputs or sinks keeps the state.
+std::string stateFingerprint(const plan::Pipeline& pipeline);
+
+/// One changelog record, decoded. Records are keyed (partition, writer, slot, entry key); see docs/event-envelope.md
+/// ("Delivery guarantees") for why a key has two slots.
+struct ChangelogKey {
+    int32_t partition = 0;
+    uint64_t writer = 0;
+    uint8_t slot = 0;
+    std::string entry;  // the chain's key: operator position + the operator's key
+};
+std::string encodeChangelogKey(const ChangelogKey& key);
+std::optional<ChangelogKey> decodeChangelogKey(std::string_view bytes);
+
+struct ChangelogValue {
+    uint64_t sequence = 0;  // the checkpoint that wrote it
+    bool erased = false;    // the entry had no state any more at that checkpoint
+    std::string state;
+};
+std::string encodeChangelogValue(const ChangelogValue& value);
+std::optional<ChangelogValue> decodeChangelogValue(std::string_view bytes);
+
+/// What a partition's commit says about its checkpoint (Kafka commit metadata, next to the source offset it covers).
+struct CheckpointMark {
+    uint64_t writer = 0;
+    uint64_t sequence = 0;
+    std::string fingerprint;
+    uint64_t entries = 0;                 // live entries of the writer as of `sequence` (checked at restore)
+    std::optional<int64_t> maxEventTime;  // the partition's watermark base
+    std::string meta;                     // OperatorChain::writeMeta
+};
+std::string formatCheckpointMark(const CheckpointMark& mark);
+/// nullopt: not a checkpoint mark (no metadata, or one from an older pipec).
+std::optional<CheckpointMark> parseCheckpointMark(std::string_view metadata);
+
+/// The latest changelog record of each key of one partition (what compaction would keep), as read at restore.
+using ChangelogContents = std::map<std::string, ChangelogValue>;  // encoded key → value (tombstones removed)
+
+/// The changelog topic `<group>-<job>-changelog`: a compacted topic with as many partitions as the source topic,
+/// partition p holding the state of source partition p's task. One producer writes every task's records; a short-lived
+/// consumer reads partitions back at restore.
+class Changelog {
+public:
+    struct Options {
+        std::string brokers;
+        std::string topic;
+        std::map<std::string, std::string> properties;  // the cluster's client settings (security)
+        int timeoutMs = 30000;
+    };
+    explicit Changelog(Options options);
+    ~Changelog();
+    Changelog(const Changelog&) = delete;
+    Changelog& operator=(const Changelog&) = delete;
+
+    /// Makes sure the topic exists with `partitions` partitions (creating it compacted when missing). Throws
+    /// UserError-style std::runtime_error with what to do when it cannot.
+    void ensureTopic(int partitions);
+    const std::string& topic() const { return options_.topic; }
+
+    /// Enqueues a record (value nullopt: a tombstone).
+    void produce(int32_t partition, const std::string& key, const std::optional<std::string>& value);
+    /// Waits until every enqueued record was acknowledged; throws std::runtime_error when one failed or the wait
+    /// timed out (the checkpoint must then not be committed).
+    void flush();
+    uint64_t bytesWritten() const { return bytesWritten_; }
+    uint64_t recordsWritten() const { return recordsWritten_; }
+
+    /// Reads these partitions from their beginning to their current end.
+    std::map<int32_t, ChangelogContents> read(const std::vector<int32_t>& partitions);
+
+    struct Handle;
+
+private:
+    Options options_;
+    std::unique_ptr<Handle> handle_;
+    uint64_t bytesWritten_ = 0;
+    uint64_t recordsWritten_ = 0;
+};
+
+/// A task's side of the changelog protocol: it turns the chain's keyed changes into records (alternating two slots
+/// per entry, so a checkpoint that never got committed cannot overwrite the committed one), remembers which slot holds
+/// the committed version of each entry, and cleans up what older writers left once its own first checkpoint is
+/// committed.
+class TaskCheckpointer {
+public:
+    TaskCheckpointer(int32_t partition, std::string fingerprint, uint64_t writer);
+
+    /// Restores `chain` from `contents` at `mark` (the partition's committed checkpoint) and queues every other record
+    /// for cleanup. Throws std::runtime_error when the checkpoint is incompatible or incomplete.
+    void restore(const ChangelogContents& contents, const CheckpointMark& mark, class OperatorChain& chain);
+    /// No checkpoint committed: only queue what is in the changelog for cleanup.
+    void adopt(const ChangelogContents& contents);
+
+    /// Writes the chain's changes (all of its state when this writer never checkpointed) and returns the commit
+    /// metadata of this checkpoint; `covers` is the source offset it covers.
+    std::string write(OperatorChain& chain, Changelog& changelog, std::optional<int64_t> maxEventTime);
+    /// The commit of the last written checkpoint succeeded.
+    void committed();
+    uint64_t sequence() const { return sequence_; }
+    uint64_t liveEntries() const { return live_; }
+
+private:
+    struct Entry {
+        int8_t committedSlot = -1;   // where the committed version is (-1: none)
+        int8_t pendingSlot = -1;     // written since the last successful commit (-1: nothing)
+        bool committedLive = false;  // the committed version holds state (not an erase marker)
+        bool pendingLive = false;
+    };
+    void writeEntry(Changelog& changelog, const std::string& entryKey, const std::optional<std::string_view>& state);
+    std::string recordKey(uint64_t writer, uint8_t slot, std::string_view entry) const;
+
+    int32_t partition_;
+    std::string fingerprint_;
+    uint64_t writer_;
+    uint64_t sequence_ = 0;
+    bool everCommitted_ = false;
+    std::unordered_map<std::string, Entry> entries_;
+    uint64_t live_ = 0;                           // entries whose newest written version holds state
+    std::vector<std::string> foreignRecords_;     // records of other writers, tombstoned after the first commit
+    std::vector<std::string> erasedCommitted_;    // entries whose erase marker was committed: both slots go
+    std::vector<std::string> writtenThisRound_;
+    std::vector<std::string> pendingKeys_;        // entries with a pending version (written since the last commit)
+};
+
+} // namespace pipec::runtime

@@ -1,0 +1,565 @@
+#include "runtime/kafka/kafka_job.h"
+
+#include "runtime/kafka/changelog.h"
+#include "runtime/operators/operator_chain.h"
+#include "runtime/operators/pipeline_executor.h"
+#include "runtime/operators/record_decoder.h"
+#include "runtime/sources/envelope.h"
+#include "runtime/sources/kafka_consumer.h"
+#include "runtime/sources/kafka_partition_watermarks.h"
+#include "runtime/sources/kafka_producer.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <iostream>
+#include <limits>
+#include <random>
+#include <stdexcept>
+
+namespace pipec::runtime {
+
+std::string changelogTopicName(const std::string& groupId, const std::string& jobName) {
+    return groupId + "-" + jobName + "-changelog";
+}
+
+namespace {
+
+int64_t wallClockMillis() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+int64_t steadyMillis() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+/// "topic/0, topic/3, ..." for a log line, the first 16 of them.
+std::string describePartitions(const std::vector<TopicPartition>& partitions) {
+    std::string text;
+    for (size_t i = 0; i < partitions.size() && i < 16; ++i)
+        text += fmt::format("{}{}/{}", i == 0 ? "" : ", ", partitions[i].first, partitions[i].second);
+    if (partitions.size() > 16) text += fmt::format(" and {} more", partitions.size() - 16);
+    return text;
+}
+
+/// Logs the first few rejected records of each reason, then every 1000th, so a poisoned topic cannot flood the log.
+bool shouldLog(uint64_t countOfReason) { return countOfReason <= 10 || countOfReason % 1000 == 0; }
+
+/// What an older pipec committed (`pipec-watermark=W[;floor=F]`): every window of the partition's keys up to W was
+/// emitted. Continuing from it without state: windows up to W are not emitted again.
+std::optional<int64_t> parseLegacyWatermark(std::string_view metadata) {
+    constexpr std::string_view kTag = "pipec-watermark=";
+    if (metadata.substr(0, kTag.size()) != kTag) return std::nullopt;
+    metadata.remove_prefix(kTag.size());
+    return parseEpochMillis(metadata.substr(0, metadata.find(';')));
+}
+
+uint64_t randomWriterId() {
+    std::random_device device;
+    uint64_t id = (static_cast<uint64_t>(device()) << 32) ^ device();
+    return id ^ static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+}
+
+/// Counts the rows the chains emit on their way to the real sink, and the time the sink keeps the job blocked.
+class CountingSink : public RowSink {
+public:
+    CountingSink(RowSink& inner, std::atomic<uint64_t>& rows) : inner_(inner), rows_(rows) {}
+    void open(const std::vector<plan::OutputColumn>& columns) override { inner_.open(columns); }
+    void write(const Row& row) override {
+        inner_.write(row);
+        rows_++;
+    }
+    void writeWindowed(const Row& row, int64_t windowEndMs) override {
+        inner_.writeWindowed(row, windowEndMs);
+        rows_++;
+    }
+    void flush() override { inner_.flush(); }
+
+private:
+    RowSink& inner_;
+    std::atomic<uint64_t>& rows_;
+};
+
+} // namespace
+
+/// One assigned source partition: its operator chain (and so its window state), the rows waiting for it, where it is
+/// in the partition, and its side of the changelog.
+struct PartitionTask {
+    PartitionTask(const plan::Pipeline& pipeline, TopicPartition partition, RowSink& sink, const std::string& fingerprint)
+        : partition(std::move(partition)), chain(pipeline, sink),
+          checkpointer(this->partition.second, fingerprint, randomWriterId()) {}
+
+    TopicPartition partition;
+    OperatorChain chain;
+    RowBatch pending;                     // decoded rows not yet given to the chain
+    int64_t nextOffset = -1;              // after the last record taken (-1: none taken, no commit known)
+    std::optional<int64_t> maxEventTime;  // of the rows taken (restored with the state)
+    TaskCheckpointer checkpointer;
+    int64_t checkpointOffset = -1;        // the source offset the last written checkpoint covers
+    std::string checkpointMark;           // its commit metadata
+    bool inPendingList = false;
+};
+
+struct KafkaJob::Impl {
+    Impl(const plan::Pipeline& pipeline, KafkaJobOptions options, RowSink& sink, JobStatus& status);
+
+    void onAssign(const std::vector<TopicPartition>& partitions);
+    void onRevoke(const std::vector<TopicPartition>& partitions);
+    void onRevoked(const std::vector<TopicPartition>& partitions);
+    void onLost(const std::vector<TopicPartition>& partitions);
+    void handle(const KafkaRecord& record);
+    void reject(const KafkaRecord& record, BadRecordReason reason, std::string_view detail);
+    void flushPending();
+    void propagateWatermark();
+    void flushOutputs();
+    void writeCheckpoints(const std::vector<PartitionTask*>& tasks);
+    void confirmCheckpoints(const std::vector<PartitionTask*>& tasks);
+    void checkpointAndCommit();
+    void dropTask(const TopicPartition& partition);
+    void publish();
+    /// The clock of idleness: wall time less the time the job was blocked (sink, checkpoints, restores), during which
+    /// it could not read, so partitions whose records wait in the client are not idle.
+    int64_t idleClock() const { return steadyMillis() - blockedMs_; }
+    template <typename F>
+    void blocked(F&& work) {
+        int64_t start = steadyMillis();
+        struct Account {
+            int64_t start;
+            int64_t& total;
+            ~Account() { total += steadyMillis() - start; }
+        } account{start, blockedMs_};
+        work();
+    }
+    int run(std::atomic<bool>& stop);
+
+    const plan::Pipeline& pipeline_;
+    KafkaJobOptions options_;
+    JobStatus& status_;
+    CountingSink sink_;
+    std::function<void(const std::string&)> log_;
+    const plan::Source& source_;
+    const bool timeFromEnvelope_;
+    const PayloadEncoding defaultEncoding_;
+    const std::string job_;
+    const std::string fingerprint_;
+    RecordDecoder decoder_;
+    KafkaPartitionWatermarks watermarks_;
+    std::unique_ptr<KafkaProducer> deadLetters_;
+    std::unique_ptr<KafkaConsumer> consumer_;
+    std::unique_ptr<Changelog> changelog_;
+    bool changelogReady_ = false;
+    std::map<TopicPartition, std::unique_ptr<PartitionTask>> tasks_;
+    std::vector<PartitionTask*> withPending_;  // tasks with rows waiting in `pending`
+    int64_t appliedWatermark_ = std::numeric_limits<int64_t>::min();  // the member watermark last given to the tasks
+    int64_t blockedMs_ = 0;
+    bool finished_ = false;  // a drained bounded run fired every window
+    // Counters of tasks already dropped, so the job's totals never go back.
+    uint64_t lateOfDroppedTasks_ = 0;
+    // Per record: the task of the current run of records (records come in runs per partition).
+    struct Current {
+        uint64_t run = 0;
+        PartitionTask* task = nullptr;
+        KafkaPartitionWatermarks::PartitionState* watermark = nullptr;
+    } current_;
+    uint64_t recordsIn_ = 0;
+    uint64_t decoded_ = 0;
+    int64_t pollClock_ = 0;  // idle clock at the start of the current poll
+};
+
+KafkaJob::Impl::Impl(const plan::Pipeline& pipeline, KafkaJobOptions options, RowSink& sink, JobStatus& status)
+    : pipeline_(pipeline), options_(std::move(options)), status_(status), sink_(sink, status.rowsOut), log_(options_.log),
+      source_(pipeline.source()), timeFromEnvelope_(source_.time_column() < 1),
+      defaultEncoding_(source_.format() == "json" ? PayloadEncoding::Json : PayloadEncoding::Protobuf), job_(pipeline.job_name()),
+      fingerprint_(stateFingerprint(pipeline)), decoder_(source_), watermarks_(options_.idleTimeoutMs) {
+    if (!log_) log_ = [](const std::string& line) { std::cerr << line << "\n"; };
+    if (options_.changelogTopic.empty()) options_.changelogTopic = changelogTopicName(options_.groupId, job_);
+    if (!options_.deadLetterTopic.empty()) deadLetters_ = std::make_unique<KafkaProducer>(options_.brokers, options_.properties);
+    changelog_ = std::make_unique<Changelog>(Changelog::Options{options_.brokers, options_.changelogTopic, options_.properties, 30000});
+
+    KafkaConsumerOptions consumerOptions;
+    consumerOptions.brokers = options_.brokers;
+    consumerOptions.groupId = options_.groupId;
+    consumerOptions.topics = options_.topics;
+    consumerOptions.properties = options_.properties;
+    consumerOptions.reportEndOfPartition = options_.untilEnd;
+    consumerOptions.sessionTimeoutMs = options_.sessionTimeoutMs;
+    consumerOptions.log = log_;
+    consumer_ = std::make_unique<KafkaConsumer>(consumerOptions);
+    // A partition's commit covers what its last checkpoint covers, and names that checkpoint.
+    consumer_->setCommitPosition([this](const TopicPartition& partition, int64_t next) -> int64_t {
+        auto found = tasks_.find(partition);
+        if (found == tasks_.end()) return -1;
+        if (finished_) return next;  // drained: everything fired, nothing to restore
+        return found->second->checkpointOffset;
+    });
+    consumer_->setCommitMetadata([this](const TopicPartition& partition) -> std::string {
+        auto found = tasks_.find(partition);
+        if (found == tasks_.end() || finished_) return {};
+        return found->second->checkpointMark;
+    });
+    consumer_->onAssign([this](const auto& partitions) { onAssign(partitions); });
+    consumer_->onRevoke([this](const auto& partitions) { onRevoke(partitions); });
+    consumer_->onRevoked([this](const auto& partitions) { onRevoked(partitions); });
+    consumer_->onLost([this](const auto& partitions) { onLost(partitions); });
+}
+
+void KafkaJob::Impl::onAssign(const std::vector<TopicPartition>& partitions) {
+    blocked([&] {
+        if (!changelogReady_) {
+            // The changelog has a partition per source partition: state moves with the partition.
+            int sourcePartitions = consumer_->partitionCount(partitions.front().first, 30000);
+            changelog_->ensureTopic(sourcePartitions);
+            changelogReady_ = true;
+        }
+        auto committed = consumer_->committedOffsets(partitions, 30000);
+        std::vector<int32_t> numbers;
+        for (const auto& partition : partitions) numbers.push_back(partition.second);
+        auto contents = changelog_->read(numbers);
+        uint64_t restoredEntries = 0;
+        size_t restored = 0;
+        for (const auto& partition : partitions) {
+            auto task = std::make_unique<PartitionTask>(pipeline_, partition, sink_, fingerprint_);
+            const ChangelogContents& records = contents[partition.second];
+            auto commit = committed.find(partition);
+            std::optional<CheckpointMark> mark;
+            if (commit != committed.end()) {
+                task->nextOffset = task->checkpointOffset = commit->second.first;
+                task->checkpointMark = commit->second.second;
+                mark = parseCheckpointMark(commit->second.second);
+            }
+            if (mark) {
+                try {
+                    task->checkpointer.restore(records, *mark, task->chain);
+                } catch (const std::runtime_error& error) {
+                    throw std::runtime_error(fmt::format("cannot restore {}/{} from changelog `{}`: {}", partition.first, partition.second,
+                                                         changelog_->topic(), error.what()));
+                }
+                task->maxEventTime = mark->maxEventTime;
+                restoredEntries += mark->entries;
+                ++restored;
+            } else {
+                task->checkpointer.adopt(records);
+                if (commit != committed.end()) {
+                    if (auto legacy = parseLegacyWatermark(commit->second.second)) {
+                        // Committed by a pipec without checkpoints: its windows up to there were emitted.
+                        task->chain.advanceWatermark(*legacy);
+                        log_(fmt::format("job {}: {}/{} has no checkpoint; continuing from the committed watermark {} without state", job_,
+                                         partition.first, partition.second, *legacy));
+                    }
+                }
+            }
+            watermarks_.assign(partition, idleClock());
+            if (task->maxEventTime) watermarks_.restoreMaxEventTime(partition, *task->maxEventTime);
+            tasks_[partition] = std::move(task);
+        }
+        status_.restoredEntries += restoredEntries;
+        status_.assignedPartitions = static_cast<int>(consumer_->assignedCount());
+        log_(fmt::format("job {}: assigned {} partition(s): {}; {} restored from changelog `{}` ({} state entries)", job_, partitions.size(),
+                         describePartitions(partitions), restored, changelog_->topic(), restoredEntries));
+    });
+    // Windows of the restored tasks may already be complete at the member's watermark.
+    appliedWatermark_ = std::numeric_limits<int64_t>::min();
+    current_ = {};
+}
+
+void KafkaJob::Impl::flushPending() {
+    for (PartitionTask* task : withPending_) {
+        task->chain.process(task->pending);
+        task->pending.clear();
+        task->inPendingList = false;
+    }
+    withPending_.clear();
+}
+
+void KafkaJob::Impl::propagateWatermark() {
+    // The minimum over the member's partitions, which drops when a partition behind the others is assigned: each
+    // task's chain ignores a watermark below its own.
+    auto minimum = watermarks_.currentMinimum();
+    if (!minimum) return;
+    int64_t watermark = *minimum - source_.watermark_delay_ms();
+    if (watermark <= appliedWatermark_) {
+        appliedWatermark_ = watermark;
+        return;
+    }
+    appliedWatermark_ = watermark;
+    // Rows taken before the watermark moved are processed against the old one, as in a replay.
+    flushPending();
+    for (auto& [partition, task] : tasks_) task->chain.advanceWatermark(watermark);
+    status_.watermarkMs = watermark;
+}
+
+void KafkaJob::Impl::reject(const KafkaRecord& record, BadRecordReason reason, std::string_view detail) {
+    uint64_t count = ++status_.bad[static_cast<size_t>(reason)];
+    if (shouldLog(count))
+        log_(fmt::format("job {}: rejected record {}/{}@{}: {}{}{}", job_, record.topic, record.partition, record.offset,
+                         badRecordReasonName(reason), detail.empty() ? "" : ": ", detail));
+    if (!deadLetters_) return;
+    HeaderList headers = toHeaderList(record.headers);
+    headers.emplace_back(kHeaderDeadLetterReason, std::string(badRecordReasonName(reason)));
+    deadLetters_->produce(options_.deadLetterTopic, record.key, record.payload, headers);
+    status_.deadLettered++;
+}
+
+void KafkaJob::Impl::handle(const KafkaRecord& record) {
+    ++recordsIn_;
+    if (record.run != current_.run) {
+        TopicPartition partition(record.topic, record.partition);
+        auto found = tasks_.find(partition);
+        if (found == tasks_.end())
+            throw std::logic_error(fmt::format("a record of {}/{}, which has no task", record.topic, record.partition));
+        current_.run = record.run;
+        current_.task = found->second.get();
+        current_.watermark = &watermarks_.state(partition);
+    }
+    PartitionTask& task = *current_.task;
+    task.nextOffset = record.offset + 1;  // a rejected record is handled too (counted, dead-lettered)
+    EnvelopeParseResult envelope = parseEnvelope(record.headers);
+    if (envelope.error == EnvelopeError::InvalidCreatedAt) return reject(record, BadRecordReason::InvalidCreatedAt, envelope.detail);
+    if (envelope.error == EnvelopeError::UnknownEncoding) return reject(record, BadRecordReason::UnknownEncoding, envelope.detail);
+    PayloadEncoding encoding = envelope.envelope.encoding == PayloadEncoding::Unspecified ? defaultEncoding_ : envelope.envelope.encoding;
+    // A schema-registry id cannot be checked here; a message name must match the source's.
+    if (encoding != PayloadEncoding::ConfluentProtobuf && !envelope.envelope.schema.empty() && envelope.envelope.schema != source_.message_type())
+        return reject(record, BadRecordReason::SchemaMismatch, envelope.envelope.schema);
+    if (timeFromEnvelope_ && !envelope.envelope.createdAtMs) return reject(record, BadRecordReason::MissingTime, "no event-created-at header");
+    int64_t envelopeTime = envelope.envelope.createdAtMs.value_or(std::numeric_limits<int64_t>::min());
+    std::string_view payload = record.payload;
+    if (encoding == PayloadEncoding::ConfluentProtobuf) {
+        std::optional<std::string_view> stripped = stripConfluentFraming(payload);
+        if (!stripped) return reject(record, BadRecordReason::UndecodablePayload, "not in the Confluent wire format");
+        payload = *stripped;
+    }
+    // Decoded straight into the task's batch; the decoders size and reset every column of the reused row.
+    Row& row = task.pending.append(0);
+    std::string error;
+    RecordDecoder::Status outcome = encoding == PayloadEncoding::Json ? decoder_.decodeJson(payload, envelopeTime, row, &error)
+                                                                      : decoder_.decodeProtobuf(payload, envelopeTime, row, &error);
+    if (outcome != RecordDecoder::Status::Ok) {
+        task.pending.dropLast();
+        return reject(record, outcome == RecordDecoder::Status::MissingTime ? BadRecordReason::MissingTime : BadRecordReason::UndecodablePayload,
+                      error);
+    }
+    if (row.empty() || row[0].isNull) {
+        task.pending.dropLast();
+        return reject(record, BadRecordReason::MissingTime, "the time field is NULL");
+    }
+    const int64_t time = row[0].i;
+    // Before the watermark sees it: one record from the far future would otherwise make every other one late.
+    if (time <= -kEventTimeLimit || time >= kEventTimeLimit) {
+        task.pending.dropLast();
+        return reject(record, BadRecordReason::TimeOutOfRange, fmt::format("event time {} ms", time));
+    }
+    ++decoded_;
+    task.pending.times[task.pending.size - 1] = time;
+    if (!task.maxEventTime || time > *task.maxEventTime) task.maxEventTime = time;
+    if (!task.inPendingList) {
+        task.inPendingList = true;
+        withPending_.push_back(&task);
+    }
+    watermarks_.observe(*current_.watermark, time, pollClock_);
+    // As in a replay, the watermark moves after every row (not once per poll), so which rows are late does not depend
+    // on how records happen to be batched: the rows taken so far are processed before it moves.
+    if (watermarks_.watermarkBaseAfter(*current_.watermark, pollClock_)) propagateWatermark();
+    if (task.pending.size >= 256) {
+        task.chain.process(task.pending);
+        task.pending.clear();
+    }
+}
+
+void KafkaJob::Impl::flushOutputs() {
+    blocked([&] {
+        sink_.flush();
+        if (!deadLetters_) return;
+        if (!deadLetters_->flush(60000)) throw std::runtime_error("dead-letter records still undelivered after 60 s");
+        if (deadLetters_->failed() > 0)
+            throw std::runtime_error("dead-letter topic `" + options_.deadLetterTopic + "` rejected records: " + deadLetters_->lastError());
+    });
+}
+
+void KafkaJob::Impl::writeCheckpoints(const std::vector<PartitionTask*>& tasks) {
+    // Everything the checkpoint covers must be durable first: the rows fired so far, then the state.
+    flushPending();
+    flushOutputs();
+    blocked([&] {
+        uint64_t recordsBefore = changelog_->recordsWritten();
+        uint64_t bytesBefore = changelog_->bytesWritten();
+        for (PartitionTask* task : tasks) {
+            if (task->nextOffset < 0) continue;  // nothing read and nothing committed: nothing to cover
+            task->checkpointMark = task->checkpointer.write(task->chain, *changelog_, task->maxEventTime);
+            task->checkpointOffset = task->nextOffset;
+            status_.checkpoints++;
+        }
+        changelog_->flush();
+        status_.changelogRecords += changelog_->recordsWritten() - recordsBefore;
+        status_.changelogBytes += changelog_->bytesWritten() - bytesBefore;
+    });
+}
+
+void KafkaJob::Impl::confirmCheckpoints(const std::vector<PartitionTask*>& tasks) {
+    bool any = false;
+    for (PartitionTask* task : tasks) {
+        auto committed = consumer_->lastCommitted(task->partition);
+        if (committed && committed->first == task->checkpointOffset && committed->second == task->checkpointMark) {
+            task->checkpointer.committed();
+            any = true;
+        }
+    }
+    if (any) status_.lastCheckpointMs = wallClockMillis();
+}
+
+void KafkaJob::Impl::checkpointAndCommit() {
+    std::vector<PartitionTask*> tasks;
+    for (auto& [partition, task] : tasks_) tasks.push_back(task.get());
+    writeCheckpoints(tasks);
+    bool ok = false;
+    blocked([&] { ok = consumer_->commitProcessed(); });
+    if (ok) status_.commits++;
+    else status_.commitFailures++;
+    confirmCheckpoints(tasks);
+}
+
+void KafkaJob::Impl::onRevoke(const std::vector<TopicPartition>& partitions) {
+    // Still the owner: write these partitions' last checkpoints; the consumer commits them right after.
+    std::vector<PartitionTask*> tasks;
+    for (const auto& partition : partitions) {
+        auto found = tasks_.find(partition);
+        if (found != tasks_.end()) tasks.push_back(found->second.get());
+    }
+    if (!finished_) writeCheckpoints(tasks);
+    else flushOutputs();
+    log_(fmt::format("job {}: revoking {} partition(s): {}", job_, partitions.size(), describePartitions(partitions)));
+}
+
+void KafkaJob::Impl::dropTask(const TopicPartition& partition) {
+    auto found = tasks_.find(partition);
+    if (found == tasks_.end()) return;
+    PartitionTask* task = found->second.get();
+    std::erase(withPending_, task);
+    lateOfDroppedTasks_ += task->chain.stats().lateRowsDropped;
+    tasks_.erase(found);
+    watermarks_.revoke(partition);
+    current_ = {};
+}
+
+void KafkaJob::Impl::onRevoked(const std::vector<TopicPartition>& partitions) {
+    size_t committed = 0;
+    for (const auto& partition : partitions) {
+        auto found = tasks_.find(partition);
+        if (found == tasks_.end()) continue;
+        auto last = consumer_->lastCommitted(partition);
+        if (last && last->first == found->second->checkpointOffset && last->second == found->second->checkpointMark) ++committed;
+        dropTask(partition);
+    }
+    status_.assignedPartitions = static_cast<int>(tasks_.size());
+    if (!finished_ && committed < partitions.size())
+        log_(fmt::format("job {}: {} of {} revoked partition(s) could not commit their last checkpoint; their next owner continues from "
+                         "the one before",
+                         job_, partitions.size() - committed, partitions.size()));
+}
+
+void KafkaJob::Impl::onLost(const std::vector<TopicPartition>& partitions) {
+    // Another member may own them already: no checkpoint; their next owner restores the last committed one.
+    for (const auto& partition : partitions) dropTask(partition);
+    status_.assignedPartitions = static_cast<int>(tasks_.size());
+    log_(fmt::format("job {}: lost {} partition(s) ({}); their next owner continues from their last checkpoint", job_, partitions.size(),
+                     describePartitions(partitions)));
+}
+
+void KafkaJob::Impl::publish() {
+    status_.recordsIn += std::exchange(recordsIn_, 0);
+    status_.decoded += std::exchange(decoded_, 0);
+    uint64_t late = lateOfDroppedTasks_;
+    for (const auto& [partition, task] : tasks_) late += task->chain.stats().lateRowsDropped;
+    status_.late = late;
+}
+
+int KafkaJob::Impl::run(std::atomic<bool>& stop) {
+    auto handler = [this](const KafkaRecord& record) { handle(record); };
+    int64_t lastCheckpoint = steadyMillis();
+    int64_t lastFlush = lastCheckpoint;
+    uint64_t recordsAtLastFlush = 0;
+    bool drained = false;
+    try {
+        while (!stop.load()) {
+            pollClock_ = idleClock();
+            try {
+                consumer_->poll(options_.batchSize, 100, handler);
+            } catch (...) {
+                publish();
+                throw;
+            }
+            // Partitions may have gone idle, or all of them: the watermark can move without a record.
+            if (watermarks_.watermarkBase(idleClock())) propagateWatermark();
+            publish();
+            int64_t now = idleClock();
+            status_.assignedPartitions = static_cast<int>(consumer_->assignedCount());
+            status_.activePartitions = static_cast<int>(watermarks_.activePartitions(now));
+            status_.running = status_.assignedPartitions.load() > 0;
+            if (options_.untilEnd && consumer_->allPartitionsAtEnd()) {
+                drained = true;
+                break;
+            }
+            int64_t steady = steadyMillis();
+            if (options_.checkpointIntervalMs > 0 && steady - lastCheckpoint >= options_.checkpointIntervalMs) {
+                checkpointAndCommit();
+                status_.lag = consumer_->lag();
+                lastCheckpoint = lastFlush = steadyMillis();
+                recordsAtLastFlush = status_.recordsIn.load();
+            } else if (steady - lastFlush >= options_.commitIntervalMs ||
+                       status_.recordsIn.load() - recordsAtLastFlush >= options_.commitEveryRecords) {
+                // Features reach the sink between checkpoints too.
+                flushPending();
+                flushOutputs();
+                status_.lag = consumer_->lag();
+                lastFlush = steadyMillis();
+                recordsAtLastFlush = status_.recordsIn.load();
+            }
+        }
+        if (drained) {
+            // A drained bounded run fires every window (watermark +inf) and commits the end without a checkpoint:
+            // there is no state left, and a +inf watermark must not be restored by a later run of the group.
+            flushPending();
+            for (auto& [partition, task] : tasks_) task->chain.finish();
+            finished_ = true;
+            status_.watermarkMs = std::numeric_limits<int64_t>::max();
+            flushOutputs();
+            if (consumer_->commitProcessed()) status_.commits++;
+            else status_.commitFailures++;
+        } else {
+            // A stopped unbounded run does not fire incomplete windows (that would publish partial aggregates): it
+            // checkpoints them.
+            checkpointAndCommit();
+        }
+        publish();
+        status_.lag = consumer_->lag();
+        status_.running = false;
+        consumer_->close();
+    } catch (...) {
+        status_.running = false;
+        throw;
+    }
+    log_(fmt::format("job {}: {} record(s) in, {} decoded, {} rejected, {} row(s) out", job_, status_.recordsIn.load(),
+                     status_.decoded.load(), status_.badTotal(), status_.rowsOut.load()));
+    log_(fmt::format("job {}: {} checkpoint(s), {} changelog record(s) ({} bytes) to `{}`", job_, status_.checkpoints.load(),
+                     status_.changelogRecords.load(), status_.changelogBytes.load(), changelog_->topic()));
+    const KafkaHeaderReadStats& headerReads = consumer_->headerReadStats();
+    log_(fmt::format("job {}: record headers: {} read in place ({} cross-checked with librdkafka), {} through librdkafka{}", job_,
+                     headerReads.inPlace, headerReads.crossChecked, headerReads.library,
+                     headerReads.inPlaceDisabled ? " (in-place reading off)" : ""));
+    return 0;
+}
+
+KafkaJob::KafkaJob(const plan::Pipeline& pipeline, KafkaJobOptions options, RowSink& sink, JobStatus& status)
+    : impl_(std::make_unique<Impl>(pipeline, std::move(options), sink, status)) {}
+
+KafkaJob::~KafkaJob() = default;
+
+int KafkaJob::run(std::atomic<bool>& stop) { return impl_->run(stop); }
+
+int runKafkaJob(const plan::Pipeline& pipeline, const KafkaJobOptions& options, RowSink& sink, std::atomic<bool>& stop,
+                JobStatus& status) {
+    std::vector<plan::OutputColumn> columns(pipeline.output_columns().begin(), pipeline.output_columns().end());
+    sink.open(columns);
+    KafkaJob job(pipeline, options, sink, status);
+    return job.run(stop);
+}
+
+} // namespace pipec::runtime
