@@ -284,25 +284,9 @@ Changelog::Changelog(Options options) : options_(std::move(options)), handle_(st
 
 Changelog::~Changelog() = default;
 
-namespace {
-/// The partition count of `topic` (0 when it does not exist); throws when the cluster does not answer.
-int partitionCount(rd_kafka_t* client, const std::string& topic, int timeoutMs) {
-    rd_kafka_topic_t* handle = rd_kafka_topic_new(client, topic.c_str(), nullptr);
-    const rd_kafka_metadata_t* metadata = nullptr;
-    rd_kafka_resp_err_t error = rd_kafka_metadata(client, 0, handle, &metadata, timeoutMs);
-    rd_kafka_topic_destroy(handle);
-    if (error != RD_KAFKA_RESP_ERR_NO_ERROR)
-        throw std::runtime_error(fmt::format("cannot read the metadata of topic `{}`: {}", topic, rd_kafka_err2str(error)));
-    int count = 0;
-    if (metadata->topic_cnt == 1 && metadata->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR) count = metadata->topics[0].partition_cnt;
-    rd_kafka_metadata_destroy(metadata);
-    return count;
-}
-} // namespace
-
-void Changelog::ensureTopic(int partitions) {
+void Changelog::ensureTopic(int partitions, const std::function<int(const std::string&)>& countPartitions) {
     rd_kafka_t* client = handle_->producer;
-    int existing = partitionCount(client, options_.topic, options_.timeoutMs);
+    int existing = countPartitions(options_.topic);
     auto howTo = [&] {
         return fmt::format("create it with {} partitions and cleanup.policy=compact (on `pipec broker`: --topics {}:{})", partitions,
                            options_.topic, partitions);
@@ -345,7 +329,7 @@ void Changelog::ensureTopic(int partitions) {
         throw std::runtime_error(fmt::format("changelog topic `{}` does not exist and cannot be created ({}); {}", options_.topic, failure, howTo()));
     // Metadata may lag the creation briefly.
     for (int attempt = 0; attempt < 50; ++attempt) {
-        existing = partitionCount(client, options_.topic, options_.timeoutMs);
+        existing = countPartitions(options_.topic);
         if (existing > 0) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }

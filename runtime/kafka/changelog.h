@@ -6,6 +6,7 @@
 #include <pipec/plan.pb.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -75,7 +76,9 @@ public:
 
     /// Makes sure the topic exists with `partitions` partitions (creating it compacted when missing). Throws
     /// UserError-style std::runtime_error with what to do when it cannot.
-    void ensureTopic(int partitions);
+    /// `countPartitions` reads a topic's partition count (0: missing) through a client that never auto-creates topics
+    /// (a consumer: a producer's metadata request may make the broker create the topic with its default count).
+    void ensureTopic(int partitions, const std::function<int(const std::string& topic)>& countPartitions);
     const std::string& topic() const { return options_.topic; }
 
     /// Enqueues a record (value nullopt: a tombstone).

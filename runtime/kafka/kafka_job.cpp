@@ -203,11 +203,12 @@ KafkaJob::Impl::Impl(const plan::Pipeline& pipeline, KafkaJobOptions options, Ro
 }
 
 void KafkaJob::Impl::onAssign(const std::vector<TopicPartition>& partitions) {
+    if (partitions.empty()) return;  // a cooperative rebalance that gave this member nothing new
     blocked([&] {
         if (!changelogReady_) {
             // The changelog has a partition per source partition: state moves with the partition.
             int sourcePartitions = consumer_->partitionCount(partitions.front().first, 30000);
-            changelog_->ensureTopic(sourcePartitions);
+            changelog_->ensureTopic(sourcePartitions, [this](const std::string& topic) { return consumer_->partitionCount(topic, 30000); });
             changelogReady_ = true;
         }
         auto committed = consumer_->committedOffsets(partitions, 30000);
@@ -440,19 +441,21 @@ void KafkaJob::Impl::dropTask(const TopicPartition& partition) {
 }
 
 void KafkaJob::Impl::onRevoked(const std::vector<TopicPartition>& partitions) {
-    size_t committed = 0;
+    size_t uncommitted = 0;
     for (const auto& partition : partitions) {
         auto found = tasks_.find(partition);
         if (found == tasks_.end()) continue;
+        const PartitionTask& task = *found->second;
         auto last = consumer_->lastCommitted(partition);
-        if (last && last->first == found->second->checkpointOffset && last->second == found->second->checkpointMark) ++committed;
+        if (task.checkpointOffset >= 0 && !(last && last->first == task.checkpointOffset && last->second == task.checkpointMark))
+            ++uncommitted;
         dropTask(partition);
     }
     status_.assignedPartitions = static_cast<int>(tasks_.size());
-    if (!finished_ && committed < partitions.size())
+    if (!finished_ && uncommitted > 0)
         log_(fmt::format("job {}: {} of {} revoked partition(s) could not commit their last checkpoint; their next owner continues from "
                          "the one before",
-                         job_, partitions.size() - committed, partitions.size()));
+                         job_, uncommitted, partitions.size()));
 }
 
 void KafkaJob::Impl::onLost(const std::vector<TopicPartition>& partitions) {

@@ -40,6 +40,12 @@ start_broker() {  # start_broker TOPICS → sets BROKER_PID and BROKERS
   return 1
 }
 
+changelog() {  # changelog GROUP JOB PARTITIONS → "GROUP-JOB-changelog:PARTITIONS", a topic for start_broker
+  # The embedded broker cannot create topics for a client (no CreateTopics), and creates unknown topics on a metadata
+  # request with 4 partitions: a job's changelog topic must be made with the broker, with the source's partition count.
+  echo "$1-$2-changelog:$3"
+}
+
 wait_for() {  # wait_for SECONDS COMMAND...: polls until COMMAND succeeds
   local deadline=$((SECONDS + $1))
   shift

@@ -43,7 +43,7 @@ expected_late=$(sed -n 's/.* \([0-9]*\) late,.*/\1/p' "$WORK/reference_late.log"
 
 REDIS_PORT=$(free_port)
 start_redis "$REDIS_PORT" || exit 1
-start_broker "$TOPIC:1,$DLQ:1" || exit 1
+start_broker "$TOPIC:1,$DLQ:1,$(changelog pipec-canary_store_order_count canary_store_order_count 1)" || exit 1
 produce() { "$PIPEC" produce "$TOPIC" --brokers "$BROKERS" --from "$1" --proto-class "$MESSAGE" --key store_id 2>> "$WORK/produce.log" > /dev/null; }
 produce "$GOOD" || { echo "FAIL pipec produce"; cat "$WORK/produce.log"; exit 1; }
 

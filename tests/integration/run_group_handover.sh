@@ -78,7 +78,7 @@ lines() { cat "$@" | wc -l; }
 handover() {  # handover CASE: CASE = behind | ahead (which member leaves)
   local case=$1 group="group-$1"
   rm -f "$WORK"/member-*.jsonl "$WORK"/member-*.log
-  start_broker "$TOPIC:2" || exit 1
+  start_broker "$TOPIC:2,$(changelog "$group" store_hourly_windows 2)" || exit 1
   local port_a port_b
   port_a=$(free_port); port_b=$(free_port)
   run_member member-a "$port_a" "$group"
@@ -112,11 +112,11 @@ handover() {  # handover CASE: CASE = behind | ahead (which member leaves)
   sleep 1  # a periodic commit after the last record
   # Member b leaves (a graceful stop commits its partition with its watermark); member a takes the partition over.
   kill -TERM "${RUN_PIDS[1]}"; wait "${RUN_PIDS[1]}"; RUN_PIDS=("${RUN_PIDS[0]}")
-  if ! wait_for 40 grep -q "$TOPIC/$b_part continues from its committed watermark" "$WORK/member-a.log"; then
-    echo "FAIL $case: member a did not continue the moved partition from its committed watermark"
+  if ! wait_for 40 grep -q "assigned 1 partition(s): $TOPIC/$b_part; 1 restored from changelog" "$WORK/member-a.log"; then
+    echo "FAIL $case: member a did not restore the moved partition from its checkpoint"
     cat "$WORK/member-a.log"; failures=$((failures + 1))
   else
-    echo "ok   $case: member a continues the moved partition from its own committed watermark"
+    echo "ok   $case: member a restores the moved partition from its checkpoint in the changelog"
   fi
   produce "$WORK/$leaver_second.jsonl" "$b_part"
   produce "$WORK/$stayer_second.jsonl" "$a_part"

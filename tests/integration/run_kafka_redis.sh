@@ -38,7 +38,7 @@ for _ in $(seq 50); do $REDIS ping >/dev/null 2>&1 && break; sleep 0.1; done
 check "redis-server answers" "PONG" "$($REDIS ping 2>&1)"
 
 TOPIC=store_timeline_events
-"$PIPEC" broker --topics "$TOPIC:2,pipec_dead_letters:1" > "$WORK/broker.out" 2> "$WORK/broker.err" &
+"$PIPEC" broker --topics "$TOPIC:2,pipec_dead_letters:1,pipec-canary_store_order_count-canary_store_order_count-changelog:2" > "$WORK/broker.out" 2> "$WORK/broker.err" &
 BROKER_PID=$!
 BROKERS=""
 for _ in $(seq 50); do

@@ -26,7 +26,7 @@ T2=1767227819000  # 00:36:59Z: in the 20 s slide of store 101's last sample even
 
 REDIS_PORT=$(free_port)
 start_redis "$REDIS_PORT" || exit 1
-start_broker "$TOPIC:1,canary_features:1" || exit 1
+start_broker "$TOPIC:1,canary_features:1,$(changelog pipec-canary_store_order_count canary_store_order_count 1),$(changelog kafka-sink canary_store_order_count 1)" || exit 1
 "$PIPEC" produce "$TOPIC" --brokers "$BROKERS" --from "$EVENTS" --proto-class "$MESSAGE" --key store_id 2> "$WORK/produce.log" > /dev/null ||
   { echo "FAIL pipec produce"; cat "$WORK/produce.log"; exit 1; }
 json_event() {  # json_event TIME_MS KEY JSON: one JSON-encoded record from kcat, the envelope in -H headers
