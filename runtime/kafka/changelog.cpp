@@ -445,7 +445,10 @@ std::string TaskCheckpointer::recordKey(uint64_t writer, uint8_t slot, std::stri
 }
 
 void TaskCheckpointer::adopt(const ChangelogContents& contents) {
-    for (const auto& [key, value] : contents) foreignRecords_.push_back(key);
+    for (const auto& [key, value] : contents) {
+        auto decoded = decodeChangelogKey(key);
+        if (decoded && decoded->partition == partition_) foreignRecords_.push_back(key);
+    }
 }
 
 void TaskCheckpointer::restore(const ChangelogContents& contents, const CheckpointMark& mark, OperatorChain& chain) {
@@ -461,9 +464,10 @@ void TaskCheckpointer::restore(const ChangelogContents& contents, const Checkpoi
     // For each entry of the committed writer: its newest version at or before the committed checkpoint.
     std::map<std::string, std::pair<uint64_t, const ChangelogValue*>> chosen;  // entry → (slot, value)
     for (const auto& [key, value] : contents) {
-        foreignRecords_.push_back(key);  // everything read is rewritten under this writer or removed
         auto decoded = decodeChangelogKey(key);
-        if (!decoded || decoded->writer != mark.writer || decoded->partition != partition_) continue;
+        if (!decoded || decoded->partition != partition_) continue;  // not this partition's (never removed here)
+        foreignRecords_.push_back(key);  // everything read is rewritten under this writer, or removed
+        if (decoded->writer != mark.writer) continue;
         if (value.sequence > mark.sequence) continue;  // written by a checkpoint that was never committed
         auto& best = chosen[decoded->entry];
         if (best.second == nullptr || value.sequence > best.second->sequence) best = {decoded->slot, &value};
@@ -482,7 +486,7 @@ void TaskCheckpointer::restore(const ChangelogContents& contents, const Checkpoi
     chain.restoreFinished();
 }
 
-void TaskCheckpointer::writeEntry(Changelog& changelog, const std::string& entryKey, const std::optional<std::string_view>& state) {
+void TaskCheckpointer::writeEntry(ChangelogOutput& changelog, const std::string& entryKey, const std::optional<std::string_view>& state) {
     Entry& entry = entries_[entryKey];
     // Never the slot of the committed version: a checkpoint that is not committed must leave that one intact.
     uint8_t slot = entry.committedSlot == 0 ? 1 : 0;
@@ -512,7 +516,7 @@ private:
 };
 } // namespace
 
-std::string TaskCheckpointer::write(OperatorChain& chain, Changelog& changelog, std::optional<int64_t> maxEventTime) {
+std::string TaskCheckpointer::write(OperatorChain& chain, ChangelogOutput& changelog, std::optional<int64_t> maxEventTime) {
     ++sequence_;
     writtenThisRound_.clear();
     WritingSink sink([&](std::string_view key, const std::optional<std::string_view>& state) { writeEntry(changelog, std::string(key), state); });
@@ -527,7 +531,11 @@ std::string TaskCheckpointer::write(OperatorChain& chain, Changelog& changelog, 
             if (rewritten.count(entryKey)) continue;
             auto found = entries_.find(entryKey);
             if (found == entries_.end() || found->second.pendingSlot >= 0 || found->second.committedLive) continue;
-            for (uint8_t slot : {0, 1}) changelog.produce(partition_, recordKey(writer_, slot, entryKey), std::nullopt);
+            // The older version first: were the erase marker removed first, a restore cut short in between would
+            // take that older version for the entry's state.
+            uint8_t marker = static_cast<uint8_t>(found->second.committedSlot);
+            changelog.produce(partition_, recordKey(writer_, static_cast<uint8_t>(1 - marker), entryKey), std::nullopt);
+            changelog.produce(partition_, recordKey(writer_, marker, entryKey), std::nullopt);
             entries_.erase(found);
         }
         erasedCommitted_.clear();

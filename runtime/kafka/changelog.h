@@ -58,10 +58,18 @@ std::optional<CheckpointMark> parseCheckpointMark(std::string_view metadata);
 /// The latest changelog record of each key of one partition (what compaction would keep), as read at restore.
 using ChangelogContents = std::map<std::string, ChangelogValue>;  // encoded key → value (tombstones removed)
 
+/// Where a task's changelog records go: the changelog topic, or an in-memory log in tests.
+class ChangelogOutput {
+public:
+    virtual ~ChangelogOutput() = default;
+    /// Enqueues a record (value nullopt: a tombstone).
+    virtual void produce(int32_t partition, const std::string& key, const std::optional<std::string>& value) = 0;
+};
+
 /// The changelog topic `<group>-<job>-changelog`: a compacted topic with as many partitions as the source topic,
 /// partition p holding the state of source partition p's task. One producer writes every task's records; a short-lived
 /// consumer reads partitions back at restore.
-class Changelog {
+class Changelog : public ChangelogOutput {
 public:
     struct Options {
         std::string brokers;
@@ -81,8 +89,7 @@ public:
     void ensureTopic(int partitions, const std::function<int(const std::string& topic)>& countPartitions);
     const std::string& topic() const { return options_.topic; }
 
-    /// Enqueues a record (value nullopt: a tombstone).
-    void produce(int32_t partition, const std::string& key, const std::optional<std::string>& value);
+    void produce(int32_t partition, const std::string& key, const std::optional<std::string>& value) override;
     /// Waits until every enqueued record was acknowledged; throws std::runtime_error when one failed or the wait
     /// timed out (the checkpoint must then not be committed).
     void flush();
@@ -117,7 +124,7 @@ public:
 
     /// Writes the chain's changes (all of its state when this writer never checkpointed) and returns the commit
     /// metadata of this checkpoint; `covers` is the source offset it covers.
-    std::string write(OperatorChain& chain, Changelog& changelog, std::optional<int64_t> maxEventTime);
+    std::string write(OperatorChain& chain, ChangelogOutput& changelog, std::optional<int64_t> maxEventTime);
     /// The commit of the last written checkpoint succeeded.
     void committed();
     uint64_t sequence() const { return sequence_; }
@@ -130,7 +137,7 @@ private:
         bool committedLive = false;  // the committed version holds state (not an erase marker)
         bool pendingLive = false;
     };
-    void writeEntry(Changelog& changelog, const std::string& entryKey, const std::optional<std::string_view>& state);
+    void writeEntry(ChangelogOutput& changelog, const std::string& entryKey, const std::optional<std::string_view>& state);
     std::string recordKey(uint64_t writer, uint8_t slot, std::string_view entry) const;
 
     int32_t partition_;
