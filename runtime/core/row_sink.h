@@ -15,7 +15,7 @@ namespace pipec::runtime {
 /// that merely has nothing to read.
 struct SinkHealth {
     std::string name;        // the `sink` label: the configured sink's name
-    bool up = true;          // false while the last attempt to reach the backend failed
+    bool up = true;          // false while blocked, or while the last attempt to reach the backend failed
     int64_t blockedMs = 0;   // how long the delivery now in progress has been waiting for the backend (0: not blocked)
     int64_t blockedTotalMs = 0; // all the time deliveries were blocked, the current one included
     uint64_t retries = 0;    // failed delivery attempts that were retried

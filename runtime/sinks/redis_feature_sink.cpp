@@ -195,11 +195,12 @@ void RedisFeatureSink::health(std::vector<SinkHealth>& out) const {
     health.name = options_.name;
     health.retries = stats_.retries.load();
     std::lock_guard lock(healthMutex_);
-    health.up = up_;
     if (deliveryStartMs_ != 0) {
         int64_t waited = std::max<int64_t>(0, steadyMillis() - deliveryStartMs_);
         if (deliveryFailed_ || waited >= kBlockedAfterMs) health.blockedMs = waited;
     }
+    // A stalled server can take the whole command timeout to fail an attempt; a sink blocked that long is down too.
+    health.up = up_ && health.blockedMs == 0;
     health.blockedTotalMs = blockedTotalMs_ + health.blockedMs;
     out.push_back(std::move(health));
 }
