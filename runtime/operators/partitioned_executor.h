@@ -73,7 +73,9 @@ private:
         explicit LaneSink(RowSink& inner) : inner_(inner) {}
         void open(const std::vector<plan::OutputColumn>&) override {}
         void write(const Row& row) override { inner_.write(row); }
+        void writeWindowed(const Row& row, int64_t windowEndMs) override { inner_.writeWindowed(row, windowEndMs); }
         void flush() override { inner_.flush(); }
+        void health(std::vector<SinkHealth>& out) const override { inner_.health(out); }
 
     private:
         RowSink& inner_;

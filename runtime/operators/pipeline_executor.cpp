@@ -35,7 +35,11 @@ void PipelineExecutor::writeOutput(const Row& input) {
         else output_[i] = outputs_[i].evaluate(input);
     }
     ++stats_.rowsOut;
-    sink_.write(output_);
+    // Minimal hook (wip-redis, for the runtime rewrite to carry into its window operator chain): with a window, the
+    // input is an aggregate row ending with [window_start, window_end], and the sink is told the window end so that
+    // Redis keeps the latest window per key (RowSink::writeWindowed).
+    if (window_) sink_.writeWindowed(output_, input.back().i);
+    else sink_.write(output_);
 }
 
 void PipelineExecutor::emitAggregate(Row& row) {

@@ -4,6 +4,7 @@
 #include "runtime/sources/kafka_consumer.h"
 #include "runtime/sources/kafka_partition_watermarks.h"
 #include "runtime/sources/kafka_producer.h"
+#include "runtime/sources/lag_monitor.h"
 
 #include <fmt/format.h>
 
@@ -89,6 +90,16 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
     consumerOptions.sessionTimeoutMs = options.sessionTimeoutMs;
     consumerOptions.log = log;
     KafkaConsumer consumer(consumerOptions);
+    // wip-redis: the lag comes from the broker's high watermarks on a thread of its own, so it stays current while
+    // this thread waits on a blocked sink; this thread only hands it the assignment and positions (after each poll).
+    LagMonitorOptions lagOptions;
+    lagOptions.brokers = options.brokers;
+    lagOptions.groupId = options.groupId;
+    lagOptions.properties = options.properties;
+    lagOptions.intervalMs = options.lagIntervalMs;
+    lagOptions.log = log;
+    LagMonitor lagMonitor(lagOptions, status.lag);
+    auto lastPositions = std::chrono::steady_clock::time_point();
 
     // Everything derived from the records handed out so far must be durable before their offsets are committed.
     auto flushOutputs = [&] {
@@ -154,6 +165,7 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
         processor.setLaneWatermark(minimum ? *minimum - source.watermark_delay_ms() : std::numeric_limits<int64_t>::min());
     };
     auto commit = [&] {
+        lagMonitor.setPositions(consumer.positions());  // exact while the flush below may block (wip-redis)
         flushOutputs();
         if (consumer.commitProcessed()) status.commits++;
         else status.commitFailures++;
@@ -348,6 +360,10 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
                 throw;
             }
             publishCounts();
+            if (std::chrono::steady_clock::now() - lastPositions >= std::chrono::milliseconds(200)) {
+                lagMonitor.setPositions(consumer.positions());
+                lastPositions = std::chrono::steady_clock::now();
+            }
             int64_t now = wallClockMillis();
             if (auto base = watermarks.watermarkBase(now)) {
                 int64_t watermark = *base - source.watermark_delay_ms();
@@ -371,7 +387,6 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
             if (elapsed >= std::chrono::milliseconds(options.commitIntervalMs) ||
                 status.recordsIn.load() - recordsAtLastCommit >= options.commitEveryRecords) {
                 commit();
-                status.lag = consumer.lag();
                 lastCommit = std::chrono::steady_clock::now();
                 recordsAtLastCommit = status.recordsIn.load();
             }
@@ -385,6 +400,7 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
         }
         status.late = processor.lateRows();
         commit();
+        lagMonitor.stop();  // the final value comes from the consumer's own view of the drained partitions
         status.lag = consumer.lag();
         status.running = false;
         consumer.close();

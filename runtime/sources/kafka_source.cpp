@@ -15,7 +15,12 @@ public:
         inner_.write(row);
         rows_++;
     }
+    void writeWindowed(const Row& row, int64_t windowEndMs) override {
+        inner_.writeWindowed(row, windowEndMs);
+        rows_++;
+    }
     void flush() override { inner_.flush(); }
+    void health(std::vector<SinkHealth>& out) const override { inner_.health(out); }
 
 private:
     RowSink& inner_;
