@@ -29,7 +29,15 @@ std::string response(int status, const char* reason, const std::string& contentT
 } // namespace
 
 MetricsServer::MetricsServer(int port, MetricsCallback metrics, ReadyCallback ready, const std::string& bindAddress)
-    : metrics_(std::move(metrics)), ready_(std::move(ready)) {
+    : MetricsServer(
+          port, std::move(metrics),
+          ready ? ReadinessCallback([ready = std::move(ready)] { return ready() ? std::string() : std::string("not ready"); })
+                : ReadinessCallback(),
+          bindAddress) {}
+
+MetricsServer::MetricsServer(int port, MetricsCallback metrics, ReadinessCallback readiness,
+                             const std::string& bindAddress)
+    : metrics_(std::move(metrics)), readiness_(std::move(readiness)) {
     listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (listener_ < 0) throw std::runtime_error("metrics server: cannot create a socket");
     int reuse = 1;
@@ -114,9 +122,14 @@ void MetricsServer::handle(int client) {
     } else if (target == "/healthz") {
         reply = response(200, "OK", "text/plain", "ok\n");
     } else if (target == "/readyz") {
-        bool ready = ready_ ? ready_() : true;
-        reply = ready ? response(200, "OK", "text/plain", "ready\n")
-                      : response(503, "Service Unavailable", "text/plain", "not ready\n");
+        std::string reason;
+        try {
+            reason = readiness_ ? readiness_() : std::string();
+        } catch (const std::exception& error) {
+            reason = std::string("readiness check failed: ") + error.what();
+        }
+        reply = reason.empty() ? response(200, "OK", "text/plain", "ready\n")
+                               : response(503, "Service Unavailable", "text/plain", reason + "\n");
     } else {
         reply = response(404, "Not Found", "text/plain", "not found\n");
     }

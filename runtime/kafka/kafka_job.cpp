@@ -8,6 +8,7 @@
 #include "runtime/sources/kafka_consumer.h"
 #include "runtime/sources/kafka_partition_watermarks.h"
 #include "runtime/sources/kafka_producer.h"
+#include "runtime/sources/lag_monitor.h"
 
 #include <fmt/format.h>
 
@@ -73,6 +74,7 @@ public:
         rows_++;
     }
     void flush() override { inner_.flush(); }
+    void health(std::vector<SinkHealth>& out) const override { inner_.health(out); }
 
 private:
     RowSink& inner_;
@@ -145,6 +147,10 @@ struct KafkaJob::Impl {
     KafkaPartitionWatermarks watermarks_;
     std::unique_ptr<KafkaProducer> deadLetters_;
     std::unique_ptr<KafkaConsumer> consumer_;
+    // The lag comes from the broker's high watermarks on a thread of its own, so it stays current while this thread
+    // waits on a blocked sink; this thread hands it the positions (after polls, and before flushes).
+    std::unique_ptr<LagMonitor> lagMonitor_;
+    int64_t lastPositionsMs_ = 0;
     std::unique_ptr<Changelog> changelog_;
     bool changelogReady_ = false;
     std::map<TopicPartition, std::unique_ptr<PartitionTask>> tasks_;
@@ -184,6 +190,13 @@ KafkaJob::Impl::Impl(const plan::Pipeline& pipeline, KafkaJobOptions options, Ro
     consumerOptions.sessionTimeoutMs = options_.sessionTimeoutMs;
     consumerOptions.log = log_;
     consumer_ = std::make_unique<KafkaConsumer>(consumerOptions);
+    LagMonitorOptions lagOptions;
+    lagOptions.brokers = options_.brokers;
+    lagOptions.groupId = options_.groupId;
+    lagOptions.properties = options_.properties;
+    lagOptions.intervalMs = options_.lagIntervalMs;
+    lagOptions.log = log_;
+    lagMonitor_ = std::make_unique<LagMonitor>(lagOptions, status_.lag);
     // A partition's commit covers what its last checkpoint covers, and names that checkpoint.
     consumer_->setCommitPosition([this](const TopicPartition& partition, int64_t next) -> int64_t {
         auto found = tasks_.find(partition);
@@ -366,6 +379,7 @@ void KafkaJob::Impl::handle(const KafkaRecord& record) {
 }
 
 void KafkaJob::Impl::flushOutputs() {
+    lagMonitor_->setPositions(consumer_->positions());  // exact while the flush below may block
     blocked([&] {
         sink_.flush();
         if (!deadLetters_) return;
@@ -489,6 +503,10 @@ int KafkaJob::Impl::run(std::atomic<bool>& stop) {
                 publish();
                 throw;
             }
+            if (steadyMillis() - lastPositionsMs_ >= 200) {
+                lagMonitor_->setPositions(consumer_->positions());
+                lastPositionsMs_ = steadyMillis();
+            }
             // Partitions may have gone idle, or all of them: the watermark can move without a record.
             if (watermarks_.watermarkBase(idleClock())) propagateWatermark();
             publish();
@@ -503,7 +521,6 @@ int KafkaJob::Impl::run(std::atomic<bool>& stop) {
             int64_t steady = steadyMillis();
             if (options_.checkpointIntervalMs > 0 && steady - lastCheckpoint >= options_.checkpointIntervalMs) {
                 checkpointAndCommit();
-                status_.lag = consumer_->lag();
                 lastCheckpoint = lastFlush = steadyMillis();
                 recordsAtLastFlush = status_.recordsIn.load();
             } else if (steady - lastFlush >= options_.commitIntervalMs ||
@@ -511,7 +528,6 @@ int KafkaJob::Impl::run(std::atomic<bool>& stop) {
                 // Features reach the sink between checkpoints too.
                 flushPending();
                 flushOutputs();
-                status_.lag = consumer_->lag();
                 lastFlush = steadyMillis();
                 recordsAtLastFlush = status_.recordsIn.load();
             }
@@ -532,6 +548,7 @@ int KafkaJob::Impl::run(std::atomic<bool>& stop) {
             checkpointAndCommit();
         }
         publish();
+        lagMonitor_->stop();  // the final value comes from the consumer's own view of the drained partitions
         status_.lag = consumer_->lag();
         status_.running = false;
         consumer_->close();

@@ -31,6 +31,10 @@ struct KafkaJobOptions {
     int sessionTimeoutMs = 6000;
     size_t batchSize = 1000;              // records taken per poll
     std::map<std::string, std::string> properties; // librdkafka client settings (security, ...)
+    /// Readiness (`/readyz`, JobStatus::notReadyReason): not ready once a sink has been blocked this long; <= 0 never.
+    /// Read by whoever serves the probe, not by the job.
+    int64_t sinkDownThresholdMs = 30000;
+    int64_t lagIntervalMs = 5000;         // how often the lag monitor asks the broker for the high watermarks
     /// Where to log problems (bad records, commit failures, rebalances); default stderr.
     std::function<void(const std::string&)> log;
 };

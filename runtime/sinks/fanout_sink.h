@@ -19,8 +19,14 @@ public:
     void write(const Row& row) override {
         for (auto& sink : sinks_) sink->write(row);
     }
+    void writeWindowed(const Row& row, int64_t windowEndMs) override {
+        for (auto& sink : sinks_) sink->writeWindowed(row, windowEndMs);
+    }
     void flush() override {
         for (auto& sink : sinks_) sink->flush();
+    }
+    void health(std::vector<SinkHealth>& out) const override {
+        for (const auto& sink : sinks_) sink->health(out);
     }
 
 private:

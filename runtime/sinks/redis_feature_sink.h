@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -20,6 +22,7 @@ struct RedisFeature {
 };
 
 struct RedisFeatureSinkOptions {
+    std::string name = "redis";                // the sink's configured name: the `sink` label of its health metrics
     std::string host = "127.0.0.1";
     int port = 6379;
     std::string password;                      // empty: no AUTH
@@ -48,6 +51,11 @@ void parseRedisAddress(const std::string& address, RedisFeatureSinkOptions& opti
 /// wrong). `flush` returns only once Redis has acknowledged every command. On a connection error the sink
 /// reconnects with exponential back-off and re-sends the whole unacknowledged batch (SET and DEL are idempotent),
 /// so no write is ever dropped. Format: docs/feature-store.md.
+///
+/// Windowed rows (`writeWindowed`) go through a Lua script that keeps the window end of each key's value in a
+/// companion key (`windowEndKeyFor`) and refuses a write of an older window, in Redis itself: a former owner of a
+/// partition that flushes late, or a restarted member re-emitting old windows, never replaces a newer value that
+/// another writer already stored.
 class RedisFeatureSink : public RowSink {
 public:
     explicit RedisFeatureSink(RedisFeatureSinkOptions options);
@@ -57,24 +65,37 @@ public:
     /// missing from the output. Connects lazily.
     void open(const std::vector<plan::OutputColumn>& columns) override;
     void write(const Row& row) override;
+    /// Like write(), guarded by the window end: Redis keeps the value of the latest window (an equal window end
+    /// replaces the value: a window re-computed after a restart is as complete as the first result).
+    void writeWindowed(const Row& row, int64_t windowEndMs) override;
     void flush() override;
+    void health(std::vector<SinkHealth>& out) const override;
 
     struct Stats {
-        std::atomic<uint64_t> keysSet{0};
+        std::atomic<uint64_t> keysSet{0};     // SETs Redis applied (windowed writes refused by the guard not counted)
         std::atomic<uint64_t> keysDeleted{0};
         std::atomic<uint64_t> batches{0};
         std::atomic<uint64_t> reconnects{0};
         std::atomic<uint64_t> retriedBatches{0};
         std::atomic<uint64_t> coalesced{0};  // updates replaced by a later value of the same key before sending
+        std::atomic<uint64_t> staleRefused{0}; // windowed writes Redis refused: it holds a later window of the key
+        std::atomic<uint64_t> retries{0};      // failed attempts to deliver a batch, each followed by a retry
+        std::atomic<uint64_t> scriptLoads{0};  // SCRIPT LOAD of the write guard (per connection, and after NOSCRIPT)
     };
     const Stats& stats() const { return stats_; }
 
     /// The Redis key of one entity for one feature (exposed for tests and docs).
     std::string keyFor(const std::string& feature, const std::string& entityKey) const;
+    /// The companion key holding the window end of the value under `key`, in the same Redis Cluster hash slot: with
+    /// `key`'s own hash tag when it has one (`pipec-window-end:<key>`), else with all of `key` as the tag
+    /// (`pipec-window-end{<key>}`). Exposed for tests and docs.
+    static std::string windowEndKeyFor(const std::string& key);
 
 private:
+    void buffer(const Row& row, std::optional<int64_t> windowEndMs);
     void sendPending();
     bool trySend(std::string& failure);
+    bool loadScript(std::string& failure);
     void connect();
     void disconnect();
 
@@ -83,18 +104,32 @@ private:
     std::vector<plan::OutputColumn> columns_;
     std::vector<int> keyColumns_;
     std::vector<int> featureColumns_; // parallel to options_.features
-    /// One buffered write: `SET key value [EX ttl]`, or `DEL key` when the value is NULL.
+    /// One buffered write: `SET key value [EX ttl]`, or `DEL key` when the value is NULL; through the guard script
+    /// when it has a window end.
     struct PendingWrite {
         std::string key;
         std::string value;
         bool remove = false;
         int64_t ttlSeconds = 0;
+        std::optional<int64_t> windowEndMs;
+        bool refused = false;  // the guard kept a later window (set from the replies of the last attempt)
     };
     std::vector<PendingWrite> pending_;
     std::unordered_map<std::string, size_t> pendingIndex_;  // key → its write in pending_
+    size_t pendingWindowed_ = 0;                            // writes in pending_ with a window end
     std::string keyScratch_;
     std::unique_ptr<Connection> connection_;
+    std::string scriptSha_;  // the guard script's SHA1 as loaded on the current connection; empty: not loaded yet
     Stats stats_;
+    /// Whether deliveries wait for Redis, read by health() from the metrics thread. A delivery (one batch, with its
+    /// retries) counts as blocked, from its start, once an attempt failed or it has lasted kBlockedAfterMs: an attempt
+    /// against a stalled server can take the whole command timeout to fail.
+    static constexpr int64_t kBlockedAfterMs = 1000;
+    mutable std::mutex healthMutex_;
+    bool up_ = true;               // false from a failed attempt until one succeeds
+    int64_t deliveryStartMs_ = 0;  // steady clock; 0: no delivery in progress
+    bool deliveryFailed_ = false;  // an attempt of the delivery in progress failed
+    int64_t blockedTotalMs_ = 0;   // deliveries that were blocked and ended
 };
 
 /// Renders one value as the text stored in Redis / used in keys: integers and timestamps (epoch millis) in

@@ -481,6 +481,18 @@ int64_t KafkaConsumer::lag() const {
     return total;
 }
 
+std::map<TopicPartition, int64_t> KafkaConsumer::positions() const {
+    std::map<TopicPartition, int64_t> result;
+    for (const auto& partition : assigned_) {
+        auto next = nextOffset_.find(partition);
+        auto committed = committedOffset_.find(partition);
+        result[partition] = next != nextOffset_.end()          ? next->second
+                            : committed != committedOffset_.end() ? committed->second.first
+                                                                  : -1;
+    }
+    return result;
+}
+
 void KafkaConsumer::close(bool commitFirst) {
     if (closed_ || !handle_->consumer) return;
     closed_ = true;

@@ -121,6 +121,9 @@ public:
     /// Records between the consumed position and the high watermark, summed over the assignment (from the
     /// client's cached fetch state; -1 when unknown).
     int64_t lag() const;
+    /// Per assigned partition, the offset of the next record to process: after the last record handed out, else the
+    /// last commit, else -1 (not known yet). What a LagMonitor needs from the job thread.
+    std::map<TopicPartition, int64_t> positions() const;
     /// Commits what is processed (when `commitFirst`) and leaves the group; idempotent. The destructor closes
     /// without committing: after a failure, records the sink may not have received must be re-delivered.
     void close(bool commitFirst = true);

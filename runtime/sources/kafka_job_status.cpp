@@ -17,6 +17,37 @@ std::string_view badRecordReasonName(BadRecordReason reason) {
     return "unknown";
 }
 
+namespace {
+
+/// A Prometheus label value: backslash, double quote and newline escaped, as the text format requires.
+std::string labelValue(std::string_view text) {
+    std::string escaped;
+    for (char c : text) {
+        if (c == '\\' || c == '"') escaped += '\\';
+        if (c == '\n') escaped += "\\n";
+        else escaped += c;
+    }
+    return escaped;
+}
+
+} // namespace
+
+std::vector<SinkHealth> JobStatus::sinkHealth() const {
+    std::vector<SinkHealth> health;
+    if (const RowSink* current = sink.load()) current->health(health);
+    return health;
+}
+
+std::string JobStatus::notReadyReason(int64_t sinkDownThresholdMs) const {
+    if (!running.load()) return "not consuming: no partition assigned yet (or the job stopped)";
+    if (sinkDownThresholdMs <= 0) return {};
+    for (const auto& health : sinkHealth())
+        if (health.blockedMs >= sinkDownThresholdMs)
+            return fmt::format("sink `{}` blocked for {} ms (threshold {} ms): its writes are not getting through",
+                               health.name, health.blockedMs, sinkDownThresholdMs);
+    return {};
+}
+
 uint64_t JobStatus::badTotal() const {
     uint64_t total = 0;
     for (const auto& counter : bad) total += counter.load();
@@ -55,6 +86,23 @@ std::string JobStatus::prometheusText(const std::string& jobName) const {
            lag.load());
     metric("pipec_assigned_partitions", "gauge", "Partitions assigned to this member.", assignedPartitions.load());
     metric("pipec_active_partitions", "gauge", "Assigned partitions that are not idle.", activePartitions.load());
+    // One series per sink that reports its health (Redis); local outputs (stdout, files) report none.
+    std::vector<SinkHealth> sinks = sinkHealth();
+    if (sinks.empty()) return out;
+    auto sinkMetric = [&](const char* name, const char* type, const char* help, auto value) {
+        out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+        for (const auto& health : sinks)
+            out += fmt::format("{}{{{},sink=\"{}\"}} {}\n", name, label, labelValue(health.name), value(health));
+    };
+    sinkMetric("pipec_sink_up", "gauge", "0 while the sink is blocked or its last attempt to reach its backend failed, else 1.",
+               [](const SinkHealth& health) { return health.up ? 1 : 0; });
+    sinkMetric("pipec_sink_blocked_seconds", "gauge",
+               "How long the sink's delivery in progress has been blocked waiting for its backend (0: not blocked).",
+               [](const SinkHealth& health) { return fmt::format("{:.3f}", health.blockedMs / 1000.0); });
+    sinkMetric("pipec_sink_blocked_seconds_total", "counter", "Time the sink's deliveries were blocked, in total.",
+               [](const SinkHealth& health) { return fmt::format("{:.3f}", health.blockedTotalMs / 1000.0); });
+    sinkMetric("pipec_sink_retries_total", "counter", "Failed delivery attempts of the sink that were retried.",
+               [](const SinkHealth& health) { return health.retries; });
     return out;
 }
 

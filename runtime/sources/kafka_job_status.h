@@ -1,11 +1,14 @@
 #pragma once
 
+#include "runtime/core/row_sink.h"
+
 #include <array>
 #include <atomic>
 #include <cstdint>
 #include <limits>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace pipec::runtime {
 
@@ -42,8 +45,17 @@ struct JobStatus {
     std::atomic<int> assignedPartitions{0};
     std::atomic<int> activePartitions{0};
     std::atomic<bool> running{false}; // consuming with at least one partition assigned
+    /// The job's sink, asked for its health (SinkHealth) on every scrape and readiness probe; null: none. Set before
+    /// the metrics endpoint starts; the sink must outlive the endpoint.
+    std::atomic<const RowSink*> sink{nullptr};
 
     uint64_t badTotal() const;
+    /// The health of every sink behind `sink` (empty without one).
+    std::vector<SinkHealth> sinkHealth() const;
+    /// Why the job is not ready to count as serving, or empty when it is: it must be consuming (at least one
+    /// partition assigned), and no sink may have been blocked for `sinkDownThresholdMs` or longer (a job waiting on a
+    /// down feature store writes nothing; see docs/deployment.md; <= 0: sinks are not looked at). Liveness is another matter: such a job is alive.
+    std::string notReadyReason(int64_t sinkDownThresholdMs) const;
     /// The counters in the Prometheus text exposition format, labelled with the job name.
     std::string prometheusText(const std::string& jobName) const;
 };

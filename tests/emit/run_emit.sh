@@ -96,7 +96,7 @@ if command -v redis-server > /dev/null; then
   REDIS_PORT=$(free_port)
   METRICS_PORT=$(free_port)
   start_redis "$REDIS_PORT" || exit 1
-  start_broker "store_timeline_events:2" || exit 1
+  start_broker "store_timeline_events:2,$(changelog pipec-canary-store-order-count canary_store_order_count 2)" || exit 1
   "$PIPEC" compile examples/store_order_count.yaml --env local --set "clusters.default.bootstrap_servers=$BROKERS" \
     --set "sinks.prod_canary_features.address=127.0.0.1:$REDIS_PORT" -o "$WORK/local" > /dev/null 2>&1
   manifest="$WORK/local/canary_store_order_count/kubernetes.yaml"

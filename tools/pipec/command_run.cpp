@@ -59,6 +59,7 @@ struct RunOptions {
     int64_t checkpointIntervalMs = 10000;
     std::string changelogTopic;
     int sessionTimeoutMs = 6000;
+    int64_t sinkDownThresholdMs = 30000;
     std::string sink = "auto";
     int metricsPort = 0;
     int partitions = 4;
@@ -150,6 +151,7 @@ runtime::FanoutSink buildSinks(const plan::Job& job, const RunOptions& options, 
             }
             if (sink.type() != "redis") continue;
             auto& redis = bySink[sink.name()];
+            redis.name = sink.name();
             auto address = sink.properties().count("address") ? sink.properties().at("address") : std::string("127.0.0.1:6379");
             std::tie(redis.host, redis.port) = hostPort(address, 6379);
             if (sink.properties().count("key_format")) redis.keyFormat = sink.properties().at("key_format");
@@ -298,14 +300,18 @@ int runKafka(const plan::Job& job, RunOptions& options) {
     kafka.checkpointIntervalMs = options.checkpointIntervalMs;
     kafka.changelogTopic = options.changelogTopic;
     kafka.sessionTimeoutMs = options.sessionTimeoutMs;
+    kafka.sinkDownThresholdMs = options.sinkDownThresholdMs;
     for (const auto& [key, value] : job.cluster_properties())
         if (key != "bootstrap.servers") kafka.properties[key] = value;
     runtime::JobStatus status;
+    status.sink = &sinks;  // for the sink health metrics and readiness; `sinks` outlives the metrics server
     std::unique_ptr<runtime::MetricsServer> metrics;
     if (options.metricsPort > 0) {
         std::string name = job.name();
+        int64_t threshold = kafka.sinkDownThresholdMs;
         metrics = std::make_unique<runtime::MetricsServer>(
-            options.metricsPort, [&status, name] { return status.prometheusText(name); }, [&status] { return status.running.load(); });
+            options.metricsPort, [&status, name] { return status.prometheusText(name); },
+            runtime::MetricsServer::ReadinessCallback([&status, threshold] { return status.notReadyReason(threshold); }));
     }
     std::cerr << fmt::format("running `{}`: {} → {} (group {}){}\n", job.name(), topic, "sinks",
                              kafka.groupId, options.untilEnd ? ", until the end of the topic" : "; Ctrl-C stops");
@@ -387,6 +393,9 @@ void registerRunCommand(CLI::App& app) {
         ->check(CLI::IsMember({"auto", "redis", "stdout", "jsonl"}))
         ->capture_default_str();
     command->add_option("--metrics-port", options->metricsPort, "Serve Prometheus /metrics, /healthz and /readyz on this port");
+    command->add_option("--sink-down-threshold", options->sinkDownThresholdMs,
+                        "Milliseconds a sink may stay blocked (its backend down) before /readyz answers 503; 0 never")
+        ->capture_default_str();
     options->flags.add(*command);
     command->callback([options] {
         plan::Job job = loadJob(*options);

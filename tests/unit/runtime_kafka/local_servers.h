@@ -45,6 +45,26 @@ inline bool portAccepts(int port) {
     return ok;
 }
 
+/// One HTTP/1.1 GET to 127.0.0.1:port; the whole response (status line, headers, body), or "" when the connection
+/// fails.
+inline std::string httpGet(int port, const std::string& path) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<uint16_t>(port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    std::string reply;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) {
+        std::string request = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
+        if (::send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size())) {
+            char buffer[1024];
+            for (ssize_t got; (got = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) reply.append(buffer, static_cast<size_t>(got));
+        }
+    }
+    ::close(fd);
+    return reply;
+}
+
 /// A throwaway redis-server (no persistence) on the given port; killed in the destructor.
 class RedisServerProcess {
 public:
