@@ -357,7 +357,7 @@ private:
             ok = ok && gap;
             if (gap) window.gapMs = *gap;
         }
-        if (ok && kind == plan::HOP && window.sizeMs / window.slideMs >= kMaxWindowsPerRow) {
+        if (ok && kind == plan::HOP && window.sizeMs / window.slideMs > kMaxWindowsPerRow) {
             // Each row belongs to size / slide windows, each emitted once per key: beyond this the job spends its time
             // emitting rows (a fuzzed HOP of 2^63 ms was still writing after 300 million rows from two events).
             auto& d = error("E0421", call.span, fmt::format("HOP puts every row into {} windows (size / slide)", window.sizeMs / window.slideMs));

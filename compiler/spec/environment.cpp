@@ -43,7 +43,7 @@ void loadProperties(YamlReader& reader, const YAML::Node& map, std::map<std::str
                                                                                        it->first.as<std::string>(""), nodeKind(it->second)));
             continue;
         }
-        if (!it->first.IsScalar() || !reader.checkUtf8(it->first, what) || !reader.checkUtf8(it->second, what)) continue;
+        if ((it->first.IsScalar() && !reader.checkUtf8(it->first, what)) || !reader.checkUtf8(it->second, what)) continue;
         properties[it->first.Scalar()] = it->second.Scalar();
         locations[it->first.Scalar()] = reader.locate(it->first);
     }
