@@ -31,13 +31,18 @@ std::string_view SourceManager::lineText(const std::string& path, int line) cons
     return view;
 }
 
-Diagnostic& DiagnosticEngine::error(std::string code, SourceLocation location, std::string message) {
-    diagnostics_.push_back(Diagnostic{std::move(code), Severity::Error, std::move(message), std::move(location), {}, {}, {}, {}});
+Diagnostic& DiagnosticEngine::error(ErrorCode code, SourceLocation location, std::string message) {
+    diagnostics_.push_back(Diagnostic{code, Severity::Error, std::move(message), std::move(location), {}, {}, {}, {}});
     return diagnostics_.back();
 }
 
-Diagnostic& DiagnosticEngine::warning(std::string code, SourceLocation location, std::string message) {
-    diagnostics_.push_back(Diagnostic{std::move(code), Severity::Warning, std::move(message), std::move(location), {}, {}, {}, {}});
+Diagnostic& DiagnosticEngine::warning(WarningCode code, SourceLocation location, std::string message) {
+    diagnostics_.push_back(Diagnostic{code, Severity::Warning, std::move(message), std::move(location), {}, {}, {}, {}});
+    return diagnostics_.back();
+}
+
+Diagnostic& DiagnosticEngine::note(NoteCode code, SourceLocation location, std::string message) {
+    diagnostics_.push_back(Diagnostic{code, Severity::Note, std::move(message), std::move(location), {}, {}, {}, {}});
     return diagnostics_.back();
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "compiler/common/diagnostic_code.h"
 #include "compiler/common/source_location.h"
 
 #include <map>
@@ -8,8 +9,6 @@
 #include <vector>
 
 namespace pipec {
-
-enum class Severity { Error, Warning, Note };
 
 /// A user-facing problem: stable code, message, location and optional label (text under the caret),
 /// "did you mean" help and extra notes. Internal bugs are assertions, never diagnostics.
@@ -42,8 +41,10 @@ private:
 /// Collects diagnostics across compilation stages; stages keep going after recoverable errors.
 class DiagnosticEngine {
 public:
-    Diagnostic& error(std::string code, SourceLocation location, std::string message);
-    Diagnostic& warning(std::string code, SourceLocation location, std::string message);
+    /// The code must be in compiler/common/diagnostic_codes.def with the matching severity (checked when compiling).
+    Diagnostic& error(ErrorCode code, SourceLocation location, std::string message);
+    Diagnostic& warning(WarningCode code, SourceLocation location, std::string message);
+    Diagnostic& note(NoteCode code, SourceLocation location, std::string message);
     void add(Diagnostic diagnostic) { diagnostics_.push_back(std::move(diagnostic)); }
     /// Adds a problem found while checking `environment`: when the same problem (code, place, text) was already found
     /// in another environment, that diagnostic lists one more environment instead of the problem being reported twice.

@@ -176,7 +176,7 @@ public:
     }
 
 private:
-    Diagnostic& error(const char* code, sql::Span span, std::string message) {
+    Diagnostic& error(ErrorCode code, sql::Span span, std::string message) {
         return diagnostics_->error(code, locate_(span.offset, std::max<size_t>(1, span.length)), std::move(message));
     }
 
@@ -752,7 +752,7 @@ private:
         plan::WindowKind kind;
         bool isEnd;
         if (aggregateKind(name) != AggregateKind::None) {
-            auto& d = error(scope.kind == ScopeKind::Source && std::string(scope.clause) == "an aggregate argument" ? "E0408" : "E0407",
+            auto& d = error(scope.kind == ScopeKind::Source && std::string(scope.clause) == "an aggregate argument" ? ErrorCode("E0408") : ErrorCode("E0407"),
                             expression.span, fmt::format("aggregate function {} is not allowed in {}", name, scope.clause));
             d.label = std::string(scope.clause) == "WHERE" ? "use HAVING to filter on aggregates" : "aggregate not allowed here";
             return nullptr;

@@ -57,7 +57,7 @@ public:
         std::string text;
         size_t start = 0, length = 1;
         Diagnostic diagnostic;
-        diagnostic.code = "E0301";
+        diagnostic.code = ErrorCode("E0301");  // checked against the registry
         if (offendingSymbol) {
             start = offsets_.byteOffset(offendingSymbol->getStartIndex());
             if (offendingSymbol->getType() == antlr4::Token::EOF) {
