@@ -31,14 +31,42 @@ std::string_view SourceManager::lineText(const std::string& path, int line) cons
     return view;
 }
 
-Diagnostic& DiagnosticEngine::error(std::string code, SourceLocation location, std::string message) {
-    diagnostics_.push_back(Diagnostic{std::move(code), Severity::Error, std::move(message), std::move(location), {}, {}, {}});
+Diagnostic& DiagnosticEngine::error(ErrorCode code, SourceLocation location, std::string message) {
+    diagnostics_.push_back(Diagnostic{code, Severity::Error, std::move(message), std::move(location), {}, {}, {}, {}});
     return diagnostics_.back();
 }
 
-Diagnostic& DiagnosticEngine::warning(std::string code, SourceLocation location, std::string message) {
-    diagnostics_.push_back(Diagnostic{std::move(code), Severity::Warning, std::move(message), std::move(location), {}, {}, {}});
+Diagnostic& DiagnosticEngine::warning(WarningCode code, SourceLocation location, std::string message) {
+    diagnostics_.push_back(Diagnostic{code, Severity::Warning, std::move(message), std::move(location), {}, {}, {}, {}});
     return diagnostics_.back();
+}
+
+Diagnostic& DiagnosticEngine::note(NoteCode code, SourceLocation location, std::string message) {
+    diagnostics_.push_back(Diagnostic{code, Severity::Note, std::move(message), std::move(location), {}, {}, {}, {}});
+    return diagnostics_.back();
+}
+
+void DiagnosticEngine::addForEnvironment(Diagnostic diagnostic, const std::string& environment) {
+    for (auto& existing : diagnostics_) {
+        if (existing.environments.empty() || existing.code != diagnostic.code || existing.severity != diagnostic.severity ||
+            existing.message != diagnostic.message || existing.location.file != diagnostic.location.file ||
+            existing.location.line != diagnostic.location.line || existing.location.column != diagnostic.location.column ||
+            existing.label != diagnostic.label || existing.help != diagnostic.help || existing.notes != diagnostic.notes)
+            continue;
+        if (std::find(existing.environments.begin(), existing.environments.end(), environment) == existing.environments.end())
+            existing.environments.push_back(environment);
+        return;
+    }
+    diagnostic.environments = {environment};
+    diagnostics_.push_back(std::move(diagnostic));
+}
+
+void DiagnosticEngine::denyWarnings() {
+    for (auto& diagnostic : diagnostics_) {
+        if (diagnostic.severity != Severity::Warning) continue;
+        diagnostic.severity = Severity::Error;
+        diagnostic.notes.push_back(fmt::format("warning {} is an error because of --deny-warnings", diagnostic.code));
+    }
 }
 
 bool DiagnosticEngine::hasErrors() const { return errorCount() > 0; }
@@ -91,6 +119,13 @@ std::string githubEscape(std::string_view text, bool property) {
 
 } // namespace
 
+std::string headline(const Diagnostic& diagnostic) {
+    if (diagnostic.environments.empty()) return diagnostic.message;
+    std::string names;
+    for (const auto& environment : diagnostic.environments) names += (names.empty() ? "`" : ", `") + environment + "`";
+    return fmt::format("{} (environment{} {})", diagnostic.message, diagnostic.environments.size() == 1 ? "" : "s", names);
+}
+
 std::string renderText(const Diagnostic& diagnostic, const SourceManager& sources, bool color) {
     const char* bold = color ? "\x1b[1m" : "";
     const char* red = color ? "\x1b[1;31m" : "";
@@ -100,7 +135,7 @@ std::string renderText(const Diagnostic& diagnostic, const SourceManager& source
     const char* severityColor = diagnostic.severity == Severity::Error ? red : yellow;
 
     std::string out = fmt::format("{}{}[{}]{}{}: {}{}\n", severityColor, severityName(diagnostic.severity),
-                                  diagnostic.code, reset, bold, diagnostic.message, reset);
+                                  diagnostic.code, reset, bold, headline(diagnostic), reset);
     const SourceLocation& location = diagnostic.location;
     if (location.file.empty()) {
         // Nothing to point at (for example a command-line problem).
@@ -139,8 +174,12 @@ std::string renderGitHub(const Diagnostic& diagnostic) {
         properties += ",";
     }
     properties += "title=" + githubEscape(diagnostic.code, true);
-    std::string message = diagnostic.message;
-    if (!diagnostic.help.empty()) message += " (help: " + diagnostic.help + ")";
+    // GitHub shows the message under the title on the annotated line; the text under the caret (often the
+    // did-you-mean suggestion), the notes and the help go on lines of their own, as in the text format.
+    std::string message = headline(diagnostic);
+    if (!diagnostic.label.empty()) message += "\n" + diagnostic.label;
+    for (const auto& note : diagnostic.notes) message += "\nnote: " + note;
+    if (!diagnostic.help.empty()) message += "\nhelp: " + diagnostic.help;
     return fmt::format("::{} {}::{}", kind, properties, githubEscape(message, false));
 }
 
@@ -170,12 +209,15 @@ std::string renderJson(const Diagnostic& diagnostic) {
         if (i) notes += ",";
         notes += "\"" + jsonEscape(diagnostic.notes[i]) + "\"";
     }
+    std::string environments;
+    for (size_t i = 0; i < diagnostic.environments.size(); ++i)
+        environments += (i ? ",\"" : "\"") + jsonEscape(diagnostic.environments[i]) + "\"";
     return fmt::format(
         "{{\"severity\":\"{}\",\"code\":\"{}\",\"message\":\"{}\",\"file\":\"{}\",\"line\":{},\"column\":{},"
-        "\"length\":{},\"label\":\"{}\",\"help\":\"{}\",\"notes\":[{}]}}",
+        "\"length\":{},\"label\":\"{}\",\"help\":\"{}\",\"notes\":[{}],\"environments\":[{}]}}",
         severityName(diagnostic.severity), jsonEscape(diagnostic.code), jsonEscape(diagnostic.message),
         jsonEscape(diagnostic.location.file), diagnostic.location.line, diagnostic.location.column,
-        diagnostic.location.length, jsonEscape(diagnostic.label), jsonEscape(diagnostic.help), notes);
+        diagnostic.location.length, jsonEscape(diagnostic.label), jsonEscape(diagnostic.help), notes, environments);
 }
 
 std::string renderAll(const std::vector<Diagnostic>& diagnostics, const SourceManager& sources, DiagnosticFormat format,

@@ -1,5 +1,6 @@
 #include "compiler/driver/compilation.h"
 
+#include "compiler/lint/job_lints.h"
 #include "compiler/lower/lower.h"
 #include "compiler/optimize/optimizer.h"
 #include "compiler/plan/binder.h"
@@ -116,6 +117,33 @@ void checkKafkaProperties(const spec::Environment& environment, const CompileOpt
             check(fmt::format("Kafka sink `{}`", name), sink.properties, sink.propertyLocations, {"topic", "bootstrap_servers"});
 }
 
+/// The environments to check: the one asked for, or with `all` (or nothing asked, and several defined) every one.
+std::vector<std::string> environmentsToCheck(const CompileOptions& options, const std::string& environmentFile) {
+    if (!options.environmentName.empty() && options.environmentName != "all") return {options.environmentName};
+    std::vector<std::string> names = environmentFile.empty() ? std::vector<std::string>{} : spec::environmentNames(environmentFile);
+    if (options.environmentName == "all") return names.empty() ? std::vector<std::string>{"local"} : names;
+    return names.size() > 1 ? names : std::vector<std::string>{"local"};
+}
+
+/// Loads each environment and checks what depends on it: the sinks and clusters the specs name, and the Kafka
+/// properties. A problem found in several environments is reported once, naming them.
+void checkEnvironments(const CompileOptions& options, Compilation& compilation) {
+    for (const auto& name : environmentsToCheck(options, compilation.environmentFile)) {
+        DiagnosticEngine found;
+        std::optional<spec::Environment> environment =
+            compilation.environmentFile.empty()
+                ? spec::defaultEnvironment(name, found)
+                : spec::loadEnvironment(compilation.environmentFile, name, options.overrides, compilation.sources, found);
+        if (environment) {
+            spec::checkEnvironmentReferences(compilation.specs, *environment, found);
+            if (options.checkKafkaProperty) checkKafkaProperties(*environment, options, found);
+        }
+        for (const auto& diagnostic : found.all()) compilation.diagnostics.addForEnvironment(diagnostic, name);
+        compilation.environmentNames.push_back(name);
+        if (!compilation.environment && environment) compilation.environment = std::move(environment);
+    }
+}
+
 } // namespace
 
 void compile(const std::vector<std::string>& inputs, const CompileOptions& options, Compilation& compilation) {
@@ -128,12 +156,8 @@ void compile(const std::vector<std::string>& inputs, const CompileOptions& optio
     }
     compilation.environmentFile = options.environmentFile;
     if (compilation.environmentFile.empty() && !paths.empty()) compilation.environmentFile = spec::findEnvironmentFile(paths.front());
-    compilation.environment =
-        compilation.environmentFile.empty()
-            ? spec::defaultEnvironment(options.environmentName, diagnostics)
-            : spec::loadEnvironment(compilation.environmentFile, options.environmentName, options.overrides, compilation.sources, diagnostics);
-    spec::checkReferences(compilation.specs, compilation.environment ? &*compilation.environment : nullptr, diagnostics);
-    if (compilation.environment && options.checkKafkaProperty) checkKafkaProperties(*compilation.environment, options, diagnostics);
+    spec::checkReferences(compilation.specs, diagnostics);
+    checkEnvironments(options, compilation);
 
     // 2. The Protobuf catalog.
     std::vector<std::string> protoPaths = options.protoPaths;
@@ -163,6 +187,11 @@ void compile(const std::vector<std::string>& inputs, const CompileOptions& optio
             if (!schema || !query) continue;
             auto bound = logical::bindQuery(job.source, *schema, *query, locate, diagnostics);
             if (!bound) continue;
+            std::vector<const spec::Feature*> features;
+            for (const auto& file : compilation.specs)
+                for (const auto& feature : file.features)
+                    if (feature.source.value == source.name.value) features.push_back(&feature);
+            lint::lintJob(job.source, *bound, features, locate, diagnostics);
             if (options.keepStages) {
                 job.ast = std::move(query);
                 job.logicalPlan = logical::clonePlan(*bound);

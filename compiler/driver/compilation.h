@@ -20,6 +20,8 @@ namespace pipec::driver {
 struct CompileOptions {
     std::vector<std::string> protoPaths;        // extra .proto directories (the nearest `schemas/` is always used)
     std::set<std::string> disabledPasses;
+    /// An environment (section) of the environment config; `all`: every one (validate only); empty: every one when
+    /// the config defines several, else `local`.
     std::string environmentName = "local";
     std::string environmentFile;                 // empty: the nearest pipec.yaml, else the embedded defaults
     std::vector<std::string> overrides;          // --set key=value
@@ -56,7 +58,8 @@ struct Compilation {
     SourceManager sources;
     DiagnosticEngine diagnostics;
     std::vector<spec::SpecFile> specs;
-    std::optional<spec::Environment> environment;
+    std::optional<spec::Environment> environment;   // the first environment checked: the one artifacts are built for
+    std::vector<std::string> environmentNames;      // every environment checked
     std::string environmentFile;
     std::unique_ptr<catalog::Catalog> catalog;
     std::vector<CompiledJob> jobs;

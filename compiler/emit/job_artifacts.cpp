@@ -15,6 +15,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <stdexcept>
 
 namespace pipec::emit {
 
@@ -294,6 +295,10 @@ std::vector<std::string> writeArtifacts(const driver::Compilation& compilation, 
         std::string digest = sha256Hex(planBytes + spec + options.image);
         deployable.set_digest(digest);
         planBytes = serializeJob(deployable);
+        // `pipec run --plan` must be able to read what is written: Protobuf refuses, for one, a `string` field that
+        // is not UTF-8. The spec loader checks every user string, so a plan that does not read back is a compiler bug.
+        if (plan::Job readBack; !readBack.ParseFromString(planBytes))
+            throw std::logic_error(fmt::format("the compiled plan of job `{}` does not read back", jobName));
 
         DeploymentSettings settings;
         settings.image = options.image;

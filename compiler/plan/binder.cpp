@@ -131,6 +131,9 @@ std::optional<int64_t> parseTimestamp(const std::string& text) {
     return ((days * 24 + hour) * 60 + minute) * 60'000 + second * 1000 + millis;
 }
 
+/// HOP windows per row allowed (size / slide): a 1 day window sliding every 100 ms is 864,000.
+constexpr int64_t kMaxWindowsPerRow = 1'000'000;
+
 constexpr int kWindowStartPlaceholder = 1 << 20;
 constexpr int kWindowEndPlaceholder = kWindowStartPlaceholder + 1;
 
@@ -173,7 +176,7 @@ public:
     }
 
 private:
-    Diagnostic& error(const char* code, sql::Span span, std::string message) {
+    Diagnostic& error(ErrorCode code, sql::Span span, std::string message) {
         return diagnostics_->error(code, locate_(span.offset, std::max<size_t>(1, span.length)), std::move(message));
     }
 
@@ -336,6 +339,9 @@ private:
         WindowSpec window;
         window.kind = kind;
         window.span = call.span;
+        window.timeSpan = call.arguments[0]->span;
+        window.sizeSpan = call.arguments.back()->span;
+        if (kind == plan::HOP) window.slideSpan = call.arguments[1]->span;
         if (kind == plan::TUMBLE) {
             auto size = intervalArgument(*call.arguments[1], "size");
             ok = ok && size;
@@ -350,6 +356,14 @@ private:
             auto gap = intervalArgument(*call.arguments[1], "gap");
             ok = ok && gap;
             if (gap) window.gapMs = *gap;
+        }
+        if (ok && kind == plan::HOP && window.sizeMs / window.slideMs > kMaxWindowsPerRow) {
+            // Each row belongs to size / slide windows, each emitted once per key: beyond this the job spends its time
+            // emitting rows (a fuzzed HOP of 2^63 ms was still writing after 300 million rows from two events).
+            auto& d = error("E0421", call.span, fmt::format("HOP puts every row into {} windows (size / slide)", window.sizeMs / window.slideMs));
+            d.label = fmt::format("at most {} windows per row are supported", kMaxWindowsPerRow);
+            d.help = "use a longer slide, or check that the arguments are HOP(time, slide, size)";
+            ok = false;
         }
         if (!ok) {
             windowError_ = true;
@@ -687,12 +701,37 @@ private:
         }
         plan::TypeId type = commonType(left->type, right->type).value_or(plan::INT);
         if (type == plan::TYPE_NULL) type = plan::INT;
+        if (op == "/" && isInteger(left->type) && isInteger(right->type) && containsAggregate(*expression.arguments[0]) &&
+            containsAggregate(*expression.arguments[1]))
+            warnIntegerDivision(expression);
         static const std::map<std::string, std::string> kArithmetic = {
             {"+", "add"}, {"-", "subtract"}, {"*", "multiply"}, {"/", "divide"}, {"%", "modulo"}};
         return BoundExpression::makeCall(kArithmetic.at(op), type, {coerce(left, type), coerce(right, type)});
     }
 
-    /// `event_type = 'ORDER_DELIVRED'` can never be true: warn with the enum's values.
+    /// `SUM(cancelled) / COUNT(*)` divides integers and truncates: a rate of 1/6 comes out as 0. Division by a constant
+    /// (`SUM(ms) / 1000`) is a deliberate unit conversion and not reported; a ratio of two aggregates is.
+    void warnIntegerDivision(const Expression& division) {
+        const Expression& numerator = *division.arguments[0];
+        const Expression& denominator = *division.arguments[1];
+        auto& d = diagnostics_->warning("W0402", locate_(division.span.offset, std::max<size_t>(1, division.span.length)),
+                                        fmt::format("integer division of aggregates: `{}` truncates toward zero", division.text));
+        d.label = "both sides are integers";
+        d.help = fmt::format("to divide as real numbers, write CAST({} AS DOUBLE) / {}", numerator.text, denominator.text);
+    }
+
+    static bool isInteger(plan::TypeId type) { return type == plan::INT || type == plan::BIGINT; }
+
+    static bool containsAggregate(const Expression& expression) {
+        if (expression.kind == ExpressionKind::FunctionCall && aggregateKind(upper(expression.name.front())) != AggregateKind::None)
+            return true;
+        for (const auto& argument : expression.arguments)
+            if (containsAggregate(*argument)) return true;
+        return false;
+    }
+
+    /// `event_type = 'ORDER_DELIVRED'` can never be true: an error (a typo would silently filter out every row),
+    /// with the closest value of the enum.
     void checkEnumComparison(const BoundExpressionPtr& column, const Expression& literalExpression, const BoundExpressionPtr& literal) {
         if (column->kind != BoundKind::Column || literal->kind != BoundKind::Literal || literal->type != plan::VARCHAR) return;
         if (column->column < 0 || column->column >= static_cast<int>(plan_.source.columns.size())) return;
@@ -700,10 +739,11 @@ private:
         if (names.empty()) return;
         const std::string& value = literal->literal.string_value();
         if (std::find(names.begin(), names.end(), value) != names.end()) return;
-        auto& d = diagnostics_->warning("W0401", locate_(literalExpression.span.offset, literalExpression.span.length),
-                                        fmt::format("'{}' is not a value of the enum behind `{}`", value, column->name));
+        auto& d = diagnostics_->error("E0420", locate_(literalExpression.span.offset, literalExpression.span.length),
+                                      fmt::format("'{}' is not a value of the enum behind `{}`", value, column->name));
         auto suggestion = closestMatch(value, names);
         d.label = suggestion.empty() ? "this comparison is never true" : fmt::format("did you mean '{}'?", suggestion);
+        if (suggestion.empty()) d.notes.push_back(fmt::format("its values are: {}", fmt::join(names, ", ")));
     }
 
     BoundExpressionPtr bindFunction(const Expression& expression, Scope scope) {
@@ -712,7 +752,7 @@ private:
         plan::WindowKind kind;
         bool isEnd;
         if (aggregateKind(name) != AggregateKind::None) {
-            auto& d = error(scope.kind == ScopeKind::Source && std::string(scope.clause) == "an aggregate argument" ? "E0408" : "E0407",
+            auto& d = error(scope.kind == ScopeKind::Source && std::string(scope.clause) == "an aggregate argument" ? ErrorCode("E0408") : ErrorCode("E0407"),
                             expression.span, fmt::format("aggregate function {} is not allowed in {}", name, scope.clause));
             d.label = std::string(scope.clause) == "WHERE" ? "use HAVING to filter on aggregates" : "aggregate not allowed here";
             return nullptr;

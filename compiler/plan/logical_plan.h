@@ -37,6 +37,9 @@ struct WindowSpec {
     int64_t slideMs = 0;
     int64_t gapMs = 0;
     sql::Span span;
+    sql::Span timeSpan;      // the arguments as written, for lints and their suggestions
+    sql::Span slideSpan;     // HOP only
+    sql::Span sizeSpan;      // TUMBLE and HOP: the size; SESSION: the gap
 };
 
 struct AggregateCall {

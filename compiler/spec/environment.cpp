@@ -43,6 +43,7 @@ void loadProperties(YamlReader& reader, const YAML::Node& map, std::map<std::str
                                                                                        it->first.as<std::string>(""), nodeKind(it->second)));
             continue;
         }
+        if ((it->first.IsScalar() && !reader.checkUtf8(it->first, what)) || !reader.checkUtf8(it->second, what)) continue;
         properties[it->first.Scalar()] = it->second.Scalar();
         locations[it->first.Scalar()] = reader.locate(it->first);
     }
@@ -158,6 +159,7 @@ std::optional<Environment> loadEnvironment(const std::string& path, const std::s
     if (YAML::Node clusters = section["clusters"]; clusters && reader.requireMap(clusters, "clusters", reader.keyLocation(section, "clusters"))) {
         for (auto it = clusters.begin(); it != clusters.end(); ++it) {
             ClusterConfig cluster;
+            if (it->first.IsScalar() && !reader.checkUtf8(it->first, "cluster name")) continue;
             cluster.name = it->first.as<std::string>("");
             cluster.location = reader.locate(it->first);
             const YAML::Node settings = it->second;  // a copy: yaml-cpp iterators yield temporaries
@@ -172,6 +174,7 @@ std::optional<Environment> loadEnvironment(const std::string& path, const std::s
     if (YAML::Node sinks = section["sinks"]; sinks && reader.requireMap(sinks, "sinks", reader.keyLocation(section, "sinks"))) {
         for (auto it = sinks.begin(); it != sinks.end(); ++it) {
             SinkConfig sink;
+            if (it->first.IsScalar() && !reader.checkUtf8(it->first, "sink name")) continue;
             sink.name = it->first.as<std::string>("");
             sink.location = reader.locate(it->first);
             const YAML::Node settings = it->second;  // a copy: yaml-cpp iterators yield temporaries
@@ -197,6 +200,23 @@ std::optional<Environment> loadEnvironment(const std::string& path, const std::s
     for (const auto& assignment : overrides)
         if (!applyOverride(environment, assignment, diagnostics)) return std::nullopt;
     return environment;
+}
+
+std::vector<std::string> environmentNames(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return {};
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    std::vector<std::string> names;
+    try {
+        YAML::Node root = YAML::Load(buffer.str());
+        if (!root.IsMap()) return {};
+        for (auto it = root.begin(); it != root.end(); ++it)
+            if (it->first.IsScalar()) names.push_back(it->first.Scalar());
+    } catch (const YAML::Exception&) {
+        return {};
+    }
+    return names;
 }
 
 std::optional<Environment> defaultEnvironment(const std::string& name, DiagnosticEngine& diagnostics) {

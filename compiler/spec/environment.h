@@ -18,6 +18,10 @@ std::optional<Environment> loadEnvironment(const std::string& path, const std::s
                                            const std::vector<std::string>& overrides, SourceManager& sources,
                                            DiagnosticEngine& diagnostics);
 
+/// The names of the environments an environment config defines, in file order; empty when the file cannot be read
+/// or is not a map (loadEnvironment then reports why).
+std::vector<std::string> environmentNames(const std::string& path);
+
 /// The embedded defaults used when no config file exists: `local` = cluster "default" on the embedded broker and
 /// no sinks (runs print to stdout). Other names are an error (E0121).
 std::optional<Environment> defaultEnvironment(const std::string& name, DiagnosticEngine& diagnostics);

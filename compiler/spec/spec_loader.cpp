@@ -1,39 +1,93 @@
 #include "compiler/spec/spec_loader.h"
 
+#include "compiler/common/time_range.h"
 #include "compiler/spec/scalar_positions.h"
 #include "compiler/spec/yaml_reader.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <regex>
 #include <sstream>
 
 namespace pipec::spec {
 
 namespace fs = std::filesystem;
 
-std::optional<int64_t> parseDuration(const std::string& text) {
-    static const std::regex kPattern(R"(^\s*(\d{1,12})\s*(ms|s|m|h|d)?\s*$)");
-    std::smatch match;
-    if (!std::regex_match(text, match, kPattern)) return std::nullopt;
-    int64_t value = std::stoll(match[1].str());
-    std::string unit = match[2].str();
-    int64_t scale = unit == "s" ? 1000 : unit == "m" ? 60'000 : unit == "h" ? 3'600'000 : unit == "d" ? 86'400'000 : 1;
-    return value * scale;
+namespace {
+
+bool isBlank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool isDigit(char c) { return c >= '0' && c <= '9'; }
+
+/// Advances `position` over a run of digits; false when there is none.
+bool scanDigits(std::string_view text, size_t& position) {
+    size_t start = position;
+    while (position < text.size() && isDigit(text[position])) ++position;
+    return position > start;
+}
+
+} // namespace
+
+Duration parseDuration(std::string_view text) {
+    Duration result;
+    size_t position = 0;
+    while (position < text.size() && isBlank(text[position])) ++position;
+    size_t digitsStart = position;
+    if (!scanDigits(text, position)) return result;
+    result.number = std::string(text.substr(digitsStart, position - digitsStart));
+    while (position < text.size() && isBlank(text[position])) ++position;
+    size_t unitStart = position;
+    while (position < text.size() && std::isalpha(static_cast<unsigned char>(text[position]))) ++position;
+    std::string_view unit = text.substr(unitStart, position - unitStart);
+    while (position < text.size() && isBlank(text[position])) ++position;
+    if (position != text.size()) return result;
+    bool zero = result.number.find_first_not_of('0') == std::string::npos;
+    int64_t scale = 0;
+    if (unit.empty()) {
+        if (!zero) {
+            result.status = Duration::Status::MissingUnit;
+            return result;
+        }
+        scale = 1;
+    } else {
+        static constexpr std::pair<std::string_view, int64_t> kUnits[] = {
+            {"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}, {"d", 86'400'000}};
+        for (const auto& [name, milliseconds] : kUnits)
+            if (unit == name) scale = milliseconds;
+        if (scale == 0) return result;
+    }
+    int64_t count = 0;
+    auto [end, status] = std::from_chars(result.number.data(), result.number.data() + result.number.size(), count);
+    if (status != std::errc() || end != result.number.data() + result.number.size() ||
+        __builtin_mul_overflow(count, scale, &result.milliseconds) || result.milliseconds > kMaxDurationMs) {
+        result.status = Duration::Status::OutOfRange;
+        result.milliseconds = 0;
+        return result;
+    }
+    result.status = Duration::Status::Valid;
+    return result;
+}
+
+bool validQuantity(std::string_view text, bool memory) {
+    size_t position = 0;
+    if (!scanDigits(text, position)) return false;
+    if (!memory && position < text.size() && text[position] == 'm') return position + 1 == text.size();
+    if (position < text.size() && text[position] == '.') {
+        ++position;
+        if (!scanDigits(text, position)) return false;
+    }
+    std::string_view suffix = text.substr(position);
+    if (!memory || suffix.empty()) return suffix.empty();
+    for (std::string_view unit : {"Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "k", "M", "G", "T", "P", "E"})
+        if (suffix == unit) return true;
+    return false;
 }
 
 namespace {
-
-/// Kubernetes quantities as resource_config uses them: `2400m`, `2`, `0.5` for CPU; `1Gi`, `512Mi`, `1G` for memory.
-bool validQuantity(const std::string& text, bool memory) {
-    static const std::regex kCpu(R"(^(\d+(\.\d+)?|\d+m)$)");
-    static const std::regex kMemory(R"(^\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$)");
-    return std::regex_match(text, memory ? kMemory : kCpu);
-}
 
 class SpecLoader {
 public:
@@ -186,15 +240,33 @@ private:
             requireOneOf(*value, {"protobuf", "json"}, "format");
         }
         if (auto value = reader_.string(item, "watermark_delay")) {
-            kafka.watermarkDelayMs.location = value->location;
-            if (auto duration = parseDuration(value->value)) {
-                kafka.watermarkDelayMs.value = *duration;
-            } else {
-                auto& d = diagnostics_.error("E0108", value->location, fmt::format("invalid duration `{}`", value->value));
-                d.label = "expected a whole number with ms, s, m, h or d, e.g. `1500ms` or `5s`";
-            }
+            if (auto duration = readDuration(*value)) kafka.watermarkDelayMs = Located<int64_t>{*duration, value->location};
         }
         source.kafkaSources.push_back(std::move(kafka));
+    }
+
+    /// A duration value, or nothing after reporting why it is not one.
+    std::optional<int64_t> readDuration(const Located<std::string>& value) {
+        Duration duration = parseDuration(value.value);
+        switch (duration.status) {
+        case Duration::Status::Valid: return duration.milliseconds;
+        case Duration::Status::MissingUnit: {
+            auto& d = diagnostics_.error("E0114", value.location, fmt::format("duration `{}` has no unit", value.value));
+            d.label = fmt::format("`{0}ms` or `{0}s`?", duration.number);
+            d.help = fmt::format("write `{0}ms` for {0} milliseconds or `{0}s` for {0} seconds (units: ms, s, m, h, d)", duration.number);
+            return std::nullopt;
+        }
+        case Duration::Status::OutOfRange: {
+            auto& d = diagnostics_.error("E0115", value.location, fmt::format("duration `{}` is out of range", value.value));
+            d.label = fmt::format("longer than {}", kMaxDurationText);
+            d.help = "durations are limited to the runtime's event-time range, 2^60 ms";
+            return std::nullopt;
+        }
+        case Duration::Status::Invalid: break;
+        }
+        auto& d = diagnostics_.error("E0108", value.location, fmt::format("invalid duration `{}`", value.value));
+        d.label = "expected a whole number with ms, s, m, h or d, e.g. `1500ms` or `5s`";
+        return std::nullopt;
     }
 
     void loadFeature(const YAML::Node& item, SpecFile& file) {
@@ -208,19 +280,27 @@ private:
             if (reader_.checkMap(materialize, "materialize_spec", {"sink", "feature_ttl"}, {}, reader_.keyLocation(item, "materialize_spec"))) {
                 if (YAML::Node sinks = materialize["sink"]) {
                     if (sinks.IsScalar()) {
-                        feature.sinks.push_back(Located<std::string>{sinks.Scalar(), reader_.locate(sinks)});
+                        if (reader_.checkUtf8(sinks, "sink")) feature.sinks.push_back(Located<std::string>{sinks.Scalar(), reader_.locate(sinks)});
                     } else if (checkList(sinks, "sink", materialize)) {
                         for (const auto& sink : sinks) {
-                            if (sink.IsScalar()) feature.sinks.push_back(Located<std::string>{sink.Scalar(), reader_.locate(sink)});
+                            if (sink.IsScalar()) {
+                                if (reader_.checkUtf8(sink, "sink")) feature.sinks.push_back(Located<std::string>{sink.Scalar(), reader_.locate(sink)});
+                            }
                             else diagnostics_.error("E0102", reader_.locate(sink), fmt::format("a sink must be a name, found {}", nodeKind(sink)));
                         }
                     }
                 }
-                if (auto ttl = reader_.integer(materialize, "feature_ttl")) {
+                auto ttl = reader_.integer(materialize, "feature_ttl");
+                feature.featureTtlInvalid = materialize["feature_ttl"] && (!ttl || ttl->value < 0 || ttl->value > kMaxDurationMs / 1000);
+                if (ttl) {
                     feature.featureTtlSeconds = *ttl;
-                    if (ttl->value <= 0) {
-                        auto& d = diagnostics_.error("E0110", ttl->location, fmt::format("feature_ttl must be positive, found {}", ttl->value));
-                        d.label = "seconds until the feature value expires";
+                    if (ttl->value < 0) {
+                        auto& d = diagnostics_.error("E0110", ttl->location, fmt::format("feature_ttl must not be negative, found {}", ttl->value));
+                        d.label = "seconds until the feature value expires (0: never)";
+                    } else if (ttl->value > kMaxDurationMs / 1000) {
+                        auto& d = diagnostics_.error("E0115", ttl->location, fmt::format("feature_ttl {} s is out of range", ttl->value));
+                        d.label = fmt::format("longer than {}", kMaxDurationText);
+                        d.help = "durations are limited to the runtime's event-time range, 2^60 ms";
                     }
                 }
             }
@@ -282,7 +362,7 @@ std::vector<std::string> collectSpecPaths(const std::vector<std::string>& inputs
     return paths;
 }
 
-void checkReferences(const std::vector<SpecFile>& specs, const Environment* environment, DiagnosticEngine& diagnostics) {
+void checkReferences(const std::vector<SpecFile>& specs, DiagnosticEngine& diagnostics) {
     std::map<std::string, SourceLocation> sources, features;
     std::vector<std::string> sourceNames;
     for (const auto& spec : specs) {
@@ -314,24 +394,28 @@ void checkReferences(const std::vector<SpecFile>& specs, const Environment* envi
                 std::string suggestion = closestMatch(feature.source.value, sourceNames);
                 d.label = suggestion.empty() ? "no source job has this name" : fmt::format("did you mean `{}`?", suggestion);
             }
-            if (!environment) continue;
+        }
+    }
+}
+
+void checkEnvironmentReferences(const std::vector<SpecFile>& specs, const Environment& environment, DiagnosticEngine& diagnostics) {
+    for (const auto& spec : specs) {
+        for (const auto& feature : spec.features) {
             for (const auto& sink : feature.sinks) {
-                if (environment->sinks.count(sink.value)) continue;
-                auto& d = diagnostics.error("E0106", sink.location, fmt::format("unknown sink `{}` in environment `{}`", sink.value, environment->name));
+                if (environment.sinks.count(sink.value)) continue;
+                auto& d = diagnostics.error("E0106", sink.location, fmt::format("unknown sink `{}`", sink.value));
                 std::vector<std::string> names;
-                for (const auto& entry : environment->sinks) names.push_back(entry.first);
+                for (const auto& entry : environment.sinks) names.push_back(entry.first);
                 std::string suggestion = closestMatch(sink.value, names);
                 d.label = suggestion.empty() ? "not defined in the environment config" : fmt::format("did you mean `{}`?", suggestion);
             }
         }
-        if (!environment) continue;
         for (const auto& source : spec.sources) {
             for (const auto& kafka : source.kafkaSources) {
-                if (kafka.cluster.value.empty() || environment->clusters.count(kafka.cluster.value)) continue;
-                auto& d = diagnostics.error("E0107", kafka.cluster.location,
-                                            fmt::format("unknown cluster `{}` in environment `{}`", kafka.cluster.value, environment->name));
+                if (kafka.cluster.value.empty() || environment.clusters.count(kafka.cluster.value)) continue;
+                auto& d = diagnostics.error("E0107", kafka.cluster.location, fmt::format("unknown cluster `{}`", kafka.cluster.value));
                 std::vector<std::string> names;
-                for (const auto& entry : environment->clusters) names.push_back(entry.first);
+                for (const auto& entry : environment.clusters) names.push_back(entry.first);
                 std::string suggestion = closestMatch(kafka.cluster.value, names);
                 d.label = suggestion.empty() ? "not defined in the environment config" : fmt::format("did you mean `{}`?", suggestion);
             }

@@ -22,7 +22,7 @@ struct KafkaSource {
     Located<std::string> topic;
     Located<std::string> protoClass;
     std::optional<Located<std::string>> timeField;   // empty: the envelope's creation time
-    Located<int64_t> watermarkDelayMs;                // default 0
+    Located<int64_t> watermarkDelayMs;                // default 0; a location only when written and valid
     Located<std::string> format;                      // "protobuf" (default) or "json"
     SourceLocation location;                          // the list item
 };
@@ -61,7 +61,8 @@ struct Feature {
     Located<std::string> source;
     std::optional<Located<std::string>> column;
     std::vector<Located<std::string>> sinks;
-    Located<int64_t> featureTtlSeconds;
+    Located<int64_t> featureTtlSeconds;  // 0 (and no location) when absent: never expires
+    bool featureTtlInvalid = false;      // written, but not a valid TTL (reported): lints leave it alone
     std::string description;
     SourceLocation location;
 };

@@ -1,5 +1,7 @@
 #include "compiler/spec/yaml_reader.h"
 
+#include "compiler/common/utf8.h"
+
 #include <fmt/format.h>
 
 #include <charconv>
@@ -103,7 +105,28 @@ std::optional<Located<std::string>> YamlReader::string(const YAML::Node& map, co
         d.label = "expected a string";
         return std::nullopt;
     }
+    if (!checkUtf8(node, key)) return std::nullopt;
     return Located<std::string>{node.Scalar(), locate(node)};
+}
+
+bool YamlReader::checkUtf8(const YAML::Node& node, const char* what) {
+    const std::string& value = node.Scalar();
+    size_t bad = firstInvalidUtf8(value);
+    if (bad == std::string::npos) return true;
+    SourceLocation location = locate(node);
+    // Point at the byte itself when the value is written as is on one line (plain or quoted without escapes);
+    // otherwise at the start of the value.
+    size_t start = node.Mark().pos >= 0 ? static_cast<size_t>(node.Mark().pos) : text_.size();
+    if (start < text_.size() && (text_[start] == '"' || text_[start] == '\'')) ++start;
+    if (start + bad < text_.size() && text_.compare(start, bad + 1, value, 0, bad + 1) == 0 &&
+        value.find('\n') > bad) {
+        location.column += static_cast<int>(start - static_cast<size_t>(node.Mark().pos) + bad);
+        location.length = 1;
+    }
+    auto& d = diagnostics_.error("E0116", location, fmt::format("`{}` is not valid UTF-8", what));
+    d.label = value[bad] == '\0' ? std::string("NUL byte") : fmt::format("invalid byte 0x{:02x}", static_cast<unsigned char>(value[bad]));
+    d.help = "spec files are UTF-8 text; re-save the file as UTF-8";
+    return false;
 }
 
 std::optional<Located<int64_t>> YamlReader::integer(const YAML::Node& map, const char* key) {

@@ -29,7 +29,11 @@ public:
     /// Checks only that `node` is a map whose keys are free-form (names chosen by the user).
     bool requireMap(const YAML::Node& node, const char* what, const SourceLocation& owner);
 
+    /// A string value; nothing when it is absent, not a scalar (E0102) or not valid UTF-8 (E0116).
     std::optional<Located<std::string>> string(const YAML::Node& map, const char* key);
+    /// True when the scalar `node` is valid UTF-8 without NUL bytes; else reports E0116 at the first bad byte.
+    /// Names and strings reach the compiled plan, whose Protobuf `string` fields must be UTF-8 to read back.
+    bool checkUtf8(const YAML::Node& node, const char* what);
     std::optional<Located<int64_t>> integer(const YAML::Node& map, const char* key);
     /// The key's own location inside `map` (for "missing"/"duplicate" diagnostics pointing at the key).
     SourceLocation keyLocation(const YAML::Node& map, const char* key) const;

@@ -3,12 +3,16 @@
 #include "StreamSqlLexer.h"
 #include "StreamSqlParser.h"
 
+#include "compiler/common/time_range.h"
+#include "compiler/common/utf8.h"
+
 #include <fmt/format.h>
 
 #include <antlr4-runtime.h>
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <limits>
 
 namespace pipec::sql {
@@ -35,26 +39,6 @@ private:
     std::vector<size_t> byteOffsets_;
 };
 
-/// The offset of the first byte that does not belong to a well-formed UTF-8 sequence, or npos.
-size_t firstInvalidUtf8(const std::string& text) {
-    size_t i = 0;
-    while (i < text.size()) {
-        auto c = static_cast<unsigned char>(text[i]);
-        size_t length = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-        if (length == 0 || (length == 2 && c < 0xC2) || i + length > text.size()) return i;
-        uint32_t codePoint = length == 1 ? c : c & (0xFF >> (length + 1));
-        for (size_t k = 1; k < length; ++k) {
-            auto next = static_cast<unsigned char>(text[i + k]);
-            if ((next & 0xC0) != 0x80) return i;
-            codePoint = (codePoint << 6) | (next & 0x3F);
-        }
-        bool overlong = (length == 3 && codePoint < 0x800) || (length == 4 && codePoint < 0x10000);
-        if (overlong || codePoint > 0x10FFFF || (codePoint >= 0xD800 && codePoint <= 0xDFFF) || codePoint == 0) return i;
-        i += length;
-    }
-    return std::string::npos;
-}
-
 std::string upper(std::string text) {
     std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
     return text;
@@ -73,7 +57,7 @@ public:
         std::string text;
         size_t start = 0, length = 1;
         Diagnostic diagnostic;
-        diagnostic.code = "E0301";
+        diagnostic.code = ErrorCode("E0301");  // checked against the registry
         if (offendingSymbol) {
             start = offsets_.byteOffset(offendingSymbol->getStartIndex());
             if (offendingSymbol->getType() == antlr4::Token::EOF) {
@@ -501,8 +485,7 @@ private:
         }
         std::string number = digits.substr(position);
         while (!number.empty() && std::isspace(static_cast<unsigned char>(number.back()))) number.pop_back();
-        bool valid = !number.empty() && number.size() <= 12 &&
-                     std::all_of(number.begin(), number.end(), [](unsigned char c) { return std::isdigit(c); });
+        bool valid = !number.empty() && std::all_of(number.begin(), number.end(), [](unsigned char c) { return std::isdigit(c); });
         Span valueSpan = spanOf(context->STRING()->getSymbol());
         if (!valid) {
             auto& diagnostic = diagnostics_.error("E0302", locate_(valueSpan.offset, valueSpan.length),
@@ -510,7 +493,20 @@ private:
             diagnostic.label = "expected a whole number, e.g. INTERVAL '20' SECONDS";
             return expression;
         }
-        literal.intervalMs = std::stoll(number) * unitMs * (negative ? -1 : 1);
+        // Checked: the count and its product with the unit must stay within the engine's time range, else the value
+        // would wrap around (a window size of -5833720368634158080 ms) or overflow `time + size` at run time.
+        int64_t count = 0;
+        int64_t milliseconds = 0;
+        auto [end, status] = std::from_chars(number.data(), number.data() + number.size(), count);
+        if (status != std::errc() || end != number.data() + number.size() || __builtin_mul_overflow(count, unitMs, &milliseconds) ||
+            milliseconds > kMaxDurationMs) {
+            auto& diagnostic = diagnostics_.error("E0302", locate_(valueSpan.offset, valueSpan.length),
+                                                  fmt::format("interval '{}' {} is out of range", literal.text, literal.unit));
+            diagnostic.label = fmt::format("longer than {}", kMaxDurationText);
+            diagnostic.help = "intervals, window sizes, slides and gaps are limited to the runtime's event-time range, 2^60 ms";
+            return expression;
+        }
+        literal.intervalMs = negative ? -milliseconds : milliseconds;
         return expression;
     }
 

@@ -49,7 +49,7 @@ void SessionWindow::fire(int64_t watermark, const Emit& emit) {
         if (end - 1 > watermark) break;
         unindex(end, start, key);
         std::vector<Session>& sessions = sessions_[key];
-        auto it = std::find_if(sessions.begin(), sessions.end(), [&](const Session& s) { return s.start == start; });
+        auto it = std::find_if(sessions.begin(), sessions.end(), [start = start](const Session& s) { return s.start == start; });
         if (it == sessions.end()) throw std::logic_error("session index out of sync");
         const Row& keyValues = keys_.values(key);
         output_.assign(keyValues.begin(), keyValues.end());
@@ -88,7 +88,7 @@ void SessionWindow::write(StateWriter& writer) const {
     writer.writeU64(byEnd_.size());
     for (const auto& [end, start, key] : byEnd_) {
         const auto& sessions = sessions_[key];
-        auto it = std::find_if(sessions.begin(), sessions.end(), [&](const Session& s) { return s.start == start; });
+        auto it = std::find_if(sessions.begin(), sessions.end(), [start = start](const Session& s) { return s.start == start; });
         writer.writeU64(key);
         writer.writeI64(it->start);
         writer.writeI64(it->end);

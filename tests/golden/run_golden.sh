@@ -3,6 +3,8 @@
 #   tests/golden/run_golden.sh PIPEC [--bless] [FILTER]
 # errors/NAME.yaml  → errors/NAME.expected: `pipec validate` diagnostics (text) and exit status
 # plans/NAME.yaml   → plans/NAME.expected: logical, optimized and physical plans from `pipec explain`
+# cli/NAME.args     → cli/NAME.expected: the output (stderr then stdout) and exit status of `pipec ARGS`, ARGS being
+#                     the file's one line, split at spaces (flags such as --deny-warnings, --env, --format github)
 # --bless rewrites the expected files from the current output (review the diff before committing).
 set -uo pipefail
 PIPEC=$1
@@ -60,6 +62,25 @@ for spec in tests/golden/plans/*.yaml; do
     output+=$'\n'"exit status: $?"$'\n'
   done
   check "$spec" "${spec%.yaml}.expected" "$output"
+done
+
+for arguments_file in tests/golden/cli/*.args; do
+  [ -e "$arguments_file" ] || continue
+  [[ -z "$FILTER" || "$arguments_file" == *"$FILTER"* ]] || continue
+  read -r -a arguments < "$arguments_file"
+  # stderr first, then stdout: the two are separate streams and their interleaving is not part of the contract.
+  stdout_file=$(mktemp)
+  errors=$("$PIPEC" "${arguments[@]}" 2>&1 >"$stdout_file")
+  status=$?
+  output=$errors
+  if [ -s "$stdout_file" ]; then
+    [ -z "$output" ] || output+=$'\n'
+    output+=$(cat "$stdout_file")
+  fi
+  rm -f "$stdout_file"
+  check "$arguments_file" "${arguments_file%.args}.expected" "$output
+exit status: $status
+"
 done
 
 if [ "$BLESS" = 1 ]; then

@@ -23,6 +23,7 @@ void registerCompileCommand(CLI::App& app) {
     command->add_option("-o,--output", options->artifacts.outputDirectory, "Output directory")->required();
     options->artifacts.addFlags(*command);
     options->flags.add(*command, "--diagnostics-format");
+    options->flags.addDenyWarnings(*command);
     command->callback([options] {
         options->flags.finish();
         options->flags.options.keepStages = true;  // the Flink target rewrites the SQL using the AST's spans

@@ -14,7 +14,8 @@ void registerValidateCommand(CLI::App& app) {
     CLI::App* command = app.add_subcommand("validate", "Check specs: YAML structure, references, SQL syntax and types. "
                                                        "Exit 0 when clean, 1 on any error, 2 on usage errors.");
     command->add_option("paths", *paths, "Spec files or directories (searched recursively for *.yaml)")->required();
-    flags->add(*command);
+    flags->add(*command, "--format", true);
+    flags->addDenyWarnings(*command);
     command->callback([flags, paths] {
         flags->finish();
         driver::Compilation compilation;
@@ -24,10 +25,12 @@ void registerValidateCommand(CLI::App& app) {
         size_t features = 0;
         for (const auto& job : compilation.jobs) features += job.features.size();
         if (flags->format == "text") {
-            std::cerr << fmt::format("{}: {} spec file{}, {} job{}, {} feature{}: {} error{}, {} warning{}\n",
+            std::string environments;
+            if (compilation.environmentNames.size() > 1) environments = fmt::format(" in environments {}", fmt::join(compilation.environmentNames, ", "));
+            std::cerr << fmt::format("{}: {} spec file{}, {} job{}, {} feature{}{}: {} error{}, {} warning{}\n",
                                      errors ? "failed" : "ok", compilation.specs.size(), compilation.specs.size() == 1 ? "" : "s",
                                      compilation.jobs.size(), compilation.jobs.size() == 1 ? "" : "s", features, features == 1 ? "" : "s",
-                                     errors, errors == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s");
+                                     environments, errors, errors == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s");
         }
         if (errors) throw CLI::RuntimeError(1);
     });

@@ -10,10 +10,20 @@
 
 namespace pipec::cli {
 
-void CompilerFlags::add(CLI::App& command, const std::string& diagnosticsFlag) {
+void CompilerFlags::add(CLI::App& command, const std::string& diagnosticsFlag, bool everyEnvironment) {
     command.add_option("--proto-path,-I", options.protoPaths, "Extra directories of .proto files (the nearest schemas/ is always searched)");
-    command.add_option("--env", options.environmentName, "Environment section of the environment config (local, staging, prod)")
-        ->capture_default_str();
+    if (everyEnvironment) {
+        options.environmentName.clear();
+        command.add_option("--env", options.environmentName,
+                           "Environment section of the environment config (local, staging, prod), or `all` "
+                           "(default: all when the environment config defines several, else local)");
+    } else {
+        command.add_option("--env", options.environmentName, "Environment section of the environment config (local, staging, prod)")
+            ->capture_default_str()
+            ->check([](const std::string& value) {
+                return value == "all" ? std::string("`--env all` is for `pipec validate`; pick one environment") : std::string();
+            });
+    }
     command.add_option("--env-file", options.environmentFile, "Environment config file (default: the nearest pipec.yaml)");
     command.add_option("--set", options.overrides, "Override an environment setting, e.g. --set sinks.features.address=127.0.0.1:6380");
     std::string passNames;
@@ -40,7 +50,12 @@ void CompilerFlags::finish() {
     }
 }
 
-size_t CompilerFlags::report(const driver::Compilation& compilation) const {
+void CompilerFlags::addDenyWarnings(CLI::App& command) {
+    command.add_flag("--deny-warnings,-D", denyWarnings, "Treat warnings as errors (exit 1), as rustc's -D warnings");
+}
+
+size_t CompilerFlags::report(driver::Compilation& compilation) const {
+    if (denyWarnings) compilation.diagnostics.denyWarnings();
     const auto& all = compilation.diagnostics.all();
     if (format == "text") {
         bool useColor = color == "always" || (color == "auto" && isatty(STDERR_FILENO));

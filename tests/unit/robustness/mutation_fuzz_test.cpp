@@ -98,8 +98,10 @@ TEST_CASE("mutated SQL never crashes and every rejection has a diagnostic") {
             ++rejected;
         }
     }
-    // Both paths must be exercised, or the mutations are too weak to mean anything.
-    CHECK(parsed > 50);
+    // Both paths must be exercised, or the mutations are too weak to mean anything. (A mutation inside an enum
+    // literal such as 'ORDER_DELIVERED' is rejected since E0420 made unknown enum values an error, so fewer bind:
+    // 44 of the 4000 with this seed.)
+    CHECK(parsed > 40);
     CHECK(rejected > 1000);
 }
 

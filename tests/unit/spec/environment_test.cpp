@@ -96,3 +96,30 @@ TEST_CASE("a misspelt sink setting is an error, not a silent default") {
     CHECK(overrides.all()[0].help == "did you mean `key_format`?");
     fs::remove(path);
 }
+
+TEST_CASE("environment names and settings must be UTF-8: they are written into plan.pb") {
+    std::filesystem::path directory = std::filesystem::temp_directory_path() / "pipec_environment_utf8_test";
+    std::filesystem::create_directories(directory);
+    std::string path = (directory / "pipec.yaml").string();
+    std::ofstream(path) << "local:\n"
+                           "  clusters:\n"
+                           "    default: {bootstrap_servers: embedded, properties: {client.id: \"a\xff\"}}\n"
+                           "  sinks:\n"
+                           "    \"s\xfe\": {type: stdout}\n"
+                           "prod:\n"
+                           "  clusters:\n"
+                           "    default: {bootstrap_servers: kafka:9092}\n";
+    CHECK(spec::environmentNames(path) == std::vector<std::string>{"local", "prod"});
+    SourceManager sources;
+    DiagnosticEngine diagnostics;
+    auto local = spec::loadEnvironment(path, "local", {}, sources, diagnostics);
+    REQUIRE(local);
+    REQUIRE(diagnostics.all().size() == 2);
+    CHECK(diagnostics.all()[0].code == "E0116");
+    CHECK(diagnostics.all()[0].location.line == 3);
+    CHECK(diagnostics.all()[0].location.column == 70);  // the 0xff byte inside the quoted value
+    CHECK(diagnostics.all()[1].code == "E0116");
+    CHECK(local->clusters.at("default").properties.count("client.id") == 0);
+    CHECK(local->sinks.empty());
+    std::filesystem::remove_all(directory);
+}

@@ -116,16 +116,64 @@ TEST_CASE("when the rebuilt text cannot be verified, every offset falls back to 
     CHECK(location.column == column);
 }
 
+namespace {
+
+int64_t milliseconds(std::string_view text) {
+    spec::Duration duration = spec::parseDuration(text);
+    REQUIRE(duration.status == spec::Duration::Status::Valid);
+    return duration.milliseconds;
+}
+
+spec::Duration::Status status(std::string_view text) { return spec::parseDuration(text).status; }
+
+} // namespace
+
 TEST_CASE("durations") {
-    CHECK(spec::parseDuration("1500ms") == 1500);
-    CHECK(spec::parseDuration("5s") == 5000);
-    CHECK(spec::parseDuration("2m") == 120000);
-    CHECK(spec::parseDuration("1h") == 3600000);
-    CHECK(spec::parseDuration("1d") == 86400000);
-    CHECK(spec::parseDuration("250") == 250);
-    CHECK_FALSE(spec::parseDuration("-5s"));
-    CHECK_FALSE(spec::parseDuration("5 seconds"));
-    CHECK_FALSE(spec::parseDuration("1.5s"));
+    CHECK(milliseconds("1500ms") == 1500);
+    CHECK(milliseconds("5s") == 5000);
+    CHECK(milliseconds("2m") == 120000);
+    CHECK(milliseconds("1h") == 3600000);
+    CHECK(milliseconds("1d") == 86400000);
+    CHECK(milliseconds(" 5 s ") == 5000);
+    CHECK(milliseconds("0") == 0);
+    CHECK(milliseconds("000") == 0);
+    CHECK(milliseconds("0s") == 0);
+    CHECK(status("250") == spec::Duration::Status::MissingUnit);
+    CHECK(spec::parseDuration("0250").number == "0250");
+    CHECK(status("-5s") == spec::Duration::Status::Invalid);
+    CHECK(status("5 seconds") == spec::Duration::Status::Invalid);
+    CHECK(status("1.5s") == spec::Duration::Status::Invalid);
+    CHECK(status("") == spec::Duration::Status::Invalid);
+    CHECK(status("s") == spec::Duration::Status::Invalid);
+}
+
+TEST_CASE("durations are checked against the engine's time range without overflowing") {
+    // 2^60 ms is the limit; one more millisecond is out of range.
+    CHECK(milliseconds("1152921504606846976ms") == int64_t{1} << 60);
+    CHECK(status("1152921504606846977ms") == spec::Duration::Status::OutOfRange);
+    // 999999999999 days overflow int64 when multiplied out; 10^30 does not even fit the count.
+    CHECK(status("999999999999d") == spec::Duration::Status::OutOfRange);
+    CHECK(status("1000000000000000000000000000000s") == spec::Duration::Status::OutOfRange);
+    CHECK(milliseconds("13343998895d") == 13343998895LL * 86400000LL);
+    CHECK(status("13343998896d") == spec::Duration::Status::OutOfRange);
+}
+
+TEST_CASE("durations and quantities are scanned in linear time, without a regex engine") {
+    // libstdc++'s std::regex recursed per character and overflowed the stack on inputs like these.
+    std::string padded = "5s" + std::string(200000, ' ');
+    CHECK(milliseconds(padded) == 5000);
+    std::string longNumber(200000, '7');
+    CHECK(status(longNumber + "s") == spec::Duration::Status::OutOfRange);
+    CHECK_FALSE(spec::validQuantity(std::string(200000, '1') + "x", true));
+    CHECK(spec::validQuantity(std::string(200000, '1') + "Mi", true));
+    CHECK(spec::validQuantity(std::string(200000, '1') + "m", false));
+}
+
+TEST_CASE("Kubernetes quantities") {
+    for (const char* cpu : {"2400m", "2", "0.5", "10"}) CHECK(spec::validQuantity(cpu, false));
+    for (const char* cpu : {"2400M", "0.5m", "m", "", "1.", ".5", "2 ", "1Gi"}) CHECK_FALSE(spec::validQuantity(cpu, false));
+    for (const char* memory : {"1Gi", "512Mi", "1G", "1.5Gi", "1024", "1k", "3E"}) CHECK(spec::validQuantity(memory, true));
+    for (const char* memory : {"1 GB", "1GB", "1gi", "Gi", "", "1.Gi", "1Gi "}) CHECK_FALSE(spec::validQuantity(memory, true));
 }
 
 TEST_CASE("the examples and the environment config load cleanly") {
