@@ -7,7 +7,8 @@ set(PIPEC_INTEGRATION_DIR ${CMAKE_CURRENT_LIST_DIR})
 file(GLOB PIPEC_INTEGRATION_SOURCES CONFIGURE_DEPENDS ${PIPEC_INTEGRATION_DIR}/*_test.cpp)
 add_executable(integration_kafka ${PIPEC_INTEGRATION_SOURCES} ${PIPEC_DOCTEST_MAIN})
 target_compile_options(integration_kafka PRIVATE ${PIPEC_WARNINGS})
-target_link_libraries(integration_kafka PRIVATE pipec_runtime_kafka pipec_runtime_sources pipec_runtime_sinks PkgConfig::HIREDIS
+target_compile_definitions(integration_kafka PRIVATE PIPEC_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+target_link_libraries(integration_kafka PRIVATE pipec_driver pipec_runtime_kafka pipec_runtime_sources pipec_runtime_sinks PkgConfig::HIREDIS
                       PkgConfig::RDKAFKA)
 add_test(NAME integration_kafka COMMAND integration_kafka)
 set_tests_properties(integration_kafka PROPERTIES LABELS integration TIMEOUT 180)
@@ -29,7 +30,7 @@ set_tests_properties(integration_group_handover PROPERTIES LABELS integration TI
 
 # One failure mode per script (each < 60 s, own redis-server and `pipec broker`; helpers in lib.sh).
 foreach(script redis_outage_until_end group_until_end bad_records kcat_json embedded_seed session_restart
-               sink_stall_health)
+               sink_stall_health backpressure_idle)
   add_test(NAME integration_${script} COMMAND ${PIPEC_INTEGRATION_DIR}/run_${script}.sh $<TARGET_FILE:pipec>)
   set_tests_properties(integration_${script} PROPERTIES LABELS integration TIMEOUT 120 RUN_SERIAL TRUE
                        WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} SKIP_RETURN_CODE 77)
