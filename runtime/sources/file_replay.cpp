@@ -1,5 +1,7 @@
 #include "runtime/sources/file_replay.h"
 
+#include "runtime/core/user_error.h"
+
 #include "runtime/core/civil_time.h"
 #include "runtime/operators/record_decoder.h"
 
@@ -159,11 +161,11 @@ ReplayStats replayFile(const plan::Source& source, const ReplayOptions& options,
         format = endsWith(".bin") || endsWith(".pb") || endsWith(".ldpb") ? "binary" : "json";
     }
     std::ifstream in(options.inputPath, std::ios::binary);
-    if (!in) throw std::runtime_error(fmt::format("cannot read input file `{}`", options.inputPath));
+    if (!in) throw UserError(fmt::format("cannot read input file `{}`", options.inputPath));
     std::ofstream deadLetters;
     if (!options.deadLetterPath.empty()) {
         deadLetters.open(options.deadLetterPath, std::ios::binary | std::ios::trunc);
-        if (!deadLetters) throw std::runtime_error(fmt::format("cannot write dead-letter file `{}`", options.deadLetterPath));
+        if (!deadLetters) throw UserError(fmt::format("cannot write dead-letter file `{}`", options.deadLetterPath));
     }
     auto log = options.log ? options.log : [](const std::string& message) { std::cerr << message << "\n"; };
 

@@ -1,5 +1,6 @@
 #include "runtime/sources/kafka_job.h"
 
+#include "runtime/core/user_error.h"
 #include "runtime/operators/pipeline_executor.h"
 #include "runtime/sources/kafka_consumer.h"
 #include "runtime/sources/kafka_partition_watermarks.h"
@@ -94,10 +95,11 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
     auto flushOutputs = [&] {
         sink.flush();
         if (!deadLetters) return;
-        if (!deadLetters->flush(60000)) throw std::runtime_error("dead-letter records still undelivered after 60 s");
+        if (!deadLetters->flush(60000))
+            throw UserError("dead-letter records still undelivered after 60 s", UserError::kEnvironmentRefused);
         if (deadLetters->failed() > 0)
-            throw std::runtime_error("dead-letter topic `" + options.deadLetterTopic +
-                                     "` rejected records: " + deadLetters->lastError());
+            throw UserError("dead-letter topic `" + options.deadLetterTopic + "` rejected records: " + deadLetters->lastError(),
+                            UserError::kEnvironmentRefused);
     };
     // At-least-once for window state: an offset is committed only once every record before it can no longer change
     // the output (its windows fired and their rows were flushed). A record in a still-open window keeps the commit
