@@ -4,11 +4,13 @@
 
 #include "runtime/core/civil_time.h"
 #include "runtime/operators/record_decoder.h"
+#include "runtime/sources/event_time_guard.h"
 
 #include <fmt/format.h>
 
 #include <cctype>
 #include <charconv>
+#include <deque>
 #include <fstream>
 #include <iostream>
 #include <stdexcept>
@@ -173,10 +175,7 @@ ReplayStats replayFile(const plan::Source& source, const ReplayOptions& options,
     ReplayStats stats;
     Row row;
     std::string error;
-    auto reject = [&](RecordDecoder::Status status, const std::string& where, const std::string& reason, std::string_view record, bool binary) {
-        if (status == RecordDecoder::Status::MissingTime) ++stats.missingTime;
-        else ++stats.malformed;
-        log(fmt::format("{}:{}: rejected record: {}", options.inputPath, where, reason));
+    auto writeDeadLetter = [&](std::string_view record, bool binary) {
         if (deadLetters.is_open()) {
             if (binary) {
                 uint64_t size = record.size();
@@ -190,6 +189,62 @@ ReplayStats replayFile(const plan::Source& source, const ReplayOptions& options,
                 deadLetters << record << "\n";
             }
         }
+    };
+    auto reject = [&](RecordDecoder::Status status, const std::string& where, const std::string& reason, std::string_view record, bool binary) {
+        if (status == RecordDecoder::Status::MissingTime) ++stats.missingTime;
+        else ++stats.malformed;
+        log(fmt::format("{}:{}: rejected record: {}", options.inputPath, where, reason));
+        writeDeadLetter(record, binary);
+    };
+
+    // Decoded rows pass the time guard in file order. A row whose verdict needs the records after it waits here with
+    // the ones read after it (rows are swapped in and out, not copied: the decoder refills a spare row in place).
+    ReplayTimeGuard guard(options.maxFutureSkewMs);
+    struct WaitingRow {
+        Row row;
+        std::string record; // for the dead-letter file
+        uint64_t number = 0; // line (JSON) or record (binary) number
+        bool binary = false;
+    };
+    std::deque<WaitingRow> waiting;
+    std::vector<Row> spareRows;
+    auto conclude = [&](Row& decodedRow, TimeVerdict verdict, std::string_view record, uint64_t number, bool binary) {
+        if (verdict == TimeVerdict::Accepted) {
+            ++stats.decoded;
+            onRow(decodedRow);
+            return;
+        }
+        ++stats.timeInFuture;
+        log(fmt::format("{}:{} {}: rejected record: time_in_future: event time {} ms is more than {} ms ahead of the "
+                        "records before and after it",
+                        options.inputPath, binary ? "record" : "line", number, decodedRow[0].i, options.maxFutureSkewMs));
+        writeDeadLetter(record, binary);
+    };
+    auto drain = [&] {
+        while (guard.ready()) {
+            TimeVerdict verdict = guard.pop();
+            WaitingRow& next = waiting.front();
+            conclude(next.row, verdict, next.record, next.number, next.binary);
+            spareRows.push_back(std::move(next.row));
+            waiting.pop_front();
+        }
+    };
+    // Called for each row the decoder accepted, `row` holding it.
+    auto accept = [&](std::string_view record, uint64_t number, bool binary) {
+        if (row.empty() || row[0].isNull) guard.pushWithoutTime();
+        else guard.push(row[0].i);
+        if (waiting.empty() && guard.ready()) return conclude(row, guard.pop(), record, number, binary);
+        waiting.push_back(WaitingRow{std::move(row), std::string(record), number, binary});
+        row = Row();
+        if (!spareRows.empty()) {
+            row = std::move(spareRows.back());
+            spareRows.pop_back();
+        }
+        drain();
+    };
+    auto finishGuard = [&] {
+        guard.finish();
+        drain();
     };
 
     if (format == "binary") {
@@ -216,15 +271,22 @@ ReplayStats replayFile(const plan::Source& source, const ReplayOptions& options,
             }
             std::string_view payload(content.data() + position, size);
             position += size;
+            if (payload.empty()) {
+                // As on Kafka: no bytes is no event (a schema would decode it as a message of defaults).
+                ++stats.emptyValues;
+                log(fmt::format("{}:record {}: rejected record: empty_value", options.inputPath, stats.records));
+                writeDeadLetter(payload, true);
+                continue;
+            }
             auto status = decoder.decodeProtobuf(payload, INT64_MIN, row, &error);
             if (status != RecordDecoder::Status::Ok) {
                 reject(status, fmt::format("record {}", stats.records),
                        status == RecordDecoder::Status::MissingTime ? "no event time (binary input needs a time_field)" : error, payload, true);
                 continue;
             }
-            ++stats.decoded;
-            onRow(row);
+            accept(payload, stats.records, true);
         }
+        finishGuard();
         return stats;
     }
 
@@ -248,9 +310,9 @@ ReplayStats replayFile(const plan::Source& source, const ReplayOptions& options,
                    status == RecordDecoder::Status::MissingTime ? "no event time (add `_time` or set the source's time_field)" : error, original, false);
             continue;
         }
-        ++stats.decoded;
-        onRow(row);
+        accept(original, lineNumber, false);
     }
+    finishGuard();
     return stats;
 }
 

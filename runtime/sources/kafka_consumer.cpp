@@ -301,7 +301,8 @@ size_t KafkaConsumer::poll(size_t maxRecords, int timeoutMs, const RecordHandler
                            std::string_view(static_cast<const char*>(message->payload), message->len),
                            headers_,
                            timestamp,
-                           runs_};
+                           runs_,
+                           message->payload == nullptr};
         *nextOffset = message->offset + 1;
         handler(record);  // on a throw, DestroyRest destroys this message and the rest
         rd_kafka_message_destroy(message);

@@ -2,6 +2,7 @@
 
 #include "runtime/core/user_error.h"
 #include "runtime/operators/pipeline_executor.h"
+#include "runtime/sources/event_time_guard.h"
 #include "runtime/sources/kafka_consumer.h"
 #include "runtime/sources/kafka_partition_watermarks.h"
 #include "runtime/sources/kafka_producer.h"
@@ -258,7 +259,7 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
         if (shouldLog(count))
             log(fmt::format("job {}: rejected record {}/{}@{}: {}{}{}", job, record.topic, record.partition,
                             record.offset, badRecordReasonName(reason), detail.empty() ? "" : ": ", detail));
-        if (!deadLetters) return;
+        if (!deadLetters || !isDeadLettered(reason)) return;
         HeaderList headers = toHeaderList(record.headers);
         headers.emplace_back(kHeaderDeadLetterReason, std::string(badRecordReasonName(reason)));
         deadLetters->produce(options.deadLetterTopic, record.key, record.payload, headers);
@@ -281,8 +282,13 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
     uint64_t decoded = 0;
     // Wall-clock time for partition activity (idleness), read once per poll instead of once per record.
     int64_t batchStartMs = wallClockMillis();
+    const EventTimeGuard futureGuard(options.maxFutureSkewMs);
     auto handle = [&](const KafkaRecord& record) {
         ++recordsIn;
+        // Not events: a schema would decode a NULL or empty value as a message of defaults (a key `0`).
+        if (record.valueIsNull)
+            return reject(record, BadRecordReason::Tombstone, record.key.empty() ? "" : fmt::format("key `{}`", record.key));
+        if (record.payload.empty()) return reject(record, BadRecordReason::EmptyValue, "");
         EnvelopeParseResult envelope = parseEnvelope(record.headers);
         if (envelope.error == EnvelopeError::InvalidCreatedAt)
             return reject(record, BadRecordReason::InvalidCreatedAt, envelope.detail);
@@ -309,6 +315,11 @@ int runKafkaLoop(const plan::Pipeline& pipeline, KafkaRecordProcessor& processor
         // Before the watermark sees it: one record from the far future would otherwise make every other one late.
         if (row[0].i <= -kEventTimeLimit || row[0].i >= kEventTimeLimit)
             return reject(record, BadRecordReason::TimeOutOfRange, fmt::format("event time {} ms", row[0].i));
+        // Likewise a time in the future (in microseconds, say): the poll's start is the wall clock, close enough here.
+        if (futureGuard.check(row[0].i, batchStartMs) == TimeVerdict::InFuture)
+            return reject(record, BadRecordReason::TimeInFuture,
+                          fmt::format("event time {} ms is more than {} ms ahead of the wall clock", row[0].i,
+                                      futureGuard.maxFutureSkewMs()));
         ++decoded;
         if (record.run != current.run) {
             TopicPartition partition(record.topic, record.partition);

@@ -29,6 +29,9 @@ struct KafkaJobOptions {
     uint64_t commitEveryRecords = 100000; // ...and after this many records
     int sessionTimeoutMs = 6000;
     size_t batchSize = 1000;              // records taken per poll
+    /// Event times further than this ahead of the wall clock are rejected as `time_in_future` (EventTimeGuard);
+    /// <= 0: not checked.
+    int64_t maxFutureSkewMs = 3'600'000;
     std::map<std::string, std::string> properties; // librdkafka consumer settings (security, ...)
     /// Where to log problems (bad records, commit failures, rebalances); default stderr.
     std::function<void(const std::string&)> log;

@@ -12,10 +12,15 @@ std::string_view badRecordReasonName(BadRecordReason reason) {
     case BadRecordReason::MissingTime: return "missing_time";
     case BadRecordReason::UndecodablePayload: return "undecodable_payload";
     case BadRecordReason::TimeOutOfRange: return "time_out_of_range";
+    case BadRecordReason::TimeInFuture: return "time_in_future";
+    case BadRecordReason::Tombstone: return "tombstone";
+    case BadRecordReason::EmptyValue: return "empty_value";
     case BadRecordReason::kCount: break;
     }
     return "unknown";
 }
+
+bool isDeadLettered(BadRecordReason reason) { return reason != BadRecordReason::Tombstone; }
 
 uint64_t JobStatus::badTotal() const {
     uint64_t total = 0;

@@ -54,6 +54,7 @@ struct RunOptions {
     bool untilEnd = false;
     std::string deadLetterTopic;
     int64_t idleTimeoutMs = 30000;
+    int64_t maxFutureSkewMs = 3'600'000;
     int64_t commitIntervalMs = 5000;
     int sessionTimeoutMs = 6000;
     std::string sink = "auto";
@@ -155,14 +156,17 @@ int runReplay(const plan::Job& job, const RunOptions& options) {
     replay.inputPath = options.input;
     replay.format = options.inputFormat;
     replay.deadLetterPath = options.deadLetterFile;
+    replay.maxFutureSkewMs = options.maxFutureSkewMs;
     runtime::ReplayStats stats;
     stats = runtime::replayFile(job.pipeline().source(), replay, [&](runtime::Row& row) { executor.process(row); });
     executor.finish();
     sink->flush();
     const auto& executed = executor.stats();
-    std::cerr << fmt::format("{}: {} records, {} decoded, {} malformed, {} without event time, {} filtered, {} late, {} rows out\n",
+    // New counters go at the end, so that scripts reading the fields before them keep working.
+    std::cerr << fmt::format("{}: {} records, {} decoded, {} malformed, {} without event time, {} filtered, {} late, {} rows out, "
+                             "{} time in future, {} empty\n",
                              job.name(), stats.records, stats.decoded, stats.malformed, stats.missingTime, executed.rowsFiltered,
-                             executed.lateRowsDropped, executed.rowsOut);
+                             executed.lateRowsDropped, executed.rowsOut, stats.timeInFuture, stats.emptyValues);
     return 0;
 }
 
@@ -205,6 +209,7 @@ int runKafka(const plan::Job& job, RunOptions& options) {
     kafka.topics = {topic};
     kafka.deadLetterTopic = options.deadLetterTopic;
     kafka.idleTimeoutMs = options.idleTimeoutMs;
+    kafka.maxFutureSkewMs = options.maxFutureSkewMs;
     kafka.untilEnd = options.untilEnd;
     kafka.commitIntervalMs = options.commitIntervalMs;
     kafka.sessionTimeoutMs = options.sessionTimeoutMs;
@@ -279,6 +284,10 @@ void registerRunCommand(CLI::App& app) {
     command->add_flag("--until-end", options->untilEnd, "Stop at the end of the topic, firing every open window");
     command->add_option("--dead-letter-topic", options->deadLetterTopic, "Topic for rejected records");
     command->add_option("--idle-timeout", options->idleTimeoutMs, "Milliseconds after which a silent partition stops holding the watermark")
+        ->capture_default_str();
+    command->add_option("--max-future-skew", options->maxFutureSkewMs,
+                        "Milliseconds an event time may be ahead of the wall clock (Kafka) or of the records around it "
+                        "(--input) before it is rejected as time_in_future; 0 or less: not checked")
         ->capture_default_str();
     command->add_option("--commit-interval", options->commitIntervalMs, "Milliseconds between sink flushes + offset commits")
         ->capture_default_str();
