@@ -18,17 +18,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-/// The nearest `schemas/` directory at or above the first spec, so specs find their .proto files by default.
-std::string findSchemaDirectory(const std::string& specPath) {
-    std::error_code error;
-    fs::path directory = fs::absolute(fs::path(specPath), error).parent_path();
-    for (int depth = 0; depth < 32 && !directory.empty(); ++depth) {
-        if (fs::is_directory(directory / "schemas", error)) return (directory / "schemas").string();
-        if (directory == directory.parent_path()) break;
-        directory = directory.parent_path();
-    }
-    return {};
-}
 
 /// Resolves which output column each feature materializes (SPEC-FORMAT.md: `column:`, else the feature's name,
 /// else the only non-key column).
@@ -117,6 +106,17 @@ void checkKafkaProperties(const spec::Environment& environment, const CompileOpt
 }
 
 } // namespace
+
+std::string findSchemaDirectory(const std::string& specPath) {
+    std::error_code error;
+    fs::path directory = fs::absolute(fs::path(specPath), error).parent_path();
+    for (int depth = 0; depth < 32 && !directory.empty(); ++depth) {
+        if (fs::is_directory(directory / "schemas", error)) return (directory / "schemas").string();
+        if (directory == directory.parent_path()) break;
+        directory = directory.parent_path();
+    }
+    return {};
+}
 
 void compile(const std::vector<std::string>& inputs, const CompileOptions& options, Compilation& compilation) {
     DiagnosticEngine& diagnostics = compilation.diagnostics;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "runtime/core/value.h"
+#include "runtime/sources/envelope.h"  // extractEnvelopeTime, for callers reading `_time` like the replay
 
 #include <pipec/plan.pb.h>
 
@@ -40,12 +41,5 @@ struct ReplayStats {
 /// records around it is rejected the same way (see ReplayTimeGuard), so `onRow` receives rows up to eight records
 /// after they were read. Throws UserError when the input cannot be read or the dead-letter file not written.
 ReplayStats replayFile(const plan::Source& source, const ReplayOptions& options, const std::function<void(Row&)>& onRow);
-
-/// Parses `2026-01-01T00:00:20.000Z` (also with `+HH:MM` offsets, a space instead of `T`, or no fraction) to epoch ms.
-std::optional<int64_t> parseIsoTimestamp(std::string_view text);
-
-/// Removes a top-level `"_time"` member from a JSON object text and returns its value in epoch millis
-/// (nullopt when absent); `ok` is false when `_time` is present but not a number or ISO timestamp.
-std::optional<int64_t> extractEnvelopeTime(std::string& json, bool& ok);
 
 } // namespace pipec::runtime
