@@ -19,17 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-/// The nearest `schemas/` directory at or above the first spec, so specs find their .proto files by default.
-std::string findSchemaDirectory(const std::string& specPath) {
-    std::error_code error;
-    fs::path directory = fs::absolute(fs::path(specPath), error).parent_path();
-    for (int depth = 0; depth < 32 && !directory.empty(); ++depth) {
-        if (fs::is_directory(directory / "schemas", error)) return (directory / "schemas").string();
-        if (directory == directory.parent_path()) break;
-        directory = directory.parent_path();
-    }
-    return {};
-}
 
 /// Resolves which output column each feature materializes (SPEC-FORMAT.md: `column:`, else the feature's name,
 /// else the only non-key column).
@@ -145,6 +134,17 @@ void checkEnvironments(const CompileOptions& options, Compilation& compilation) 
 }
 
 } // namespace
+
+std::string findSchemaDirectory(const std::string& specPath) {
+    std::error_code error;
+    fs::path directory = fs::absolute(fs::path(specPath), error).parent_path();
+    for (int depth = 0; depth < 32 && !directory.empty(); ++depth) {
+        if (fs::is_directory(directory / "schemas", error)) return (directory / "schemas").string();
+        if (directory == directory.parent_path()) break;
+        directory = directory.parent_path();
+    }
+    return {};
+}
 
 void compile(const std::vector<std::string>& inputs, const CompileOptions& options, Compilation& compilation) {
     DiagnosticEngine& diagnostics = compilation.diagnostics;

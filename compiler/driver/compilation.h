@@ -68,6 +68,10 @@ struct Compilation {
 /// The whole compilation, top to bottom: spec → SQL → bind → optimize → lower → features.
 void compile(const std::vector<std::string>& inputs, const CompileOptions& options, Compilation& compilation);
 
+/// The nearest `schemas/` directory at or above `specPath` (empty when there is none): searched for .proto files
+/// besides the --proto-path directories, so specs find their schemas by default.
+std::string findSchemaDirectory(const std::string& specPath);
+
 /// Builds the deployable job (pipeline + resolved sinks + cluster settings) for one compiled job.
 plan::Job buildJob(const Compilation& compilation, const CompiledJob& job);
 

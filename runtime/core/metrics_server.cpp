@@ -1,5 +1,7 @@
 #include "runtime/core/metrics_server.h"
 
+#include "runtime/core/user_error.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -47,13 +49,13 @@ MetricsServer::MetricsServer(int port, MetricsCallback metrics, ReadinessCallbac
     address.sin_port = htons(static_cast<uint16_t>(port));
     if (::inet_pton(AF_INET, bindAddress.c_str(), &address.sin_addr) != 1) {
         ::close(listener_);
-        throw std::runtime_error("metrics server: invalid bind address `" + bindAddress + "`");
+        throw UserError("metrics server: invalid bind address `" + bindAddress + "`");
     }
     if (::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || ::listen(listener_, 16) != 0) {
         std::string reason = std::strerror(errno);
         ::close(listener_);
-        throw std::runtime_error("metrics server: cannot listen on " + bindAddress + ":" + std::to_string(port) +
-                                 ": " + reason);
+        throw UserError("metrics server: cannot listen on " + bindAddress + ":" + std::to_string(port) + ": " + reason,
+                        UserError::kEnvironmentRefused);
     }
     socklen_t length = sizeof address;
     ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);

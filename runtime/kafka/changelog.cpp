@@ -1,5 +1,6 @@
 #include "runtime/kafka/changelog.h"
 
+#include "runtime/core/user_error.h"
 #include "runtime/operators/operator_chain.h"
 #include "runtime/state/state_buffer.h"
 
@@ -260,7 +261,7 @@ rd_kafka_conf_t* clientConf(const std::string& brokers, const std::map<std::stri
     for (const auto& [name, value] : all) {
         if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), error, sizeof error) != RD_KAFKA_CONF_OK) {
             rd_kafka_conf_destroy(conf);
-            throw std::runtime_error("Kafka property `" + name + "`: " + error);
+            throw UserError("Kafka property `" + name + "`: " + error);
         }
     }
     return conf;
@@ -293,9 +294,9 @@ void Changelog::ensureTopic(int partitions, const std::function<int(const std::s
     };
     if (existing > 0) {
         if (existing != partitions)
-            throw std::runtime_error(fmt::format("changelog topic `{}` has {} partitions, but the source topic has {}: state moves with the "
+            throw UserError(fmt::format("changelog topic `{}` has {} partitions, but the source topic has {}: state moves with the "
                                                  "source partition, so they must match; delete it or use another group",
-                                                 options_.topic, existing, partitions));
+                                                 options_.topic, existing, partitions), UserError::kEnvironmentRefused);
         return;
     }
     char error[512];
@@ -326,7 +327,7 @@ void Changelog::ensureTopic(int partitions, const std::function<int(const std::s
     rd_kafka_queue_destroy(queue);
     rd_kafka_NewTopic_destroy(topic);
     if (!failure.empty())
-        throw std::runtime_error(fmt::format("changelog topic `{}` does not exist and cannot be created ({}); {}", options_.topic, failure, howTo()));
+        throw UserError(fmt::format("changelog topic `{}` does not exist and cannot be created ({}); {}", options_.topic, failure, howTo()), UserError::kEnvironmentRefused);
     // Metadata may lag the creation briefly.
     for (int attempt = 0; attempt < 50; ++attempt) {
         existing = countPartitions(options_.topic);
@@ -334,7 +335,7 @@ void Changelog::ensureTopic(int partitions, const std::function<int(const std::s
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     if (existing != partitions)
-        throw std::runtime_error(fmt::format("changelog topic `{}` was created but has {} partitions; {}", options_.topic, existing, howTo()));
+        throw UserError(fmt::format("changelog topic `{}` was created but has {} partitions; {}", options_.topic, existing, howTo()), UserError::kEnvironmentRefused);
 }
 
 void Changelog::produce(int32_t partition, const std::string& key, const std::optional<std::string>& value) {
@@ -347,7 +348,7 @@ void Changelog::produce(int32_t partition, const std::string& key, const std::op
             RD_KAFKA_V_VALUE(valueBytes, valueSize), RD_KAFKA_V_END);
         if (error == RD_KAFKA_RESP_ERR_NO_ERROR) break;
         if (error != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-            throw std::runtime_error(fmt::format("cannot write to changelog topic `{}`: {}", options_.topic, rd_kafka_err2str(error)));
+            throw UserError(fmt::format("cannot write to changelog topic `{}`: {}", options_.topic, rd_kafka_err2str(error)), UserError::kEnvironmentRefused);
         rd_kafka_poll(handle_->producer, 100);
     }
     ++recordsWritten_;
@@ -358,9 +359,9 @@ void Changelog::flush() {
     rd_kafka_resp_err_t error = rd_kafka_flush(handle_->producer, options_.timeoutMs);
     std::lock_guard lock(handle_->mutex);
     if (handle_->failed > 0)
-        throw std::runtime_error(fmt::format("changelog topic `{}` refused {} record(s): {}", options_.topic, handle_->failed, handle_->lastError));
+        throw UserError(fmt::format("changelog topic `{}` refused {} record(s): {}", options_.topic, handle_->failed, handle_->lastError), UserError::kEnvironmentRefused);
     if (error != RD_KAFKA_RESP_ERR_NO_ERROR)
-        throw std::runtime_error(fmt::format("changelog records still unacknowledged after {} ms ({})", options_.timeoutMs, rd_kafka_err2str(error)));
+        throw UserError(fmt::format("changelog records still unacknowledged after {} ms ({})", options_.timeoutMs, rd_kafka_err2str(error)), UserError::kEnvironmentRefused);
 }
 
 std::map<int32_t, ChangelogContents> Changelog::read(const std::vector<int32_t>& partitions) {
@@ -392,7 +393,7 @@ std::map<int32_t, ChangelogContents> Changelog::read(const std::vector<int32_t>&
         rd_kafka_resp_err_t code = rd_kafka_query_watermark_offsets(consumer, options_.topic.c_str(), partition, &low, &high, options_.timeoutMs);
         if (code != RD_KAFKA_RESP_ERR_NO_ERROR) {
             rd_kafka_topic_partition_list_destroy(assignment);
-            throw std::runtime_error(fmt::format("cannot read changelog `{}` partition {}: {}", options_.topic, partition, rd_kafka_err2str(code)));
+            throw UserError(fmt::format("cannot read changelog `{}` partition {}: {}", options_.topic, partition, rd_kafka_err2str(code)), UserError::kEnvironmentRefused);
         }
         if (high <= low) continue;
         ends[partition] = high;
@@ -407,7 +408,7 @@ std::map<int32_t, ChangelogContents> Changelog::read(const std::vector<int32_t>&
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.timeoutMs) * 4;
     while (!ends.empty()) {
         if (std::chrono::steady_clock::now() > deadline)
-            throw std::runtime_error(fmt::format("reading changelog `{}` timed out with {} partition(s) not read to their end", options_.topic, ends.size()));
+            throw UserError(fmt::format("reading changelog `{}` timed out with {} partition(s) not read to their end", options_.topic, ends.size()), UserError::kEnvironmentRefused);
         rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer, 200);
         if (message == nullptr) continue;
         int32_t partition = message->partition;
@@ -419,7 +420,7 @@ std::map<int32_t, ChangelogContents> Changelog::read(const std::vector<int32_t>&
         if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
             std::string reason = rd_kafka_message_errstr(message);
             rd_kafka_message_destroy(message);
-            throw std::runtime_error(fmt::format("cannot read changelog `{}`: {}", options_.topic, reason));
+            throw UserError(fmt::format("cannot read changelog `{}`: {}", options_.topic, reason), UserError::kEnvironmentRefused);
         }
         std::string key(static_cast<const char*>(message->key), message->key_len);
         auto& records = contents[partition];
@@ -453,11 +454,11 @@ void TaskCheckpointer::adopt(const ChangelogContents& contents) {
 
 void TaskCheckpointer::restore(const ChangelogContents& contents, const CheckpointMark& mark, OperatorChain& chain) {
     if (mark.fingerprint != fingerprint_)
-        throw std::runtime_error(fmt::format(
+        throw UserError(fmt::format(
             "the checkpoint of partition {} was written by a plan whose state is incompatible with this one (the window, GROUP BY "
             "keys, aggregates or source changed; `pipec compile --against` calls this a fresh start): start the job with a new "
             "--group, or delete the group's offsets and changelog topic to start over",
-            partition_));
+            partition_), UserError::kEnvironmentRefused);
     StateReader meta(mark.meta);
     chain.readMeta(meta);
     if (!meta.atEnd()) throw std::runtime_error("corrupt checkpoint: operator meta");
@@ -479,10 +480,10 @@ void TaskCheckpointer::restore(const ChangelogContents& contents, const Checkpoi
         chain.restoreKey(entry, choice.second->state);
     }
     if (live != mark.entries)
-        throw std::runtime_error(fmt::format("the changelog of partition {} holds {} of the {} state entries its committed checkpoint "
+        throw UserError(fmt::format("the changelog of partition {} holds {} of the {} state entries its committed checkpoint "
                                              "has (records lost: retention, or a topic that is not compacted but truncated); "
                                              "refusing to continue from incomplete state",
-                                             partition_, live, mark.entries));
+                                             partition_, live, mark.entries), UserError::kEnvironmentRefused);
     chain.restoreFinished();
 }
 

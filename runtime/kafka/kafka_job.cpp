@@ -1,10 +1,12 @@
 #include "runtime/kafka/kafka_job.h"
 
+#include "runtime/core/user_error.h"
 #include "runtime/kafka/changelog.h"
 #include "runtime/operators/operator_chain.h"
 #include "runtime/operators/pipeline_executor.h"
 #include "runtime/operators/record_decoder.h"
 #include "runtime/sources/envelope.h"
+#include "runtime/sources/event_time_guard.h"
 #include "runtime/sources/kafka_consumer.h"
 #include "runtime/sources/kafka_partition_watermarks.h"
 #include "runtime/sources/kafka_producer.h"
@@ -144,6 +146,7 @@ struct KafkaJob::Impl {
     const std::string job_;
     const std::string fingerprint_;
     RecordDecoder decoder_;
+    const EventTimeGuard futureGuard_;
     KafkaPartitionWatermarks watermarks_;
     std::unique_ptr<KafkaProducer> deadLetters_;
     std::unique_ptr<KafkaConsumer> consumer_;
@@ -168,14 +171,16 @@ struct KafkaJob::Impl {
     } current_;
     uint64_t recordsIn_ = 0;
     uint64_t decoded_ = 0;
-    int64_t pollClock_ = 0;  // idle clock at the start of the current poll
+    int64_t pollClock_ = 0;      // idle clock at the start of the current poll
+    int64_t pollWallClock_ = 0;  // wall clock at the start of the current poll (no clock read per record)
 };
 
 KafkaJob::Impl::Impl(const plan::Pipeline& pipeline, KafkaJobOptions options, RowSink& sink, JobStatus& status)
     : pipeline_(pipeline), options_(std::move(options)), status_(status), sink_(sink, status.rowsOut), log_(options_.log),
       source_(pipeline.source()), timeFromEnvelope_(source_.time_column() < 1),
       defaultEncoding_(source_.format() == "json" ? PayloadEncoding::Json : PayloadEncoding::Protobuf), job_(pipeline.job_name()),
-      fingerprint_(stateFingerprint(pipeline)), decoder_(source_), watermarks_(options_.idleTimeoutMs) {
+      fingerprint_(stateFingerprint(pipeline)), decoder_(source_), futureGuard_(options_.maxFutureSkewMs),
+      watermarks_(options_.idleTimeoutMs) {
     if (!log_) log_ = [](const std::string& line) { std::cerr << line << "\n"; };
     if (options_.changelogTopic.empty()) options_.changelogTopic = changelogTopicName(options_.groupId, job_);
     if (!options_.deadLetterTopic.empty()) deadLetters_ = std::make_unique<KafkaProducer>(options_.brokers, options_.properties);
@@ -244,8 +249,9 @@ void KafkaJob::Impl::onAssign(const std::vector<TopicPartition>& partitions) {
                 try {
                     task->checkpointer.restore(records, *mark, task->chain);
                 } catch (const std::runtime_error& error) {
-                    throw std::runtime_error(fmt::format("cannot restore {}/{} from changelog `{}`: {}", partition.first, partition.second,
-                                                         changelog_->topic(), error.what()));
+                    throw UserError(fmt::format("cannot restore {}/{} from changelog `{}`: {}", partition.first, partition.second,
+                                                changelog_->topic(), error.what()),
+                                    UserError::kEnvironmentRefused);
                 }
                 task->maxEventTime = mark->maxEventTime;
                 restoredEntries += mark->entries;
@@ -306,7 +312,7 @@ void KafkaJob::Impl::reject(const KafkaRecord& record, BadRecordReason reason, s
     if (shouldLog(count))
         log_(fmt::format("job {}: rejected record {}/{}@{}: {}{}{}", job_, record.topic, record.partition, record.offset,
                          badRecordReasonName(reason), detail.empty() ? "" : ": ", detail));
-    if (!deadLetters_) return;
+    if (!deadLetters_ || !isDeadLettered(reason)) return;
     HeaderList headers = toHeaderList(record.headers);
     headers.emplace_back(kHeaderDeadLetterReason, std::string(badRecordReasonName(reason)));
     deadLetters_->produce(options_.deadLetterTopic, record.key, record.payload, headers);
@@ -326,6 +332,10 @@ void KafkaJob::Impl::handle(const KafkaRecord& record) {
     }
     PartitionTask& task = *current_.task;
     task.nextOffset = record.offset + 1;  // a rejected record is handled too (counted, dead-lettered)
+    // Not events: a tombstone (NULL value) or an empty value would decode as an event with every field at its default.
+    if (record.valueIsNull)
+        return reject(record, BadRecordReason::Tombstone, record.key.empty() ? "" : fmt::format("key `{}`", record.key));
+    if (record.payload.empty()) return reject(record, BadRecordReason::EmptyValue, "");
     EnvelopeParseResult envelope = parseEnvelope(record.headers);
     if (envelope.error == EnvelopeError::InvalidCreatedAt) return reject(record, BadRecordReason::InvalidCreatedAt, envelope.detail);
     if (envelope.error == EnvelopeError::UnknownEncoding) return reject(record, BadRecordReason::UnknownEncoding, envelope.detail);
@@ -361,6 +371,13 @@ void KafkaJob::Impl::handle(const KafkaRecord& record) {
         task.pending.dropLast();
         return reject(record, BadRecordReason::TimeOutOfRange, fmt::format("event time {} ms", time));
     }
+    // One record from the future (a time in microseconds, a broken clock) would move the watermark past every other
+    // record, and the commit would keep it there.
+    if (futureGuard_.check(time, pollWallClock_) == TimeVerdict::InFuture) {
+        task.pending.dropLast();
+        return reject(record, BadRecordReason::TimeInFuture,
+                      fmt::format("event time {} ms is more than {} ms ahead of the wall clock", time, futureGuard_.maxFutureSkewMs()));
+    }
     ++decoded_;
     task.pending.times[task.pending.size - 1] = time;
     if (!task.maxEventTime || time > *task.maxEventTime) task.maxEventTime = time;
@@ -383,9 +400,11 @@ void KafkaJob::Impl::flushOutputs() {
     blocked([&] {
         sink_.flush();
         if (!deadLetters_) return;
-        if (!deadLetters_->flush(60000)) throw std::runtime_error("dead-letter records still undelivered after 60 s");
+        if (!deadLetters_->flush(60000))
+            throw UserError("dead-letter records still undelivered after 60 s", UserError::kEnvironmentRefused);
         if (deadLetters_->failed() > 0)
-            throw std::runtime_error("dead-letter topic `" + options_.deadLetterTopic + "` rejected records: " + deadLetters_->lastError());
+            throw UserError("dead-letter topic `" + options_.deadLetterTopic + "` rejected records: " + deadLetters_->lastError(),
+                            UserError::kEnvironmentRefused);
     });
 }
 
@@ -497,6 +516,7 @@ int KafkaJob::Impl::run(std::atomic<bool>& stop) {
     try {
         while (!stop.load()) {
             pollClock_ = idleClock();
+            pollWallClock_ = wallClockMillis();
             try {
                 consumer_->poll(options_.batchSize, 100, handler);
             } catch (...) {

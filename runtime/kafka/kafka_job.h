@@ -22,6 +22,9 @@ struct KafkaJobOptions {
     std::vector<std::string> topics;      // the plan's source topic
     std::string deadLetterTopic;          // empty: rejected records are only counted and logged
     int64_t idleTimeoutMs = 30000;        // a partition silent this long stops holding the watermark back; <= 0 never
+    /// Event times further than this ahead of the wall clock are rejected as `time_in_future` (EventTimeGuard);
+    /// <= 0: not checked.
+    int64_t maxFutureSkewMs = 3'600'000;
     bool untilEnd = false;                // stop at the end of every assigned partition; the watermark jumps to +inf
     int64_t commitIntervalMs = 5000;      // flush the sink at least this often (features reach it sooner)...
     uint64_t commitEveryRecords = 100000; // ...and after this many records

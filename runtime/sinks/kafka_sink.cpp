@@ -1,5 +1,7 @@
 #include "runtime/sinks/kafka_sink.h"
 
+#include "runtime/core/user_error.h"
+
 #include "runtime/sinks/json_lines_sink.h"
 
 #include <fmt/format.h>
@@ -48,7 +50,7 @@ KafkaSink::KafkaSink(KafkaSinkOptions options) : options_(std::move(options)), h
     for (const auto& [name, value] : all) {
         if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), error, sizeof error) != RD_KAFKA_CONF_OK) {
             rd_kafka_conf_destroy(conf);
-            throw std::runtime_error("Kafka sink property `" + name + "`: " + error);
+            throw UserError("Kafka sink property `" + name + "`: " + error);
         }
     }
     rd_kafka_conf_set_dr_msg_cb(conf, onDelivery);
@@ -56,7 +58,7 @@ KafkaSink::KafkaSink(KafkaSinkOptions options) : options_(std::move(options)), h
     handle_->producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error);
     if (handle_->producer == nullptr) {
         rd_kafka_conf_destroy(conf);
-        throw std::runtime_error(std::string("cannot create the Kafka sink producer: ") + error);
+        throw UserError(std::string("cannot create the Kafka sink producer: ") + error);
     }
 }
 
@@ -83,7 +85,7 @@ void KafkaSink::write(const Row& row) {
             RD_KAFKA_V_END);
         if (error == RD_KAFKA_RESP_ERR_NO_ERROR) break;
         if (error != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-            throw std::runtime_error("Kafka sink cannot produce to `" + options_.topic + "`: " + rd_kafka_err2str(error));
+            throw UserError("Kafka sink cannot produce to `" + options_.topic + "`: " + rd_kafka_err2str(error), UserError::kEnvironmentRefused);
         rd_kafka_poll(handle_->producer, 100); // back-pressure until the local queue drains
     }
     rd_kafka_poll(handle_->producer, 0);
@@ -91,12 +93,11 @@ void KafkaSink::write(const Row& row) {
 
 void KafkaSink::flush() {
     if (rd_kafka_flush(handle_->producer, options_.flushTimeoutMs) != RD_KAFKA_RESP_ERR_NO_ERROR)
-        throw std::runtime_error("Kafka sink: rows still undelivered after " + std::to_string(options_.flushTimeoutMs) +
-                                 " ms");
+        throw UserError("Kafka sink: rows still undelivered after " + std::to_string(options_.flushTimeoutMs) + " ms", UserError::kEnvironmentRefused);
     if (handle_->failed.load() > 0) {
         std::lock_guard lock(handle_->errorMutex);
-        throw std::runtime_error("Kafka sink: " + std::to_string(handle_->failed.load()) +
-                                 " row(s) could not be delivered: " + handle_->lastError);
+        throw UserError("Kafka sink: " + std::to_string(handle_->failed.load()) +
+                            " row(s) could not be delivered: " + handle_->lastError, UserError::kEnvironmentRefused);
     }
 }
 

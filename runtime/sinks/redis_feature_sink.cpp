@@ -1,5 +1,7 @@
 #include "runtime/sinks/redis_feature_sink.h"
 
+#include "runtime/core/user_error.h"
+
 #include <fmt/format.h>
 #include <hiredis/hiredis.h>
 
@@ -83,7 +85,7 @@ void parseRedisAddress(const std::string& address, RedisFeatureSinkOptions& opti
         options.port = std::stoi(port, &used);
         if (used != port.size() || options.port <= 0 || options.port > 65535) throw std::invalid_argument(port);
     } catch (const std::exception&) {
-        throw std::invalid_argument("invalid Redis port in address `" + address + "`");
+        throw UserError("invalid Redis port in address `" + address + "`");
     }
 }
 
@@ -228,6 +230,12 @@ void RedisFeatureSink::connect() {
         if (reply != nullptr) freeReplyObject(reply);
         if (!ok) {
             disconnect();
+            // A refused password is a setting to fix, not an outage to wait out: retrying would block forever.
+            if (reason.find("WRONGPASS") != std::string::npos || reason.find("invalid password") != std::string::npos ||
+                reason.find("without any password configured") != std::string::npos)
+                throw UserError(fmt::format("Redis at {}:{} refused the sink's password: {}", options_.host, options_.port,
+                                            reason),
+                                UserError::kEnvironmentRefused);
             throw std::runtime_error("AUTH failed: " + reason);
         }
     }
@@ -253,6 +261,8 @@ bool RedisFeatureSink::trySend(std::string& failure) {
     if (!connection_) {
         try {
             connect();
+        } catch (const UserError&) {
+            throw;  // misconfigured, not unreachable: waiting would not help
         } catch (const std::runtime_error& error) {
             failure = fmt::format("cannot connect to {}:{}: {}", options_.host, options_.port, error.what());
             return false;
@@ -332,6 +342,11 @@ bool RedisFeatureSink::trySend(std::string& failure) {
             continue;
         }
         if (scriptMissing && firstError.empty()) firstError = "NOSCRIPT right after SCRIPT LOAD";
+        // A server that wants a password the sink was not given never accepts the batch: no point in retrying.
+        if (firstError.rfind("NOAUTH", 0) == 0)
+            throw UserError(fmt::format("Redis at {}:{} requires a password: set `password` on the sink ({})", options_.host,
+                                        options_.port, firstError),
+                            UserError::kEnvironmentRefused);
         if (!firstError.empty()) {
             // Errors such as OOM or LOADING are transient on the server side; retrying the (idempotent) batch is safe.
             failure = "Redis replied with an error: " + firstError;
@@ -369,8 +384,8 @@ void RedisFeatureSink::sendPending() {
         }
         if (options_.cancel != nullptr && options_.cancel->load()) {
             endDelivery(false);
-            throw std::runtime_error("Redis sink stopped with " + std::to_string(pending_.size()) +
-                                     " unacknowledged commands: " + failure);
+            throw UserError("Redis sink stopped with " + std::to_string(pending_.size()) + " unacknowledged commands: " + failure,
+                            UserError::kEnvironmentRefused);
         }
         options_.log(fmt::format("{}; retrying {} commands in {} ms", failure, pending_.size(), backoffMs));
         if (!retried) stats_.retriedBatches++;

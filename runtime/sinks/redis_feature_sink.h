@@ -43,7 +43,7 @@ struct RedisFeatureSinkOptions {
     std::function<void(const std::string&)> log;
 };
 
-/// Parses "host:port" (port defaults to 6379); throws std::invalid_argument on a malformed port.
+/// Parses "host:port" (port defaults to 6379); throws UserError on a malformed port.
 void parseRedisAddress(const std::string& address, RedisFeatureSinkOptions& options);
 
 /// Writes each output row as one Redis string key per feature: `SET {feature}:{key} value EX ttl`, pipelined in

@@ -1,5 +1,7 @@
 #include "runtime/sources/embedded_broker.h"
 
+#include "runtime/core/user_error.h"
+
 #include <librdkafka/rdkafka.h>
 // rdkafka_mock.h relies on declarations from rdkafka.h, so the order matters.
 #include <librdkafka/rdkafka_mock.h>
@@ -83,7 +85,7 @@ public:
             ::listen(listener_, 64) != 0) {
             std::string reason = std::strerror(errno);
             ::close(listener_);
-            throw std::runtime_error("cannot listen on 127.0.0.1:" + std::to_string(listenPort) + ": " + reason);
+            throw UserError("cannot listen on 127.0.0.1:" + std::to_string(listenPort) + ": " + reason, UserError::kEnvironmentRefused);
         }
         acceptor_ = std::thread([this] { acceptLoop(); });
     }
@@ -172,7 +174,7 @@ void EmbeddedBroker::createTopic(const std::string& name, int partitions) {
     if (partitions < 1) throw std::invalid_argument("topic `" + name + "` needs at least one partition");
     rd_kafka_resp_err_t error = rd_kafka_mock_topic_create(state_->cluster, name.c_str(), partitions, 1);
     if (error != RD_KAFKA_RESP_ERR_NO_ERROR)
-        throw std::runtime_error("cannot create topic `" + name + "`: " + rd_kafka_err2str(error));
+        throw UserError("cannot create topic `" + name + "`: " + rd_kafka_err2str(error), UserError::kEnvironmentRefused);
 }
 
 } // namespace pipec::runtime

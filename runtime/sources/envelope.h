@@ -80,4 +80,13 @@ HeaderList encodeEnvelope(const EventEnvelope& envelope);
 /// Parses a decimal epoch-millisecond value (optional leading '-', digits only, no spaces).
 std::optional<int64_t> parseEpochMillis(std::string_view text);
 
+/// Parses `2026-01-01T00:00:20.000Z` (also with `+HH:MM` offsets, a space instead of `T`, or no fraction) to epoch ms.
+std::optional<int64_t> parseIsoTimestamp(std::string_view text);
+
+/// The envelope time of an event written as JSON (a replay file, `pipec produce --from`, `pipec run --seed`): removes
+/// a top-level `"_time"` member from a JSON object text and returns its value in epoch millis (nullopt when absent).
+/// The value is an integer (epoch millis), or a string holding epoch millis or an ISO-8601 timestamp; `ok` is false
+/// when `_time` is present but none of these.
+std::optional<int64_t> extractEnvelopeTime(std::string& json, bool& ok);
+
 } // namespace pipec::runtime

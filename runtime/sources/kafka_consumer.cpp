@@ -1,5 +1,7 @@
 #include "runtime/sources/kafka_consumer.h"
 
+#include "runtime/core/user_error.h"
+
 #include "runtime/sources/kafka_record_headers.h"
 
 #include <cstddef>
@@ -38,7 +40,7 @@ void setProperty(rd_kafka_conf_t* conf, const std::string& name, const std::stri
     char error[512];
     if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), error, sizeof error) != RD_KAFKA_CONF_OK) {
         rd_kafka_conf_destroy(conf);
-        throw std::runtime_error("Kafka property `" + name + "`: " + error);
+        throw UserError("Kafka property `" + name + "`: " + error);
     }
 }
 
@@ -130,7 +132,7 @@ KafkaConsumer::KafkaConsumer(KafkaConsumerOptions options)
     handle_->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
     if (handle_->consumer == nullptr) {
         rd_kafka_conf_destroy(conf);
-        throw std::runtime_error(std::string("cannot create the Kafka consumer: ") + error);
+        throw UserError(std::string("cannot create the Kafka consumer: ") + error);
     }
     // Serve rebalance events and messages from one queue, so everything runs on the polling thread.
     rd_kafka_poll_set_consumer(handle_->consumer);
@@ -141,7 +143,7 @@ KafkaConsumer::KafkaConsumer(KafkaConsumerOptions options)
     rd_kafka_resp_err_t subscribeError = rd_kafka_subscribe(handle_->consumer, topics);
     rd_kafka_topic_partition_list_destroy(topics);
     if (subscribeError != RD_KAFKA_RESP_ERR_NO_ERROR)
-        throw std::runtime_error(std::string("cannot subscribe: ") + rd_kafka_err2str(subscribeError));
+        throw UserError(std::string("cannot subscribe: ") + rd_kafka_err2str(subscribeError), UserError::kEnvironmentRefused);
 }
 
 KafkaConsumer::~KafkaConsumer() { close(false); }
@@ -264,7 +266,7 @@ size_t KafkaConsumer::poll(size_t maxRecords, int timeoutMs, const RecordHandler
             char fatal[256];
             if (rd_kafka_fatal_error(handle_->consumer, fatal, sizeof fatal) != RD_KAFKA_RESP_ERR_NO_ERROR) {
                 ++next;
-                throw std::runtime_error(std::string("fatal Kafka error: ") + fatal);
+                throw UserError(std::string("fatal Kafka error: ") + fatal, UserError::kEnvironmentRefused);
             }
             options_.log(std::string("consume error: ") + rd_kafka_err2name(code) + ": " + text);
             continue;
@@ -299,7 +301,8 @@ size_t KafkaConsumer::poll(size_t maxRecords, int timeoutMs, const RecordHandler
                            std::string_view(static_cast<const char*>(message->payload), message->len),
                            headers_,
                            timestamp,
-                           runs_};
+                           runs_,
+                           message->payload == nullptr};
         *nextOffset = message->offset + 1;
         handler(record);  // on a throw, DestroyRest destroys this message and the rest
         rd_kafka_message_destroy(message);

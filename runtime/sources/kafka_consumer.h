@@ -28,6 +28,8 @@ struct KafkaRecord {
     /// Changes whenever the records start coming from another partition and at every poll (assignments change only
     /// inside a poll, before its records), so a handler can cache per-partition lookups for a run of records. Never 0.
     uint64_t run;
+    /// True for a NULL value (a tombstone), which `payload` cannot tell from an empty one: both are empty views.
+    bool valueIsNull = false;
 };
 
 struct KafkaConsumerOptions {

@@ -12,6 +12,9 @@ std::string_view badRecordReasonName(BadRecordReason reason) {
     case BadRecordReason::MissingTime: return "missing_time";
     case BadRecordReason::UndecodablePayload: return "undecodable_payload";
     case BadRecordReason::TimeOutOfRange: return "time_out_of_range";
+    case BadRecordReason::TimeInFuture: return "time_in_future";
+    case BadRecordReason::Tombstone: return "tombstone";
+    case BadRecordReason::EmptyValue: return "empty_value";
     case BadRecordReason::kCount: break;
     }
     return "unknown";
@@ -47,6 +50,8 @@ std::string JobStatus::notReadyReason(int64_t sinkDownThresholdMs) const {
                                health.name, health.blockedMs, sinkDownThresholdMs);
     return {};
 }
+
+bool isDeadLettered(BadRecordReason reason) { return reason != BadRecordReason::Tombstone; }
 
 uint64_t JobStatus::badTotal() const {
     uint64_t total = 0;

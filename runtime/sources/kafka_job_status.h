@@ -20,10 +20,17 @@ enum class BadRecordReason {
     MissingTime,        // no event time: no created-at header (envelope time) or a NULL time field
     UndecodablePayload, // the payload does not parse with the source's schema/format
     TimeOutOfRange,     // an event time beyond ±2^60 ms (kEventTimeLimit): garbage that must not move the watermark
+    TimeInFuture,       // an event time further ahead of the wall clock than the allowed skew (EventTimeGuard)
+    Tombstone,          // a NULL value: a deletion marker of a compacted topic, not an event
+    EmptyValue,         // a zero-length value: no event, whatever its schema would decode it to
     kCount,
 };
 
 std::string_view badRecordReasonName(BadRecordReason reason);
+/// Whether records rejected for `reason` are copied to the dead-letter topic. Not tombstones: there is no value to
+/// inspect, and a NULL-value copy would itself be a deletion marker there (on a compacted dead-letter topic it would
+/// delete the copies of earlier bad records with the same key). They are counted and logged with their key instead.
+bool isDeadLettered(BadRecordReason reason);
 
 /// Live counters of a running Kafka job, written by the job thread and read by the metrics endpoint.
 struct JobStatus {

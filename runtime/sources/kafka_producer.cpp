@@ -1,5 +1,7 @@
 #include "runtime/sources/kafka_producer.h"
 
+#include "runtime/core/user_error.h"
+
 #include <librdkafka/rdkafka.h>
 
 #include <mutex>
@@ -42,7 +44,7 @@ KafkaProducer::KafkaProducer(const std::string& brokers, const std::map<std::str
     for (const auto& [name, value] : all) {
         if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), error, sizeof error) != RD_KAFKA_CONF_OK) {
             rd_kafka_conf_destroy(conf);
-            throw std::runtime_error("Kafka property `" + name + "`: " + error);
+            throw UserError("Kafka property `" + name + "`: " + error);
         }
     }
     rd_kafka_conf_set_dr_msg_cb(conf, onDelivery);
@@ -50,7 +52,7 @@ KafkaProducer::KafkaProducer(const std::string& brokers, const std::map<std::str
     handle_->producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error);
     if (handle_->producer == nullptr) {
         rd_kafka_conf_destroy(conf);
-        throw std::runtime_error(std::string("cannot create the Kafka producer: ") + error);
+        throw UserError(std::string("cannot create the Kafka producer: ") + error);
     }
 }
 
@@ -74,7 +76,7 @@ void KafkaProducer::produce(const std::string& topic, std::string_view key, std:
         if (error == RD_KAFKA_RESP_ERR_NO_ERROR) break; // the record now owns the headers
         rd_kafka_headers_destroy(rawHeaders);
         if (error != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-            throw std::runtime_error("cannot produce to `" + topic + "`: " + rd_kafka_err2str(error));
+            throw UserError("cannot produce to `" + topic + "`: " + rd_kafka_err2str(error), UserError::kEnvironmentRefused);
         // Back-pressure: serve delivery reports until the local queue drains.
         rd_kafka_poll(handle_->producer, 100);
     }

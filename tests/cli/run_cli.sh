@@ -23,6 +23,14 @@ contains() {  # contains NAME TEXT: the last command's output contains TEXT
   fi
 }
 
+lacks() {  # lacks NAME TEXT: the last command's output does not contain TEXT
+  if grep -qF -- "$2" /tmp/pipec_cli_out.$$; then
+    echo "FAIL $1: output contains: $2"
+    cat /tmp/pipec_cli_out.$$
+    failures=$((failures + 1))
+  fi
+}
+
 expect clean 0 "$PIPEC" validate examples
 expect version 0 "$PIPEC" --version
 contains version "pipec "
@@ -47,6 +55,31 @@ expect compile 0 "$PIPEC" compile examples -o /tmp/pipec_cli_out_dir.$$
 expect plan-run 0 "$PIPEC" run --plan /tmp/pipec_cli_out_dir.$$/store_delivery_wait/plan.pb --input examples/data/store_timeline_events.jsonl --output /tmp/pipec_cli_rows2.$$
 if ! cmp -s /tmp/pipec_cli_rows.$$ /tmp/pipec_cli_rows2.$$; then echo "FAIL plan-run: a compiled plan gives other rows than the spec"; failures=$((failures + 1)); fi
 rm -rf /tmp/pipec_cli_out.$$ /tmp/pipec_cli_rows.$$ /tmp/pipec_cli_rows2.$$ /tmp/pipec_cli_out_dir.$$
+# User errors at run time are errors with a message and exit 1 or 2, never "internal error" (exit 3).
+expect missing-seed 2 "$PIPEC" run examples/store_order_count.yaml --seed /nonexistent/seed.jsonl --sink stdout
+contains missing-seed "error: cannot read seed file \`/nonexistent/seed.jsonl\`"
+lacks missing-seed "internal error"
+expect missing-input 2 "$PIPEC" run examples/store_order_count.yaml --input /nonexistent/events.jsonl
+contains missing-input "error: cannot read input file \`/nonexistent/events.jsonl\`"
+expect unwritable-dead-letter 2 "$PIPEC" run examples/store_order_count.yaml --input examples/data/store_timeline_events.jsonl \
+  --output /dev/null --dead-letter /nonexistent/dead.jsonl
+contains unwritable-dead-letter "error: cannot write dead-letter file \`/nonexistent/dead.jsonl\`"
+expect missing-plan 2 "$PIPEC" run --plan /nonexistent/plan.pb --input examples/data/store_timeline_events.jsonl
+contains missing-plan "error: cannot read compiled plan"
+expect bad-redis-port 2 "$PIPEC" run examples/store_order_count.yaml --sink redis --set sinks.prod_canary_features.address=127.0.0.1:99999
+contains bad-redis-port "error: invalid Redis port in address \`127.0.0.1:99999\`"
+lacks bad-redis-port "internal error"
+# One timestamp in microseconds must not freeze a replay (issue 11, item 8): store 2 gets its rows.
+printf '%s\n' '{"_time":1767225600000,"storeId":"1"}' '{"_time":1767225600000000,"storeId":"1"}' \
+  '{"_time":1767225630000,"storeId":"2"}' > /tmp/pipec_cli_times.$$
+expect time-in-future 0 "$PIPEC" run examples/store_order_count.yaml --input /tmp/pipec_cli_times.$$ --output /tmp/pipec_cli_rows.$$
+contains time-in-future "line 2: rejected record: time_in_future"
+contains time-in-future "3 records, 2 decoded, 0 malformed, 0 without event time, 0 filtered, 0 late, 120 rows out, 1 time in future, 0 empty"
+if ! grep -q '"st":2' /tmp/pipec_cli_rows.$$; then echo "FAIL time-in-future: no row for store 2"; failures=$((failures + 1)); fi
+expect time-guard-off 0 "$PIPEC" run examples/store_order_count.yaml --input /tmp/pipec_cli_times.$$ --output /tmp/pipec_cli_rows.$$ \
+  --max-future-skew 0
+contains time-guard-off "0 time in future"
+rm -f /tmp/pipec_cli_times.$$ /tmp/pipec_cli_rows.$$ /tmp/pipec_cli_out.$$
 # Environment settings are checked where they are written: librdkafka properties by the Kafka client's own rules,
 # sink settings against what the sink reads (a misspelt one must not fall back to a default).
 envdir=/tmp/pipec_cli_env.$$

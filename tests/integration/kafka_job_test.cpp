@@ -6,6 +6,7 @@
 #include "compiler/driver/compilation.h"
 #include "runtime/kafka/kafka_job.h"
 #include "runtime/operators/pipeline_executor.h"
+#include "runtime/operators/record_decoder.h"
 #include "runtime/sources/embedded_broker.h"
 #include "runtime/sources/envelope.h"
 #include "runtime/sources/kafka_producer.h"
@@ -146,8 +147,9 @@ TEST_CASE("the Kafka job decodes, rejects by reason, dead-letters, and fires eve
         KafkaProducer producer(broker.bootstrapServers());
         producer.produce("store_timeline_events", "", encoder.encode(good[0].second), envelope(good[0].first), 0);
         producer.produce("store_timeline_events", "", encoder.encode(good[1].second), envelope(good[1].first), 1);
+        // Store 1 lives in partition 0, store 2 in partition 1 (the topic is keyed by the entity).
         producer.produce("store_timeline_events", "", std::string("\0\0\0\0\7\0", 6) + encoder.encode(good[2].second),
-                         envelope(good[2].first, PayloadEncoding::ConfluentProtobuf, "7"), 1);
+                         envelope(good[2].first, PayloadEncoding::ConfluentProtobuf, "7"), 0);
         producer.produce("store_timeline_events", "", "x", {{"event-created-at", "soon"}}, 1);
         producer.produce("store_timeline_events", "", "x", {{"event-created-at", "1"}, {"event-encoding", "avro"}}, 1);
         producer.produce("store_timeline_events", "", encoder.encode(storeEvent(3)), envelope(std::nullopt), 0);
@@ -184,7 +186,7 @@ TEST_CASE("the Kafka job decodes, rejects by reason, dead-letters, and fires eve
     CHECK(std::multiset<std::string>(actual.begin(), actual.end()) == std::multiset<std::string>(expected.begin(), expected.end()));
     CHECK(status.rowsOut.load() == expected.size());
     bool loggedOffset = false;
-    for (const auto& line : log) loggedOffset |= line.find("rejected record store_timeline_events/1@2: invalid_created_at: soon") != std::string::npos;
+    for (const auto& line : log) loggedOffset |= line.find("rejected record store_timeline_events/1@1: invalid_created_at: soon") != std::string::npos;
     CHECK(loggedOffset);
 }
 
@@ -245,12 +247,13 @@ TEST_CASE("after a crash the next member re-reads only what came after the last 
     };
     produce(first);
 
-    // Member 1 reads the first three hours, checkpoints, then reads more and crashes before its next checkpoint.
+    // Member 1 reads the first three hours, checkpoints, then reads three more and crashes before its next checkpoint.
     MemorySink sink1;
     JobStatus status1;
     std::atomic<bool> stop{false};
     std::thread member1([&] {
         KafkaJobOptions options = jobOptions(broker, "job");
+        options.checkpointIntervalMs = 1000;
         CHECK_THROWS_AS(runKafkaJob(pipeline, options, sink1, stop, status1), std::runtime_error);
     });
     for (int i = 0; i < 400 && status1.recordsIn.load() < first.size(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
@@ -258,15 +261,16 @@ TEST_CASE("after a crash the next member re-reads only what came after the last 
     int64_t consumed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     for (int i = 0; i < 400 && status1.lastCheckpointMs.load() <= consumed + 10; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
     REQUIRE(status1.lastCheckpointMs.load() > consumed + 10);  // a checkpoint that covers the first three hours
-    uint64_t checkpointsBefore = status1.checkpoints.load();
+    produce(second);
+    for (int i = 0; i < 400 && status1.recordsIn.load() < first.size() + second.size(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
     {
         std::lock_guard lock(sink1.mutex);
-        sink1.failFlush = true;  // the next flush fails: the member dies before it can checkpoint again
+        sink1.failFlush = true;  // the next flush fails: the member dies, most likely before its next checkpoint
     }
-    produce(second);
     member1.join();
     uint64_t readByFirst = status1.recordsIn.load();
-    CHECK(status1.checkpoints.load() >= checkpointsBefore);
+    CHECK(readByFirst == first.size() + second.size());
 
     // Member 2 continues from the checkpoint: it never reads the first three hours again.
     std::vector<std::pair<int64_t, std::string>> flush = {{base + 2 * 86400000LL, storeEvent(0)}, {base + 2 * 86400000LL, storeEvent(1)}};
@@ -276,10 +280,11 @@ TEST_CASE("after a crash the next member re-reads only what came after the last 
     KafkaJobOptions options = jobOptions(broker, "job");
     options.untilEnd = true;
     CHECK(runKafkaJob(pipeline, options, sink2, stop, status2) == 0);
+    const uint64_t reread = status2.recordsIn.load() - flush.size();
     MESSAGE("member 1 read " << readByFirst << " records and crashed; member 2 read " << status2.recordsIn.load() << ": "
-                             << readByFirst - first.size() << " read again (since the last checkpoint), none of the "
-                             << first.size() << " before it; " << status2.restoredEntries.load() << " state entries restored");
-    CHECK(status2.recordsIn.load() == second.size() + flush.size());  // the first three hours never again
+                             << reread << " again (those after member 1's last checkpoint), not the " << readByFirst - reread
+                             << " before it; " << status2.restoredEntries.load() << " state entries restored");
+    CHECK(reread <= second.size());  // never the first three hours, though their windows were all still open
     CHECK(status2.restoredEntries.load() > 0);
     // Member 1's flushed windows, then member 2's: together every window of a replay of all events, each value right.
     all.insert(all.end(), flush.begin(), flush.end());

@@ -30,7 +30,7 @@ set_tests_properties(integration_group_handover PROPERTIES LABELS integration TI
 
 # One failure mode per script (each < 60 s, own redis-server and `pipec broker`; helpers in lib.sh).
 foreach(script redis_outage_until_end group_until_end bad_records kcat_json embedded_seed session_restart
-               sink_stall_health backpressure_idle)
+               sink_stall_health backpressure_idle bad_times)
   add_test(NAME integration_${script} COMMAND ${PIPEC_INTEGRATION_DIR}/run_${script}.sh $<TARGET_FILE:pipec>)
   set_tests_properties(integration_${script} PROPERTIES LABELS integration TIMEOUT 120 RUN_SERIAL TRUE
                        WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} SKIP_RETURN_CODE 77)

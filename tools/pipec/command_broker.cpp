@@ -1,8 +1,9 @@
+#include "compiler/common/diagnostics.h"
+#include "compiler/spec/spec_loader.h"
 #include "runtime/sources/embedded_broker.h"
 #include "tools/pipec/command.h"
 
 #include <fmt/format.h>
-#include <yaml-cpp/yaml.h>
 
 #include <atomic>
 #include <chrono>
@@ -20,33 +21,21 @@ std::atomic<bool> brokerStopRequested{false};
 
 void requestBrokerStop(int) { brokerStopRequested = true; }
 
-/// Topic names read by the specs under `path` (a file or a directory searched recursively). This only needs the
-/// `kafka_sources[].topic` values, so it reads the YAML directly rather than validating the specs; files that do
-/// not parse are reported and skipped (`pipec validate` is the place for their errors).
-void collectSpecTopics(const std::filesystem::path& path, std::vector<std::string>& topics) {
-    std::vector<std::filesystem::path> files;
-    if (std::filesystem::is_directory(path)) {
-        for (const auto& entry : std::filesystem::recursive_directory_iterator(path))
-            if (entry.is_regular_file() && (entry.path().extension() == ".yaml" || entry.path().extension() == ".yml"))
-                files.push_back(entry.path());
-    } else {
-        files.push_back(path);
-    }
-    std::sort(files.begin(), files.end());
-    for (const auto& file : files) {
-        try {
-            YAML::Node root = YAML::LoadFile(file.string());
-            if (!root.IsMap() || !root["sources"] || !root["sources"].IsSequence()) continue;
-            for (const auto& source : root["sources"]) {
-                YAML::Node kafkaSources = source["compute_spec"]["riviera_spec"]["kafka_sources"];
-                if (!kafkaSources || !kafkaSources.IsSequence()) continue;
-                for (const auto& kafkaSource : kafkaSources)
-                    if (kafkaSource["topic"] && kafkaSource["topic"].IsScalar())
-                        topics.push_back(kafkaSource["topic"].as<std::string>());
-            }
-        } catch (const YAML::Exception& error) {
-            std::cerr << fmt::format("pipec broker: skipping {}: {}\n", file.string(), error.what());
+/// Topic names read by the specs under `path` (a file or a directory searched recursively), through the compiler's
+/// spec loader. Only the `kafka_sources[].topic` values are needed, so the specs are not compiled; a file that does
+/// not load at all is reported and skipped (`pipec validate` is the place for its errors).
+void collectSpecTopics(const std::string& path, std::vector<std::string>& topics) {
+    SourceManager sources;
+    DiagnosticEngine diagnostics;
+    for (const auto& file : spec::collectSpecPaths({path}, diagnostics)) {
+        std::optional<spec::SpecFile> specFile = spec::loadSpecFile(file, sources, diagnostics);
+        if (!specFile) {
+            std::cerr << fmt::format("pipec broker: skipping {}: not a spec (`pipec validate {}` says why)\n", file, file);
+            continue;
         }
+        for (const auto& source : specFile->sources)
+            for (const auto& kafkaSource : source.kafkaSources)
+                if (!kafkaSource.topic.value.empty()) topics.push_back(kafkaSource.topic.value);
     }
 }
 

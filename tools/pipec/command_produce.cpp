@@ -1,15 +1,18 @@
+#include "compiler/catalog/catalog.h"
+#include "compiler/common/diagnostics.h"
+#include "compiler/driver/compilation.h"
+#include "compiler/spec/spec_loader.h"
 #include "runtime/sources/envelope.h"
 #include "runtime/sources/kafka_producer.h"
 #include "tools/pipec/command.h"
 
 #include <fmt/format.h>
-#include <google/protobuf/compiler/importer.h>
+#include <fmt/ranges.h>
 #include <google/protobuf/dynamic_message.h>
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
-#include <google/protobuf/util/time_util.h>
-#include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -23,53 +26,10 @@ namespace {
 
 namespace protobuf = google::protobuf;
 
-#ifndef PIPEC_PROTOBUF_INCLUDE_DIR
-#define PIPEC_PROTOBUF_INCLUDE_DIR "/usr/include"
-#endif
-
 int64_t nowMillis() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
 }
-
-/// Collects .proto import errors; they are shown only when the wanted message cannot be found, because the
-/// proto path may hold unrelated files that do not compile on their own.
-class ImportErrors : public protobuf::compiler::MultiFileErrorCollector {
-public:
-    void AddError(const std::string& file, int line, int column, const std::string& message) override {
-        text += fmt::format("  {}:{}:{}: {}\n", file, line + 1, column + 1, message);
-    }
-    std::string text;
-};
-
-/// Loads every .proto file under the proto path directories, so a message can be found by its full name without
-/// knowing which file declares it.
-class SchemaLoader {
-public:
-    explicit SchemaLoader(const std::vector<std::string>& protoPaths) {
-        for (const auto& path : protoPaths) tree_.MapPath("", path);
-        // The well-known types (timestamp.proto, wrappers.proto) ship with the Protobuf headers.
-        tree_.MapPath("google/protobuf", std::string(PIPEC_PROTOBUF_INCLUDE_DIR) + "/google/protobuf");
-        importer_ = std::make_unique<protobuf::compiler::Importer>(&tree_, &errors_);
-        for (const auto& path : protoPaths) {
-            if (!std::filesystem::is_directory(path)) continue;
-            for (const auto& entry : std::filesystem::recursive_directory_iterator(path)) {
-                if (!entry.is_regular_file() || entry.path().extension() != ".proto") continue;
-                importer_->Import(std::filesystem::relative(entry.path(), path).generic_string());
-            }
-        }
-    }
-
-    const protobuf::Descriptor* find(const std::string& fullName) const {
-        return importer_->pool()->FindMessageTypeByName(fullName);
-    }
-    const std::string& errors() const { return errors_.text; }
-
-private:
-    protobuf::compiler::DiskSourceTree tree_;
-    ImportErrors errors_;
-    std::unique_ptr<protobuf::compiler::Importer> importer_;
-};
 
 /// Fills messages with random values by field type, for load generation. Times follow the event time passed in,
 /// so generated streams are in event-time order.
@@ -191,22 +151,6 @@ std::string keyText(const protobuf::Message& message, const protobuf::FieldDescr
     return {};
 }
 
-/// Reads the optional `_time` key of a JSON event: epoch millis (number or decimal string) or RFC 3339 text.
-std::optional<int64_t> eventTimeOf(const protobuf::Struct& event, std::string& error) {
-    auto it = event.fields().find("_time");
-    if (it == event.fields().end()) return std::nullopt;
-    const protobuf::Value& value = it->second;
-    if (value.kind_case() == protobuf::Value::kNumberValue) return static_cast<int64_t>(value.number_value());
-    if (value.kind_case() == protobuf::Value::kStringValue) {
-        if (auto millis = runtime::parseEpochMillis(value.string_value())) return millis;
-        protobuf::Timestamp timestamp;
-        if (protobuf::util::TimeUtil::FromString(value.string_value(), &timestamp))
-            return protobuf::util::TimeUtil::TimestampToMilliseconds(timestamp);
-    }
-    error = "`_time` must be epoch milliseconds or an RFC 3339 timestamp";
-    return std::nullopt;
-}
-
 /// Top-level JSON keys that name no field of the message (besides `_time`), to catch typos that the
 /// lenient parse would otherwise drop silently.
 std::string unknownKeys(const protobuf::Struct& event, const protobuf::Descriptor* descriptor) {
@@ -248,7 +192,8 @@ void pace(double rate, int64_t sent, std::chrono::steady_clock::time_point start
 }
 
 /// When the target is a spec file, fills the topic and message (and JSON format) of its first Kafka source, unless
-/// given on the command line. Only these keys are read: `pipec validate` checks the rest.
+/// given on the command line, and adds the spec's `schemas/` directory to the proto path, as the compiler would. The
+/// spec is loaded by the compiler's spec loader, but not compiled: `pipec validate` is the place for its errors.
 bool applySpecTarget(ProduceFlags& flags) {
     std::filesystem::path path(flags.target);
     if (path.extension() != ".yaml" && path.extension() != ".yml") return true;
@@ -256,22 +201,26 @@ bool applySpecTarget(ProduceFlags& flags) {
         std::cerr << fmt::format("pipec produce: no such spec file: {}\n", flags.target);
         return false;
     }
-    try {
-        YAML::Node root = YAML::LoadFile(path.string());
-        YAML::Node kafkaSource = root["sources"][0]["compute_spec"]["riviera_spec"]["kafka_sources"][0];
-        if (!kafkaSource || !kafkaSource["topic"]) {
-            std::cerr << fmt::format("pipec produce: {} has no kafka_sources entry\n", flags.target);
-            return false;
-        }
-        if (flags.topic.empty()) flags.topic = kafkaSource["topic"].as<std::string>();
-        if (flags.protoClass.empty() && kafkaSource["proto_class"])
-            flags.protoClass = kafkaSource["proto_class"].as<std::string>();
-        if (flags.encoding.empty() && kafkaSource["format"] && kafkaSource["format"].as<std::string>() == "json")
-            flags.encoding = "json";
-    } catch (const YAML::Exception& error) {
-        std::cerr << fmt::format("pipec produce: {}: {}\n", flags.target, error.what());
+    SourceManager sources;
+    DiagnosticEngine diagnostics;
+    std::optional<spec::SpecFile> specFile = spec::loadSpecFile(flags.target, sources, diagnostics);
+    if (!specFile) {
+        std::cerr << renderAll(diagnostics.all(), sources, DiagnosticFormat::Text, false);
         return false;
     }
+    const spec::KafkaSource* kafkaSource = nullptr;
+    for (const auto& source : specFile->sources)
+        if (kafkaSource == nullptr && !source.kafkaSources.empty()) kafkaSource = &source.kafkaSources.front();
+    if (kafkaSource == nullptr || kafkaSource->topic.value.empty()) {
+        std::cerr << fmt::format("pipec produce: {} has no kafka_sources entry\n", flags.target);
+        return false;
+    }
+    if (flags.topic.empty()) flags.topic = kafkaSource->topic.value;
+    if (flags.protoClass.empty()) flags.protoClass = kafkaSource->protoClass.value;
+    if (flags.encoding.empty() && kafkaSource->format.value == "json") flags.encoding = "json";
+    std::string schemas = driver::findSchemaDirectory(flags.target);
+    if (!schemas.empty() && std::find(flags.protoPaths.begin(), flags.protoPaths.end(), schemas) == flags.protoPaths.end())
+        flags.protoPaths.push_back(schemas);
     return true;
 }
 
@@ -301,13 +250,18 @@ int runProduce(ProduceFlags flags) {
         }
         properties[property.substr(0, equals)] = property.substr(equals + 1);
     }
-    std::vector<std::string> protoPaths = flags.protoPaths.empty() ? std::vector<std::string>{"schemas"} : flags.protoPaths;
-    SchemaLoader schemas(protoPaths);
-    const protobuf::Descriptor* descriptor = schemas.find(flags.protoClass);
+    std::vector<std::string> protoPaths = flags.protoPaths;
+    if (protoPaths.empty() && std::filesystem::is_directory("schemas")) protoPaths.push_back("schemas");
+    // The compiler's catalog: the same .proto files resolve to the same messages as in `pipec validate`.
+    SourceManager sources;
+    DiagnosticEngine schemaDiagnostics;
+    std::unique_ptr<catalog::Catalog> schemas = catalog::Catalog::load(protoPaths, sources, schemaDiagnostics);
+    const protobuf::Descriptor* descriptor = schemas->findMessage(flags.protoClass);
     if (descriptor == nullptr) {
+        // The catalog's own errors are shown only now: the proto path may hold unrelated files that do not compile.
         std::cerr << fmt::format("pipec produce: message `{}` not found under {}\n", flags.protoClass,
-                                 fmt::join(protoPaths, ", "))
-                  << schemas.errors();
+                                 protoPaths.empty() ? std::string("(no proto path)") : fmt::format("{}", fmt::join(protoPaths, ", ")))
+                  << renderAll(schemaDiagnostics.all(), sources, DiagnosticFormat::Text, false);
         return 1;
     }
     const protobuf::FieldDescriptor* keyField = nullptr;
@@ -387,15 +341,17 @@ int runProduce(ProduceFlags flags) {
                 std::cerr << fmt::format("{}:{}: {}\n", flags.fromFile, lineNumber, why);
                 ++badLines;
             };
+            // `_time` is read as `pipec run --input` and `--seed` read it; the JSON payload keeps the line as given.
+            std::string withoutTime = line;
+            bool timeOk = true;
+            std::optional<int64_t> eventTime = runtime::extractEnvelopeTime(withoutTime, timeOk);
             protobuf::Struct event;
-            if (auto status = protobuf::util::JsonStringToMessage(line, &event); !status.ok()) {
+            if (auto status = protobuf::util::JsonStringToMessage(withoutTime, &event); !status.ok()) {
                 fail("not a JSON object: " + std::string(status.message()));
                 continue;
             }
-            std::string timeError;
-            std::optional<int64_t> eventTime = eventTimeOf(event, timeError);
-            if (!timeError.empty()) {
-                fail(timeError);
+            if (!timeOk) {
+                fail("`_time` must be epoch milliseconds or an RFC 3339 timestamp");
                 continue;
             }
             if (std::string unknown = unknownKeys(event, descriptor); !unknown.empty()) {

@@ -3,14 +3,15 @@
 
 #include "runtime/core/metrics_server.h"
 #include "runtime/operators/pipeline_executor.h"
+#include "runtime/core/user_error.h"
 #include "runtime/sinks/fanout_sink.h"
 #include "runtime/sinks/json_lines_sink.h"
-#include "runtime/sinks/kafka_sink.h"
-#include "runtime/sinks/redis_feature_sink.h"
+#include "runtime/sinks/sink_factory.h"
 #include "runtime/sinks/table_sink.h"
 #include "runtime/sources/embedded_broker.h"
 #include "runtime/sources/envelope.h"
 #include "runtime/sources/file_replay.h"
+#include "runtime/sources/kafka_cluster_probe.h"
 #include "runtime/sources/kafka_producer.h"
 #include "runtime/kafka/kafka_job.h"
 
@@ -18,8 +19,6 @@
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/dynamic_message.h>
 #include <google/protobuf/util/json_util.h>
-
-#include <hiredis/hiredis.h>
 
 #include <atomic>
 #include <chrono>
@@ -55,6 +54,7 @@ struct RunOptions {
     bool untilEnd = false;
     std::string deadLetterTopic;
     int64_t idleTimeoutMs = 30000;
+    int64_t maxFutureSkewMs = 3'600'000;
     int64_t commitIntervalMs = 5000;
     int64_t checkpointIntervalMs = 10000;
     std::string changelogTopic;
@@ -95,94 +95,6 @@ plan::Job loadJob(RunOptions& options) {
     throw CLI::RuntimeError(2);
 }
 
-std::pair<std::string, int> hostPort(const std::string& address, int defaultPort) {
-    size_t colon = address.rfind(':');
-    if (colon == std::string::npos) return {address, defaultPort};
-    return {address.substr(0, colon), std::atoi(address.c_str() + colon + 1)};
-}
-
-bool redisReachable(const std::string& host, int port) {
-    timeval timeout{0, 300'000};
-    redisContext* context = redisConnectWithTimeout(host.c_str(), port, timeout);
-    bool ok = context && !context->err;
-    if (context) redisFree(context);
-    return ok;
-}
-
-/// "name (type)" for each of the job's sinks, for error messages.
-std::string describeSinks(const plan::Job& job) {
-    std::string text;
-    for (const auto& sink : job.sinks())
-        text += fmt::format("{}{} ({})", text.empty() ? "" : ", ", sink.name(), sink.type().empty() ? "unconfigured" : sink.type());
-    return text;
-}
-
-/// The topic a `kafka` sink writes to: its `topic` setting, or the feature's name.
-std::string kafkaSinkTopic(const plan::Sink& sink) {
-    return sink.properties().count("topic") ? sink.properties().at("topic") : sink.feature_name();
-}
-
-/// Builds the job's sinks. `--sink auto`: the features' sinks as configured for the environment (Redis, Kafka,
-/// stdout; a local Redis that is not running falls back to stdout); `redis`: only the Redis ones; `stdout`: a
-/// table; `jsonl`: JSON lines on stdout. Throws when that leaves nothing to write to: consuming (and committing)
-/// with no sink would drop every row.
-runtime::FanoutSink buildSinks(const plan::Job& job, const RunOptions& options, const std::string& brokers,
-                               const std::atomic<bool>& cancel) {
-    runtime::FanoutSink sinks;
-    bool wantStdout = options.sink == "stdout";
-    bool configured = options.sink == "redis" || options.sink == "auto";
-    if (options.sink == "jsonl") sinks.add(std::make_unique<runtime::JsonLinesSink>(std::cout));
-    if (configured) {
-        std::map<std::string, runtime::RedisFeatureSinkOptions> bySink;
-        std::map<std::pair<std::string, std::string>, runtime::KafkaSinkOptions> kafkaBySink;  // by (sink, topic)
-        for (const auto& sink : job.sinks()) {
-            if (sink.type() == "stdout" && options.sink == "auto") wantStdout = true;
-            if (sink.type() == "kafka" && options.sink == "auto") {
-                // One producer per (sink, topic): features sharing a sink without a `topic` go to one topic each.
-                auto& kafka = kafkaBySink[{sink.name(), kafkaSinkTopic(sink)}];
-                kafka.topic = kafkaSinkTopic(sink);
-                kafka.brokers = sink.properties().count("bootstrap_servers") ? sink.properties().at("bootstrap_servers") : brokers;
-                // On the job's own cluster the producer needs the cluster's settings (security) too.
-                if (!sink.properties().count("bootstrap_servers"))
-                    for (const auto& [key, value] : job.cluster_properties())
-                        if (key != "bootstrap.servers") kafka.properties[key] = value;
-                for (const auto& [key, value] : sink.properties())
-                    if (key != "topic" && key != "bootstrap_servers") kafka.properties[key] = value;
-            }
-            if (sink.type() != "redis") continue;
-            auto& redis = bySink[sink.name()];
-            redis.name = sink.name();
-            auto address = sink.properties().count("address") ? sink.properties().at("address") : std::string("127.0.0.1:6379");
-            std::tie(redis.host, redis.port) = hostPort(address, 6379);
-            if (sink.properties().count("key_format")) redis.keyFormat = sink.properties().at("key_format");
-            if (sink.properties().count("password")) redis.password = sink.properties().at("password");
-            redis.features.push_back(runtime::RedisFeature{sink.feature_name(), sink.column(), sink.ttl_seconds()});
-            redis.cancel = &cancel;
-        }
-        for (auto& [name, redis] : bySink) {
-            if (options.sink == "auto" && job.environment() == "local" && !redisReachable(redis.host, redis.port)) {
-                std::cerr << fmt::format("note: Redis sink `{}` at {}:{} is not reachable; printing features to stdout instead "
-                                         "(start `redis-server` to write them)\n", name, redis.host, redis.port);
-                wantStdout = true;
-                continue;
-            }
-            std::cerr << fmt::format("writing features to Redis sink `{}` at {}:{}\n", name, redis.host, redis.port);
-            sinks.add(std::make_unique<runtime::RedisFeatureSink>(redis));
-        }
-        for (auto& [sinkAndTopic, kafka] : kafkaBySink) {
-            std::cerr << fmt::format("writing rows to Kafka sink `{}`: topic `{}` at {}\n", sinkAndTopic.first, kafka.topic,
-                                     kafka.brokers);
-            sinks.add(std::make_unique<runtime::KafkaSink>(kafka));
-        }
-        if (job.sinks().empty() && options.sink == "auto") wantStdout = true;
-    }
-    if (wantStdout) sinks.add(std::make_unique<runtime::TableSink>(std::cout));
-    if (sinks.empty())
-        throw std::runtime_error(fmt::format("job `{}` has no sink to write to with --sink {} (its features' sinks: {})",
-                                             job.name(), options.sink, job.sinks().empty() ? "none" : describeSinks(job)));
-    return sinks;
-}
-
 /// Produces sample events (JSON lines, optional `_time`) to the job's topic with the event envelope headers.
 uint64_t seedTopic(const plan::Job& job, const std::string& brokers, const std::string& path) {
     const plan::Source& source = job.pipeline().source();
@@ -192,7 +104,7 @@ uint64_t seedTopic(const plan::Job& job, const std::string& brokers, const std::
     if (!descriptor) throw std::runtime_error("the plan's message type is missing from its descriptors");
     google::protobuf::DynamicMessageFactory factory(&pool);
     std::ifstream in(path);
-    if (!in) throw std::runtime_error(fmt::format("cannot read seed file `{}`", path));
+    if (!in) throw UserError(fmt::format("cannot read seed file `{}`", path));
     runtime::KafkaProducer producer(brokers);
     std::string line;
     uint64_t produced = 0, lineNumber = 0;
@@ -215,7 +127,15 @@ uint64_t seedTopic(const plan::Job& job, const std::string& brokers, const std::
         producer.produce(source.topic(), "", message->SerializeAsString(), runtime::encodeEnvelope(envelope));
         ++produced;
     }
-    producer.flush(30'000);
+    // Running on a topic that did not get its sample events would look like a job that lost them.
+    if (!producer.flush(30'000))
+        throw UserError(fmt::format("could not deliver the seed events to the Kafka cluster at {} within 30 s{}", brokers,
+                                    producer.lastError().empty() ? "" : ": " + producer.lastError()),
+                        UserError::kEnvironmentRefused);
+    if (producer.failed() > 0)
+        throw UserError(fmt::format("{} of {} seed events were refused by the Kafka cluster at {}: {}", producer.failed(), produced,
+                                    brokers, producer.lastError()),
+                        UserError::kEnvironmentRefused);
     return produced;
 }
 
@@ -239,19 +159,17 @@ int runReplay(const plan::Job& job, const RunOptions& options) {
     replay.inputPath = options.input;
     replay.format = options.inputFormat;
     replay.deadLetterPath = options.deadLetterFile;
+    replay.maxFutureSkewMs = options.maxFutureSkewMs;
     runtime::ReplayStats stats;
-    try {
-        stats = runtime::replayFile(job.pipeline().source(), replay, [&](runtime::Row& row) { executor.process(row); });
-    } catch (const std::runtime_error& error) {
-        std::cerr << "error: " << error.what() << "\n";
-        return 2;
-    }
+    stats = runtime::replayFile(job.pipeline().source(), replay, [&](runtime::Row& row) { executor.process(row); });
     executor.finish();
     sink->flush();
     const auto& executed = executor.stats();
-    std::cerr << fmt::format("{}: {} records, {} decoded, {} malformed, {} without event time, {} filtered, {} late, {} rows out\n",
+    // New counters go at the end, so that scripts reading the fields before them keep working.
+    std::cerr << fmt::format("{}: {} records, {} decoded, {} malformed, {} without event time, {} filtered, {} late, {} rows out, "
+                             "{} time in future, {} empty\n",
                              job.name(), stats.records, stats.decoded, stats.malformed, stats.missingTime, executed.rowsFiltered,
-                             executed.lateRowsDropped, executed.rowsOut);
+                             executed.lateRowsDropped, executed.rowsOut, stats.timeInFuture, stats.emptyValues);
     return 0;
 }
 
@@ -272,6 +190,11 @@ int runKafka(const plan::Job& job, RunOptions& options) {
         std::cerr << fmt::format("started the embedded Kafka-protocol broker at {} (topic `{}`, {} partitions)\n", brokers, topic,
                                  options.partitions);
     }
+    std::map<std::string, std::string> clusterProperties;
+    for (const auto& [key, value] : job.cluster_properties())
+        if (key != "bootstrap.servers") clusterProperties[key] = value;
+    // Fail now, with the address, rather than wait forever on a cluster that is not there.
+    if (!broker) runtime::requireReachableKafkaCluster(brokers, clusterProperties, 15'000);
     if (!options.seed.empty()) {
         uint64_t produced = seedTopic(job, brokers, options.seed);
         std::cerr << fmt::format("seeded `{}` with {} events from {}\n", topic, produced, options.seed);
@@ -281,28 +204,27 @@ int runKafka(const plan::Job& job, RunOptions& options) {
     // A kafka sink on the embedded broker writes to a topic that broker must have.
     if (broker)
         for (const auto& sink : job.sinks())
-            if (sink.type() == "kafka" && !sink.properties().count("bootstrap_servers")) broker->createTopic(kafkaSinkTopic(sink), 1);
-    runtime::FanoutSink sinks;
-    try {
-        sinks = buildSinks(job, options, brokers, gStop);
-    } catch (const std::runtime_error& error) {
-        std::cerr << "error: " << error.what() << "\n";
-        return 2;
-    }
+            if (sink.type() == "kafka" && !sink.properties().count("bootstrap_servers")) broker->createTopic(runtime::kafkaSinkTopic(sink), 1);
+    runtime::SinkFactoryOptions sinkOptions;
+    sinkOptions.mode = runtime::parseSinkMode(options.sink).value_or(runtime::SinkMode::Auto);
+    sinkOptions.brokers = brokers;
+    sinkOptions.cancel = &gStop;
+    sinkOptions.output = &std::cout;
+    runtime::FanoutSink sinks = runtime::buildSinks(job, sinkOptions);
     runtime::KafkaJobOptions kafka;
     kafka.brokers = brokers;
     kafka.groupId = options.group.empty() ? "pipec-" + job.name() : options.group;
     kafka.topics = {topic};
     kafka.deadLetterTopic = options.deadLetterTopic;
     kafka.idleTimeoutMs = options.idleTimeoutMs;
+    kafka.maxFutureSkewMs = options.maxFutureSkewMs;
     kafka.untilEnd = options.untilEnd;
     kafka.commitIntervalMs = options.commitIntervalMs;
     kafka.checkpointIntervalMs = options.checkpointIntervalMs;
     kafka.changelogTopic = options.changelogTopic;
     kafka.sessionTimeoutMs = options.sessionTimeoutMs;
     kafka.sinkDownThresholdMs = options.sinkDownThresholdMs;
-    for (const auto& [key, value] : job.cluster_properties())
-        if (key != "bootstrap.servers") kafka.properties[key] = value;
+    kafka.properties = clusterProperties;
     runtime::JobStatus status;
     status.sink = &sinks;  // for the sink health metrics and readiness; `sinks` outlives the metrics server
     std::unique_ptr<runtime::MetricsServer> metrics;
@@ -376,6 +298,10 @@ void registerRunCommand(CLI::App& app) {
     command->add_flag("--until-end", options->untilEnd, "Stop at the end of the topic, firing every open window");
     command->add_option("--dead-letter-topic", options->deadLetterTopic, "Topic for rejected records");
     command->add_option("--idle-timeout", options->idleTimeoutMs, "Milliseconds after which a silent partition stops holding the watermark")
+        ->capture_default_str();
+    command->add_option("--max-future-skew", options->maxFutureSkewMs,
+                        "Milliseconds an event time may be ahead of the wall clock (Kafka) or of the records around it "
+                        "(--input) before it is rejected as time_in_future; 0 or less: not checked")
         ->capture_default_str();
     command->add_option("--commit-interval", options->commitIntervalMs,
                         "Milliseconds between sink flushes (offsets are committed with checkpoints)")

@@ -1,5 +1,7 @@
 #include "tools/pipec/command.h"
 
+#include "runtime/core/user_error.h"
+
 #include <cstdio>
 #include <iostream>
 
@@ -23,7 +25,12 @@ int main(int argc, char** argv) {
         // Usage errors exit 2 (1 is reserved for "the specs have errors").
         int code = app.exit(error);
         return code == 0 ? 0 : 2;
+    } catch (const pipec::UserError& error) {
+        // Something the user can fix (a path, a setting, an unreachable or refusing service): no "internal".
+        std::cerr << "error: " << error.what() << "\n";
+        return error.exitCode();
     } catch (const std::exception& error) {
+        // Only a broken invariant gets here: every failure a user can cause is a UserError or a diagnostic.
         std::cerr << "pipec: internal error: " << error.what() << "\n";
         return 3;
     }

@@ -1,3 +1,4 @@
+#include "runtime/core/user_error.h"
 #include "runtime/sinks/redis_feature_sink.h"
 #include "tests/unit/runtime_kafka/local_servers.h"
 
@@ -91,7 +92,7 @@ TEST_CASE("feature values are formatted as documented") {
     CHECK(formatFeatureValue(Value::null(), pipec::plan::INT) == "null");
 
     RedisFeatureSinkOptions options;
-    CHECK_THROWS_AS(parseRedisAddress("host:x", options), std::invalid_argument);
+    CHECK_THROWS_AS(parseRedisAddress("host:x", options), pipec::UserError);
     parseRedisAddress("redis.internal:6380", options);
     CHECK(options.host == "redis.internal");
     CHECK(options.port == 6380);
