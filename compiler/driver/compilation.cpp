@@ -19,7 +19,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-/// The nearest `schemas/` directory at or above the first spec, so specs find their .proto files by default.
+} // namespace
+
 std::string findSchemaDirectory(const std::string& specPath) {
     std::error_code error;
     fs::path directory = fs::absolute(fs::path(specPath), error).parent_path();
@@ -30,6 +31,8 @@ std::string findSchemaDirectory(const std::string& specPath) {
     }
     return {};
 }
+
+namespace {
 
 /// Resolves which output column each feature materializes (SPEC-FORMAT.md: `column:`, else the feature's name,
 /// else the only non-key column).
@@ -161,7 +164,7 @@ void compile(const std::vector<std::string>& inputs, const CompileOptions& optio
 
     // 2. The Protobuf catalog.
     std::vector<std::string> protoPaths = options.protoPaths;
-    if (!paths.empty()) {
+    if (!paths.empty() && options.searchNearestSchemas) {
         std::string schemas = findSchemaDirectory(paths.front());
         if (!schemas.empty() && std::find(protoPaths.begin(), protoPaths.end(), schemas) == protoPaths.end()) protoPaths.push_back(schemas);
     }
