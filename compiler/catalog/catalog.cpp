@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -61,6 +62,7 @@ struct Catalog::State {
     std::unique_ptr<ProtoErrorCollector> errors;
     std::unique_ptr<google::protobuf::compiler::Importer> importer;
     std::vector<const FileDescriptor*> files;
+    std::map<std::string, std::string> diskPaths;  // import path → file on disk
 };
 
 Catalog::Catalog(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -91,6 +93,7 @@ std::unique_ptr<Catalog> Catalog::load(const std::vector<std::string>& protoPath
             // An earlier proto path already provides this import path; the source tree resolves imports to it too.
             if (!seenVirtualPaths.insert(virtualPath).second) continue;
             state->errors->mapFile(virtualPath, path.string());
+            state->diskPaths.emplace(virtualPath, path.string());
             virtualPaths.push_back(virtualPath);
             sources.addFile(path.string(), readFile(path));
         }
@@ -106,6 +109,13 @@ const Descriptor* Catalog::findMessage(std::string_view fullName) const {
     // A leading dot is the fully qualified spelling inside .proto files; accept it here too.
     if (!fullName.empty() && fullName.front() == '.') fullName.remove_prefix(1);
     return state_->importer->pool()->FindMessageTypeByName(std::string(fullName));
+}
+
+const std::vector<const FileDescriptor*>& Catalog::files() const { return state_->files; }
+
+std::string Catalog::diskPath(const FileDescriptor* file) const {
+    auto it = state_->diskPaths.find(file->name());
+    return it == state_->diskPaths.end() ? file->name() : it->second;
 }
 
 std::vector<std::string> Catalog::messageNames() const {

@@ -28,6 +28,10 @@ public:
     const google::protobuf::Descriptor* findMessage(std::string_view fullName) const;
     /// Fully qualified names of every message in the loaded files (nested ones too, map entries excluded), sorted.
     std::vector<std::string> messageNames() const;
+    /// The .proto files that loaded (imports included only when they are under a proto path), in load order.
+    const std::vector<const google::protobuf::FileDescriptor*>& files() const;
+    /// The file on disk that a loaded file was read from (its import path when it is not under a proto path).
+    std::string diskPath(const google::protobuf::FileDescriptor* file) const;
     /// Resolves `proto_class` into a schema; an unknown message is E0202 with a did-you-mean at `location`.
     std::optional<MessageSchema> resolve(std::string_view protoClass, const SourceLocation& location,
                                          DiagnosticEngine& diagnostics) const;

@@ -19,7 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-
 /// Resolves which output column each feature materializes (SPEC-FORMAT.md: `column:`, else the feature's name,
 /// else the only non-key column).
 void bindFeatures(Compilation& compilation, CompiledJob& job) {
@@ -161,7 +160,7 @@ void compile(const std::vector<std::string>& inputs, const CompileOptions& optio
 
     // 2. The Protobuf catalog.
     std::vector<std::string> protoPaths = options.protoPaths;
-    if (!paths.empty()) {
+    if (!paths.empty() && options.searchNearestSchemas) {
         std::string schemas = findSchemaDirectory(paths.front());
         if (!schemas.empty() && std::find(protoPaths.begin(), protoPaths.end(), schemas) == protoPaths.end()) protoPaths.push_back(schemas);
     }

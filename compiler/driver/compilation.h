@@ -18,7 +18,10 @@
 namespace pipec::driver {
 
 struct CompileOptions {
-    std::vector<std::string> protoPaths;        // extra .proto directories (the nearest `schemas/` is always used)
+    std::vector<std::string> protoPaths;        // extra .proto directories
+    /// Also load the nearest `schemas/` directory at or above the first spec. Off for `pipec schema check`, which
+    /// compiles the same specs against two schema trees in turn.
+    bool searchNearestSchemas = true;
     std::set<std::string> disabledPasses;
     /// An environment (section) of the environment config; `all`: every one (validate only); empty: every one when
     /// the config defines several, else `local`.
@@ -65,12 +68,12 @@ struct Compilation {
     std::vector<CompiledJob> jobs;
 };
 
+/// The nearest `schemas/` directory at or above `specPath` (empty when there is none): specs find their .proto
+/// files there by default.
+std::string findSchemaDirectory(const std::string& specPath);
+
 /// The whole compilation, top to bottom: spec → SQL → bind → optimize → lower → features.
 void compile(const std::vector<std::string>& inputs, const CompileOptions& options, Compilation& compilation);
-
-/// The nearest `schemas/` directory at or above `specPath` (empty when there is none): searched for .proto files
-/// besides the --proto-path directories, so specs find their schemas by default.
-std::string findSchemaDirectory(const std::string& specPath);
 
 /// Builds the deployable job (pipeline + resolved sinks + cluster settings) for one compiled job.
 plan::Job buildJob(const Compilation& compilation, const CompiledJob& job);

@@ -25,14 +25,27 @@ void ArtifactOptions::addFlags(CLI::App& command) {
     command.add_option("--target", target, "kubernetes (pipec Deployments) or flink (Flink SQL + FlinkDeployment)")
         ->check(CLI::IsMember({"kubernetes", "flink"}))
         ->capture_default_str();
-    command.add_option("--format", format, "Kubernetes output: yaml (one manifest file per job) or helm (a chart per job)")
-        ->check(CLI::IsMember({"yaml", "helm"}))
-        ->capture_default_str();
+    command.add_option("--format", formats,
+                       "Kubernetes output: yaml (one manifest file per job) or helm (a chart per job); markdown: print a "
+                       "pull-request summary of the change against --against on stdout instead of the job lines. "
+                       "Several are separated by commas: --format helm,markdown")
+        ->delimiter(',')
+        ->check(CLI::IsMember({"yaml", "helm", "markdown"}));
     command.add_option("--image", image, "Container image that holds the pipec binary")->capture_default_str();
     command.add_option("--git-revision", gitRevision, "Revision recorded in annotations (default: git rev-parse HEAD)");
     command.add_flag("--hpa", horizontalAutoscaler, "Add a HorizontalPodAutoscaler (needs --partitions to bound it)");
     command.add_option("--partitions", partitions, "Partition count of the source topics: the autoscaler's upper bound");
     command.add_option("--against", against, "A previous output directory: report per job whether its state stays compatible");
+}
+
+void ArtifactOptions::resolveFormats() {
+    auto given = [&](const char* name) { return std::find(formats.begin(), formats.end(), name) != formats.end(); };
+    if (given("yaml") && given("helm")) throw CLI::ValidationError("--format", "pick one of yaml and helm");
+    format = given("helm") ? "helm" : "yaml";
+    markdownSummary = given("markdown");
+    if (markdownSummary && against.empty())
+        throw CLI::ValidationError("--format", "markdown summarizes the change against a previous output: add --against BASE_OUT/ "
+                                               "(an empty directory makes every job new)");
 }
 
 std::string serializeJob(const plan::Job& job) {
@@ -251,6 +264,8 @@ std::string compareState(const plan::Job& before, const plan::Job& after) {
                                                                           [&](const plan::Expr& x, const plan::Expr& y) { return same(x, y); }))
         changes.push_back("outputs");
     if (a.source().watermark_delay_ms() != b.source().watermark_delay_ms()) changes.push_back("watermark delay");
+    // The plan carries the message's descriptors: a field added to the .proto changes the plan, not its state.
+    if (!same(a.source().descriptors(), b.source().descriptors())) changes.push_back("message schema");
     if (before.sinks_size() != after.sinks_size() || !std::equal(before.sinks().begin(), before.sinks().end(), after.sinks().begin(),
                                                                  [&](const plan::Sink& x, const plan::Sink& y) { return same(x, y); }))
         changes.push_back("sinks/TTLs");
@@ -264,7 +279,7 @@ std::string compareState(const plan::Job& before, const plan::Job& after) {
 }
 
 std::vector<std::string> writeArtifacts(const driver::Compilation& compilation, const ArtifactOptions& options,
-                                        DiagnosticEngine& diagnostics) {
+                                        DiagnosticEngine& diagnostics, std::vector<JobComparison>* comparisons) {
     std::vector<std::string> written;
     fs::path root(options.outputDirectory);
     std::map<std::string, std::string> names;  // Kubernetes name → job
@@ -343,11 +358,21 @@ std::vector<std::string> writeArtifacts(const driver::Compilation& compilation, 
         written.push_back(fmt::format("{}: {}/ (plan.pb, spec.yaml, {}) digest {}", jobName, directory.generic_string(), what, digest.substr(0, 12)));
 
         if (!options.against.empty()) {
-            fs::path old = fs::path(options.against) / jobName / "plan.pb";
+            fs::path oldDirectory = fs::path(options.against) / jobName;
+            fs::path old = oldDirectory / "plan.pb";
             std::string verdict = "new";
+            JobComparison comparison;
+            comparison.job = jobName;
+            comparison.status = "new";
+            comparison.after = deployable;
+            comparison.planTextAfter = lower::printPhysical(job.pipeline);
+            comparison.specAfter = spec;
             if (fs::exists(old)) {
                 plan::Job before;
+                comparison.planTextBefore = readFile(oldDirectory / "plan.txt");
+                comparison.specBefore = readFile(oldDirectory / "spec.yaml");
                 if (before.ParseFromString(readFile(old))) {
+                    comparison.before = before;
                     before.clear_digest();
                     plan::Job current = deployable;
                     current.clear_digest();
@@ -355,7 +380,11 @@ std::vector<std::string> writeArtifacts(const driver::Compilation& compilation, 
                 } else {
                     verdict = "incompatible: the old plan cannot be read";
                 }
+                // The digest covers the plan, the resolved spec and the image: equal digests, nothing to deploy.
+                comparison.status = verdict == "unchanged" && readFile(oldDirectory / "digest") == digest + "\n" ? "unchanged" : "changed";
             }
+            comparison.verdict = comparison.status == "changed" && verdict == "unchanged" ? "compatible: same plan; the resolved spec or image changed" : verdict;
+            if (comparisons) comparisons->push_back(std::move(comparison));
             compatibility.emplace_back(jobName, verdict);
         }
     }
@@ -366,8 +395,17 @@ std::vector<std::string> writeArtifacts(const driver::Compilation& compilation, 
         std::error_code error;
         for (auto it = fs::directory_iterator(options.against, error); !error && it != fs::directory_iterator(); ++it) {
             std::string jobName = it->path().filename().string();
-            if (it->is_directory() && fs::exists(it->path() / "plan.pb") && !names.count(kubernetesName(jobName)))
+            if (it->is_directory() && fs::exists(it->path() / "plan.pb") && !names.count(kubernetesName(jobName))) {
                 compatibility.emplace_back(jobName, "removed");
+                if (!comparisons) continue;
+                JobComparison comparison;
+                comparison.job = jobName;
+                comparison.status = comparison.verdict = "removed";
+                if (plan::Job before; before.ParseFromString(readFile(it->path() / "plan.pb"))) comparison.before = before;
+                comparison.planTextBefore = readFile(it->path() / "plan.txt");
+                comparison.specBefore = readFile(it->path() / "spec.yaml");
+                comparisons->push_back(std::move(comparison));
+            }
         }
         std::sort(compatibility.begin(), compatibility.end());
         std::string json = "{\n  \"jobs\": [";

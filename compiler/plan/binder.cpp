@@ -395,6 +395,7 @@ private:
                 ++position;
                 continue;
             }
+            size_t firstReference = plan_.columnReferences.size();
             auto bound = bindExpression(*item.expression, scope);
             int index = position++;
             if (!bound) continue;
@@ -408,6 +409,8 @@ private:
             else if (item.expression->kind == ExpressionKind::Column) output.name = item.expression->name.back();
             else output.name = fmt::format("EXPR${}", index);
             output.expression = bound;
+            // The columns this item named are read for the output it becomes.
+            for (size_t i = firstReference; i < plan_.columnReferences.size(); ++i) plan_.columnReferences[i].output = output.name;
             output.isKey = plan_.aggregated && bound->kind == BoundKind::Column &&
                            bound->column < static_cast<int>(plan_.groupKeys.size());
             addOutput(std::move(output), names);
@@ -553,8 +556,11 @@ private:
         std::string name = resolvedColumnName(expression);
         const auto& columns = plan_.source.columns;
         for (size_t i = 0; i < columns.size(); ++i) {
-            if (columns[i].source.name() == name)
-                return BoundExpression::makeColumn(static_cast<int>(i), name, columns[i].source.type(), columns[i].nullable);
+            if (columns[i].source.name() != name) continue;
+            // Column 0 is `_time`, which no message field backs unless a time_field does (recorded by its spec key).
+            if (i > 0)
+                plan_.columnReferences.push_back({name, locate_(expression.span.offset, std::max<size_t>(1, expression.span.length)), {}});
+            return BoundExpression::makeColumn(static_cast<int>(i), name, columns[i].source.type(), columns[i].nullable);
         }
         for (const auto& unsupported : schema_.unsupported) {
             if (unsupported.name == name) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "compiler/common/source_location.h"
 #include "compiler/plan/bound_expression.h"
 
 #include <pipec/plan.pb.h>
@@ -58,6 +59,14 @@ struct OutputColumn {
     sql::Span span;
 };
 
+/// A place where the query reads a source column, for tools that ask which features read a field
+/// (`pipec schema check`). Not used by the optimizer or the runtime.
+struct ColumnReference {
+    std::string column;        // the source column's SQL name, e.g. "store_location.region"
+    SourceLocation location;   // where the query names it, in the spec file
+    std::string output;        // the output column it is read for; empty: WHERE, GROUP BY, HAVING (every output)
+};
+
 /// The bound, typed plan of one source job: source → filter → window aggregate → having → project → sink.
 /// Without aggregation the window aggregate and having are absent and the projection reads the source row.
 /// The aggregate row is [group keys..., aggregates..., window_start, window_end].
@@ -72,6 +81,7 @@ struct LogicalPlan {
     std::vector<AggregateCall> aggregates;
     BoundExpressionPtr having;
     std::vector<OutputColumn> outputs;
+    std::vector<ColumnReference> columnReferences;  // in the order the binder met them
 
     int windowStartColumn() const { return static_cast<int>(groupKeys.size() + aggregates.size()); }
     int windowEndColumn() const { return windowStartColumn() + 1; }

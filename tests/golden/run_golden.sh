@@ -5,6 +5,8 @@
 # plans/NAME.yaml   → plans/NAME.expected: logical, optimized and physical plans from `pipec explain`
 # cli/NAME.args     → cli/NAME.expected: the output (stderr then stdout) and exit status of `pipec ARGS`, ARGS being
 #                     the file's one line, split at spaces (flags such as --deny-warnings, --env, --format github)
+# schema/NAME.args  → schema/NAME.expected: the same, for `pipec schema check` (schema/base/ is the old tree every
+#                     case is compared with, schema/NAME/ the new one, schema/specs/ the features)
 # --bless rewrites the expected files from the current output (review the diff before committing).
 set -uo pipefail
 PIPEC=$1
@@ -64,7 +66,7 @@ for spec in tests/golden/plans/*.yaml; do
   check "$spec" "${spec%.yaml}.expected" "$output"
 done
 
-for arguments_file in tests/golden/cli/*.args; do
+for arguments_file in tests/golden/cli/*.args tests/golden/schema/*.args; do
   [ -e "$arguments_file" ] || continue
   [[ -z "$FILTER" || "$arguments_file" == *"$FILTER"* ]] || continue
   read -r -a arguments < "$arguments_file"

@@ -237,7 +237,8 @@ int main(int argc, char** argv) {
     for (auto it = fs::directory_iterator(docs, error); !error && it != fs::directory_iterator(); ++it) {
         std::string name = it->path().filename().string();
         bool codePageName = name.size() == 8 && name.substr(5) == ".md" && (name[0] == 'E' || name[0] == 'W' || name[0] == 'N');
-        if (codePageName && !pages.count(it->path())) {
+        bool registered = codePageName && pipec::findDiagnosticCode(name.substr(0, 5));
+        if (codePageName && !registered) {
             if (write) fs::remove(it->path(), error);
             else problems.push_back(fmt::format("{}: no such code in the registry (remove the page)", fs::relative(it->path(), root).generic_string()));
         }

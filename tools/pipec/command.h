@@ -12,5 +12,6 @@ void registerCompileCommand(CLI::App& app);
 void registerRunCommand(CLI::App& app);
 void registerBrokerCommand(CLI::App& app);
 void registerProduceCommand(CLI::App& app);
+void registerSchemaCommand(CLI::App& app);
 
 } // namespace pipec::cli

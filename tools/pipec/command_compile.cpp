@@ -26,13 +26,15 @@ void registerCompileCommand(CLI::App& app) {
     options->flags.addDenyWarnings(*command);
     command->callback([options] {
         options->flags.finish();
+        options->artifacts.resolveFormats();
         options->flags.options.keepStages = true;  // the Flink target rewrites the SQL using the AST's spans
         driver::Compilation compilation;
         driver::compile(options->paths, options->flags.options, compilation);
         size_t errors = options->flags.report(compilation);
         if (errors) throw CLI::RuntimeError(1);
         DiagnosticEngine emitDiagnostics;
-        auto written = emit::writeArtifacts(compilation, options->artifacts, emitDiagnostics);
+        std::vector<emit::JobComparison> comparisons;
+        auto written = emit::writeArtifacts(compilation, options->artifacts, emitDiagnostics, &comparisons);
         if (!emitDiagnostics.all().empty()) {
             DiagnosticFormat format = options->flags.format == "json"     ? DiagnosticFormat::Json
                                       : options->flags.format == "github" ? DiagnosticFormat::GitHub
@@ -40,6 +42,12 @@ void registerCompileCommand(CLI::App& app) {
             (format == DiagnosticFormat::Text ? std::cerr : std::cout) << renderAll(emitDiagnostics.all(), compilation.sources, format);
         }
         if (emitDiagnostics.hasErrors()) throw CLI::RuntimeError(1);
+        if (options->artifacts.markdownSummary) {
+            // stdout is the summary alone, so it can go straight to $GITHUB_STEP_SUMMARY or a PR comment.
+            for (const auto& line : written) std::cerr << line << "\n";
+            std::cout << emit::pullRequestSummary(comparisons);
+            return;
+        }
         for (const auto& line : written) std::cout << line << "\n";
     });
 }

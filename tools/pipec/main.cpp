@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
     pipec::cli::registerRunCommand(app);
     pipec::cli::registerBrokerCommand(app);
     pipec::cli::registerProduceCommand(app);
+    pipec::cli::registerSchemaCommand(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::RuntimeError& error) {
