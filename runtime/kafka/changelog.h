@@ -1,7 +1,7 @@
 #pragma once
 
 #include "runtime/core/operator.h"
-#include "runtime/sources/kafka_partition_watermarks.h"
+#include "runtime/kafka/kafka_partition_watermarks.h"
 
 #include <pipec/plan.pb.h>
 

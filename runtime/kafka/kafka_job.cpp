@@ -4,13 +4,13 @@
 #include "runtime/kafka/changelog.h"
 #include "runtime/operators/operator_chain.h"
 #include "runtime/operators/pipeline_executor.h"
-#include "runtime/operators/record_decoder.h"
+#include "runtime/formats/record_decoder.h"
 #include "runtime/sources/envelope.h"
 #include "runtime/sources/event_time_guard.h"
-#include "runtime/sources/kafka_consumer.h"
-#include "runtime/sources/kafka_partition_watermarks.h"
+#include "runtime/kafka/kafka_consumer.h"
+#include "runtime/kafka/kafka_partition_watermarks.h"
 #include "runtime/sources/kafka_producer.h"
-#include "runtime/sources/lag_monitor.h"
+#include "runtime/kafka/lag_monitor.h"
 
 #include <fmt/format.h>
 

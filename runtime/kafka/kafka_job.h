@@ -1,7 +1,7 @@
 #pragma once
 
 #include "runtime/core/row_sink.h"
-#include "runtime/sources/kafka_job_status.h"
+#include "runtime/kafka/kafka_job_status.h"
 
 #include <pipec/plan.pb.h>
 

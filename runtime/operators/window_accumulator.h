@@ -3,6 +3,7 @@
 #include "runtime/core/expression.h"
 #include "runtime/core/value.h"
 #include "runtime/state/state_buffer.h"
+#include "runtime/state/value_encoding.h"
 
 #include <pipec/plan.pb.h>
 
@@ -83,9 +84,5 @@ private:
     bool hasArgument_ = false;
     int argumentColumn_ = -1;  // the argument is a plain column: read it without evaluating an expression
 };
-
-/// Encodes a value of a known type as bytes for hashing (group keys, DISTINCT sets); NULL is distinct from every value.
-void encodeValue(const Value& value, plan::TypeId type, std::string& out);
-Value decodeValue(std::string_view bytes, plan::TypeId type);
 
 } // namespace pipec::runtime

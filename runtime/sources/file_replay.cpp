@@ -2,7 +2,7 @@
 
 #include "runtime/core/user_error.h"
 
-#include "runtime/operators/record_decoder.h"
+#include "runtime/formats/record_decoder.h"
 #include "runtime/sources/event_time_guard.h"
 
 #include <fmt/format.h>

@@ -6,7 +6,7 @@
 #include "compiler/driver/compilation.h"
 #include "runtime/kafka/kafka_job.h"
 #include "runtime/operators/pipeline_executor.h"
-#include "runtime/operators/record_decoder.h"
+#include "runtime/formats/record_decoder.h"
 #include "runtime/sources/embedded_broker.h"
 #include "runtime/sources/envelope.h"
 #include "runtime/sources/kafka_producer.h"

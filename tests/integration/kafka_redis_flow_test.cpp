@@ -4,7 +4,7 @@
 
 #include "runtime/sinks/redis_feature_sink.h"
 #include "runtime/sources/embedded_broker.h"
-#include "runtime/sources/kafka_consumer.h"
+#include "runtime/kafka/kafka_consumer.h"
 #include "runtime/sources/kafka_producer.h"
 #include "tests/unit/runtime_kafka/local_servers.h"
 

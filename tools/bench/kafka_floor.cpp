@@ -3,7 +3,7 @@
 // touch their payload. Its CPU time per record is what any job built on this client pays before decoding or
 // aggregating anything; the benchmark prints pipec's CPU against it, measured in the same run.
 //   pipec_kafka_floor BROKERS TOPIC GROUP [NAME=VALUE ...]   (extra librdkafka properties, as pipec's --set gives them)
-#include "runtime/sources/kafka_consumer.h"
+#include "runtime/kafka/kafka_consumer.h"
 
 #include <sys/resource.h>
 

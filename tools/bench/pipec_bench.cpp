@@ -6,7 +6,7 @@
 //   pipec_bench [--events N] [--keys K] [--no-duckdb]
 #include "compiler/driver/compilation.h"
 #include "runtime/operators/pipeline_executor.h"
-#include "runtime/operators/record_decoder.h"
+#include "runtime/formats/record_decoder.h"
 
 #include <fmt/format.h>
 

@@ -1,5 +1,6 @@
 #include "compiler/common/diagnostics.h"
 #include "compiler/spec/spec_loader.h"
+#include "runtime/kafka/kafka_job.h"
 #include "runtime/sources/embedded_broker.h"
 #include "tools/pipec/command.h"
 
@@ -24,7 +25,10 @@ void requestBrokerStop(int) { brokerStopRequested = true; }
 /// Topic names read by the specs under `path` (a file or a directory searched recursively), through the compiler's
 /// spec loader. Only the `kafka_sources[].topic` values are needed, so the specs are not compiled; a file that does
 /// not load at all is reported and skipped (`pipec validate` is the place for its errors).
-void collectSpecTopics(const std::string& path, std::vector<std::string>& topics) {
+/// With each topic, the changelog topic of its job run under the default group (`pipec-<job>`), which needs the
+/// source's partition count: the embedded broker cannot create topics for its clients.
+void collectSpecTopics(const std::string& path, std::vector<std::string>& topics,
+                       std::vector<std::pair<std::string, std::string>>& changelogs) {
     SourceManager sources;
     DiagnosticEngine diagnostics;
     for (const auto& file : spec::collectSpecPaths({path}, diagnostics)) {
@@ -34,8 +38,12 @@ void collectSpecTopics(const std::string& path, std::vector<std::string>& topics
             continue;
         }
         for (const auto& source : specFile->sources)
-            for (const auto& kafkaSource : source.kafkaSources)
-                if (!kafkaSource.topic.value.empty()) topics.push_back(kafkaSource.topic.value);
+            for (const auto& kafkaSource : source.kafkaSources) {
+                if (kafkaSource.topic.value.empty()) continue;
+                topics.push_back(kafkaSource.topic.value);
+                const std::string& job = source.name.value;
+                changelogs.emplace_back(runtime::changelogTopicName("pipec-" + job, job), kafkaSource.topic.value);
+            }
     }
 }
 
@@ -82,14 +90,16 @@ void registerBrokerCommand(CLI::App& app) {
             topics[name] = partitions;
         }
         std::vector<std::string> specTopics;
+        std::vector<std::pair<std::string, std::string>> changelogs;  // (changelog, its source topic)
         for (const auto& path : flags->specs) {
             if (!std::filesystem::exists(path)) {
                 std::cerr << fmt::format("pipec broker: no such file or directory: {}\n", path);
                 throw CLI::RuntimeError(2);
             }
-            collectSpecTopics(path, specTopics);
+            collectSpecTopics(path, specTopics, changelogs);
         }
         for (const auto& topic : specTopics) topics.try_emplace(topic, flags->partitions);
+        for (const auto& [changelog, sourceTopic] : changelogs) topics.try_emplace(changelog, topics[sourceTopic]);
 
         std::unique_ptr<runtime::EmbeddedBroker> broker;
         try {

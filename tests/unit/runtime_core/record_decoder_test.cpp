@@ -1,6 +1,6 @@
 // The wire-format decoder against messages built with protobuf's own reflection, and against mutated bytes.
 #include "compiler/catalog/catalog.h"
-#include "runtime/operators/record_decoder.h"
+#include "runtime/formats/record_decoder.h"
 #include "runtime/sinks/json_lines_sink.h"
 
 #include <doctest/doctest.h>

@@ -1,7 +1,7 @@
 #include "runtime/core/metrics_server.h"
 #include "runtime/sinks/fanout_sink.h"
 #include "runtime/sinks/redis_feature_sink.h"
-#include "runtime/sources/kafka_job_status.h"
+#include "runtime/kafka/kafka_job_status.h"
 #include "tests/unit/runtime_kafka/local_servers.h"
 
 #include <doctest/doctest.h>

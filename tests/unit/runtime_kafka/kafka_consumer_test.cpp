@@ -1,5 +1,5 @@
 #include "runtime/sources/embedded_broker.h"
-#include "runtime/sources/kafka_consumer.h"
+#include "runtime/kafka/kafka_consumer.h"
 #include "runtime/sources/kafka_producer.h"
 
 #include <doctest/doctest.h>

@@ -1,7 +1,7 @@
 #include "runtime/sinks/kafka_sink.h"
 #include "runtime/sources/embedded_broker.h"
-#include "runtime/sources/kafka_consumer.h"
-#include "runtime/sources/kafka_job_status.h"
+#include "runtime/kafka/kafka_consumer.h"
+#include "runtime/kafka/kafka_job_status.h"
 
 #include <doctest/doctest.h>
 

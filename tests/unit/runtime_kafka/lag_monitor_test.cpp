@@ -1,7 +1,7 @@
 #include "runtime/sources/embedded_broker.h"
-#include "runtime/sources/kafka_consumer.h"
+#include "runtime/kafka/kafka_consumer.h"
 #include "runtime/sources/kafka_producer.h"
-#include "runtime/sources/lag_monitor.h"
+#include "runtime/kafka/lag_monitor.h"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "runtime/sources/kafka_job_status.h"
+#include "runtime/kafka/kafka_job_status.h"
 
 #include <fmt/format.h>
 

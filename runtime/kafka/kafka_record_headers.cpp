@@ -1,4 +1,4 @@
-#include "runtime/sources/kafka_record_headers.h"
+#include "runtime/kafka/kafka_record_headers.h"
 
 #include <cstdint>
 

@@ -1,4 +1,4 @@
-#include "runtime/sources/kafka_partition_watermarks.h"
+#include "runtime/kafka/kafka_partition_watermarks.h"
 
 #include <algorithm>
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "runtime/sources/kafka_partition_watermarks.h"
+#include "runtime/kafka/kafka_partition_watermarks.h"
 
 #include <atomic>
 #include <condition_variable>

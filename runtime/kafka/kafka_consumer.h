@@ -1,7 +1,7 @@
 #pragma once
 
 #include "runtime/sources/envelope.h"
-#include "runtime/sources/kafka_partition_watermarks.h"
+#include "runtime/kafka/kafka_partition_watermarks.h"
 
 #include <cstdint>
 #include <exception>

@@ -1,4 +1,4 @@
-#include "runtime/sources/lag_monitor.h"
+#include "runtime/kafka/lag_monitor.h"
 
 #include <fmt/format.h>
 #include <librdkafka/rdkafka.h>

@@ -1,8 +1,8 @@
-#include "runtime/sources/kafka_consumer.h"
+#include "runtime/kafka/kafka_consumer.h"
 
 #include "runtime/core/user_error.h"
 
-#include "runtime/sources/kafka_record_headers.h"
+#include "runtime/kafka/kafka_record_headers.h"
 
 #include <cstddef>
 #include <cstdlib>

@@ -1,4 +1,4 @@
-#include "runtime/operators/record_decoder.h"
+#include "runtime/formats/record_decoder.h"
 
 #include <fmt/format.h>
 #include <google/protobuf/util/json_util.h>
