@@ -182,6 +182,8 @@ KafkaJob::Impl::Impl(const plan::Pipeline& pipeline, KafkaJobOptions options, Ro
       fingerprint_(stateFingerprint(pipeline)), decoder_(source_), futureGuard_(options_.maxFutureSkewMs),
       watermarks_(options_.idleTimeoutMs) {
     if (!log_) log_ = [](const std::string& line) { std::cerr << line << "\n"; };
+    // The changelog maps source partition p to its partition p: one source topic per job (as plans have).
+    if (options_.topics.size() != 1) throw std::invalid_argument("a Kafka job reads exactly one topic");
     if (options_.changelogTopic.empty()) options_.changelogTopic = changelogTopicName(options_.groupId, job_);
     if (!options_.deadLetterTopic.empty()) deadLetters_ = std::make_unique<KafkaProducer>(options_.brokers, options_.properties);
     changelog_ = std::make_unique<Changelog>(Changelog::Options{options_.brokers, options_.changelogTopic, options_.properties, 30000});

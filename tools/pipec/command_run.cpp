@@ -178,11 +178,11 @@ int runKafka(const plan::Job& job, RunOptions& options) {
     if (brokers.empty() && job.cluster_properties().count("bootstrap.servers")) brokers = job.cluster_properties().at("bootstrap.servers");
     std::unique_ptr<runtime::EmbeddedBroker> broker;
     const std::string& topic = job.pipeline().source().topic();
+    const std::string group = options.group.empty() ? "pipec-" + job.name() : options.group;
     if (brokers.empty() || brokers == "embedded") {
         broker = std::make_unique<runtime::EmbeddedBroker>();
         broker->createTopic(topic, options.partitions);
         // The embedded broker cannot create topics for its clients (no CreateTopics): the changelog is made here.
-        std::string group = options.group.empty() ? "pipec-" + job.name() : options.group;
         broker->createTopic(options.changelogTopic.empty() ? runtime::changelogTopicName(group, job.pipeline().job_name())
                                                            : options.changelogTopic,
                             options.partitions);
@@ -213,7 +213,7 @@ int runKafka(const plan::Job& job, RunOptions& options) {
     runtime::FanoutSink sinks = runtime::buildSinks(job, sinkOptions);
     runtime::KafkaJobOptions kafka;
     kafka.brokers = brokers;
-    kafka.groupId = options.group.empty() ? "pipec-" + job.name() : options.group;
+    kafka.groupId = group;
     kafka.topics = {topic};
     kafka.deadLetterTopic = options.deadLetterTopic;
     kafka.idleTimeoutMs = options.idleTimeoutMs;
