@@ -18,6 +18,7 @@
 #include <iostream>
 #include <limits>
 #include <random>
+#include <unordered_map>
 #include <stdexcept>
 
 namespace pipec::runtime {
@@ -119,6 +120,7 @@ struct KafkaJob::Impl {
     void confirmCheckpoints(const std::vector<PartitionTask*>& tasks);
     void checkpointAndCommit();
     void dropTask(const TopicPartition& partition);
+    void watchGroupKeys(PartitionTask& task);
     void publish();
     /// The clock of idleness: wall time less the time the job was blocked (sink, checkpoints, restores), during which
     /// it could not read, so partitions whose records wait in the client are not idle.
@@ -157,6 +159,10 @@ struct KafkaJob::Impl {
     std::unique_ptr<Changelog> changelog_;
     bool changelogReady_ = false;
     std::map<TopicPartition, std::unique_ptr<PartitionTask>> tasks_;
+    // Which partition each GROUP BY key of this member's tasks came from. Each task aggregates only its own
+    // partition's records, so a key arriving in two partitions would get two partial aggregates (written over each
+    // other as the same feature): the job stops instead. Checked when a task sees a key for the first time.
+    std::unordered_map<std::string, int32_t> keyPartitions_;
     std::vector<PartitionTask*> withPending_;  // tasks with rows waiting in `pending`
     int64_t appliedWatermark_ = std::numeric_limits<int64_t>::min();  // the member watermark last given to the tasks
     int64_t blockedMs_ = 0;
@@ -239,6 +245,7 @@ void KafkaJob::Impl::onAssign(const std::vector<TopicPartition>& partitions) {
         size_t restored = 0;
         for (const auto& partition : partitions) {
             auto task = std::make_unique<PartitionTask>(pipeline_, partition, sink_, fingerprint_);
+            watchGroupKeys(*task);
             const ChangelogContents& records = contents[partition.second];
             auto commit = committed.find(partition);
             std::optional<CheckpointMark> mark;
@@ -464,10 +471,39 @@ void KafkaJob::Impl::onRevoke(const std::vector<TopicPartition>& partitions) {
     log_(fmt::format("job {}: revoking {} partition(s): {}", job_, partitions.size(), describePartitions(partitions)));
 }
 
+void KafkaJob::Impl::watchGroupKeys(PartitionTask& task) {
+    GroupKeyTable* keys = task.chain.groupKeys();
+    if (keys == nullptr) return;
+    const int32_t partition = task.partition.second;
+    keys->onNewKey([this, keys, partition](uint32_t index) {
+        auto [entry, inserted] = keyPartitions_.emplace(keys->encodeKey(index), partition);
+        if (inserted || entry->second == partition) return;
+        std::string described;
+        const Row& values = keys->values(index);
+        const auto& names = pipeline_.window().group_key_names();
+        for (size_t i = 0; i < values.size(); ++i) {
+            const Value& value = values[i];
+            std::string text = value.isNull ? "NULL" : !value.s.empty() ? value.s : value.d != 0 ? fmt::format("{}", value.d) : std::to_string(value.i);
+            described += fmt::format("{}{}={}", i == 0 ? "" : ", ", i < static_cast<size_t>(names.size()) ? names[static_cast<int>(i)] : "key", text);
+        }
+        throw UserError(fmt::format("GROUP BY key ({}) arrives in partitions {} and {} of `{}`: each partition's task aggregates only its own "
+                                    "records, so this feature would be computed from part of them. Key the topic by the GROUP BY key "
+                                    "(`pipec produce --key`); a repartition exchange for other topics is not built yet",
+                                    described.empty() ? "the whole stream" : described, entry->second, partition, source_.topic()),
+                        UserError::kEnvironmentRefused);
+    });
+}
+
 void KafkaJob::Impl::dropTask(const TopicPartition& partition) {
     auto found = tasks_.find(partition);
     if (found == tasks_.end()) return;
     PartitionTask* task = found->second.get();
+    if (GroupKeyTable* keys = task->chain.groupKeys()) {
+        for (uint32_t index = 0; index < keys->size(); ++index) {
+            auto entry = keyPartitions_.find(keys->encodeKey(index));
+            if (entry != keyPartitions_.end() && entry->second == partition.second) keyPartitions_.erase(entry);
+        }
+    }
     std::erase(withPending_, task);
     lateOfDroppedTasks_ += task->chain.stats().lateRowsDropped;
     tasks_.erase(found);

@@ -48,6 +48,7 @@ public:
     void restore(StateReader& reader) override;
 
     int64_t watermark() const { return watermark_; }
+    GroupKeyTable& groupKeys() { return window_->groupKeys(); }
     uint64_t lateRows() const { return late_; }
     uint64_t resultsEmitted() const { return emitted_; }
 
@@ -105,6 +106,8 @@ public:
     /// True when no source row with an event time ≤ `time` can change the output any more.
     bool finalUpTo(int64_t time) const;
     bool windowed() const { return window_ != nullptr; }
+    /// The window's group keys (nullptr without a window).
+    GroupKeyTable* groupKeys() { return window_ ? &window_->groupKeys() : nullptr; }
     ChainStats stats() const;
 
     void writeMeta(StateWriter& writer) const;

@@ -40,6 +40,8 @@ public:
     /// the windows open now: `watermark` itself for fixed windows, lower for sessions (a session still open can hold
     /// rows whose own [t, t + gap) is already below the watermark).
     virtual int64_t resumeFloor(int64_t watermark) const { return watermark; }
+    /// The group keys this operator has seen (never shrinks).
+    virtual GroupKeyTable& groupKeys() = 0;
     /// Every window with end − 1 ≤ this has fired (INT64_MIN: none).
     virtual int64_t firedUpTo() const = 0;
 

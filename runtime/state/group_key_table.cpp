@@ -71,6 +71,7 @@ uint32_t GroupKeyTable::insert(const Row& row) {
     for (size_t i = 0; i < types_.size(); ++i) values[i] = columns_[i] >= 0 ? row[static_cast<size_t>(columns_[i])] : keyScratch_[i];
     if (!integerKey_) indexes_.emplace(scratch_, index);
     values_.push_back(std::move(values));
+    if (onNewKey_) onNewKey_(index);
     return index;
 }
 
@@ -151,6 +152,7 @@ uint32_t GroupKeyTable::insertEncoded(std::string_view bytes) {
         auto [it, inserted] = indexes_.emplace(scratch_, static_cast<uint32_t>(values_.size()));
         if (inserted) values_.push_back(std::move(values));
         index = it->second;
+        if (inserted && onNewKey_) onNewKey_(index);
     }
     if (values_.size() == before) throw std::runtime_error("corrupt checkpoint: a group key appears twice");
     return index;

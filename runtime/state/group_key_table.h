@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -25,6 +26,10 @@ public:
     size_t size() const { return values_.size(); }
     void write(StateWriter& writer) const;
     void read(StateReader& reader);
+
+    /// Called with the index of every key added from now on (new rows or a restore): the Kafka job watches for keys
+    /// that arrive in more than one partition.
+    void onNewKey(std::function<void(uint32_t index)> listener) { onNewKey_ = std::move(listener); }
 
     /// A key's values as checkpoint key bytes (stable across processes and plan-compatible versions).
     std::string encodeKey(uint32_t index) const;
@@ -62,6 +67,7 @@ private:
     std::vector<int> columns_;  // plain-column keys read the row directly
     std::unordered_map<std::string, uint32_t> indexes_;
     std::vector<Row> values_;
+    std::function<void(uint32_t)> onNewKey_;
     std::vector<uint64_t> changedBits_;
     std::vector<bool> checkpointed_;
     std::string scratch_;

@@ -125,7 +125,7 @@ PY
   else
     echo "FAIL /readyz never answered 200"; cat "$WORK/job.err"; failures=$((failures + 1))
   fi
-  "$PIPEC" produce examples/store_order_count.yaml --brokers "$BROKERS" --from examples/data/store_timeline_events.jsonl > /dev/null 2>&1
+  "$PIPEC" produce examples/store_order_count.yaml --brokers "$BROKERS" --from examples/data/store_timeline_events.jsonl --key store_id > /dev/null 2>&1
   # Advance the watermark past the sample's windows with one far-future event per partition key.
   for store in 101 102 103 104; do
     echo "{\"_time\": \"2026-01-02T00:00:00.000Z\", \"storeId\": \"$store\"}"

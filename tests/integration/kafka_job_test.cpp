@@ -4,6 +4,7 @@
 // back from the changelog instead of from the topic.
 
 #include "compiler/driver/compilation.h"
+#include "runtime/core/user_error.h"
 #include "runtime/kafka/kafka_job.h"
 #include "runtime/operators/pipeline_executor.h"
 #include "runtime/formats/record_decoder.h"
@@ -298,4 +299,26 @@ TEST_CASE("after a crash the next member re-reads only what came after the last 
         CHECK(expectedSet.count(row) == 1);
     }
     CHECK(actualSet.size() == expectedSet.size());
+}
+
+TEST_CASE("a GROUP BY key that arrives in two partitions stops the job instead of computing partial features") {
+    plan::Pipeline pipeline = compilePipeline("tests/integration/specs/store_hourly_count.yaml");
+    EventEncoder encoder(pipeline);
+    EmbeddedBroker broker;
+    broker.createTopic("store_timeline_events", 2);
+    broker.createTopic(changelogTopicName("job", pipeline.job_name()), 2);
+    {
+        KafkaProducer producer(broker.bootstrapServers());
+        producer.produce("store_timeline_events", "", encoder.encode(storeEvent(1)), envelope(1767225600000), 0);
+        producer.produce("store_timeline_events", "", encoder.encode(storeEvent(2)), envelope(1767225601000), 1);
+        producer.produce("store_timeline_events", "", encoder.encode(storeEvent(1)), envelope(1767225602000), 1);
+        REQUIRE(producer.flush(10000));
+    }
+    KafkaJobOptions options = jobOptions(broker, "job");
+    options.untilEnd = true;
+    MemorySink sink;
+    JobStatus status;
+    std::atomic<bool> stop{false};
+    CHECK_THROWS_WITH_AS(runKafkaJob(pipeline, options, sink, stop, status),
+                         doctest::Contains("GROUP BY key (store_id=1) arrives in partitions"), UserError);
 }

@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
-# A session job stopped (SIGTERM) while sessions are open, then restarted, continues them exactly. Each consumer's
-# events are spread over all four partitions (unkeyed), so the restarted member's own windows must continue from the
-# commits; a lane per partition would split every consumer's session in four. The rows of the two runs together
-# must equal those of one run over all events.
+# A session job stopped (SIGTERM) while sessions are open, then restarted, continues them exactly: its four tasks are
+# restored from the changelog with their open sessions, and the restart reads only the events produced since. The
+# rows of the two runs together must equal those of one run over all events (the topic is keyed by consumer_id).
 set -uo pipefail
 PIPEC=$(realpath "$1")
 cd "$(dirname "$0")/../.."
@@ -31,8 +30,8 @@ for name, part in (("first", rows[:1500]), ("second", rows[1500:])):
         out.writelines(json.dumps(row) + "\n" for row in part)
 PY
 start_broker "$TOPIC:4,$(changelog restart consumer_session_activity 4),$(changelog reference consumer_session_activity 4)" || exit 1
-produce() {  # produce FILE: unkeyed, every record to a random partition
-  "$PIPEC" produce "$TOPIC" --brokers "$BROKERS" --from "$1" --property sticky.partitioning.linger.ms=0 \
+produce() {  # produce FILE: keyed by the session's GROUP BY key
+  "$PIPEC" produce "$TOPIC" --brokers "$BROKERS" --from "$1" --key consumer_id \
     --proto-class com.doordash.timeline_events.StoreTimelineEvent > /dev/null 2>> "$WORK/produce.log"
 }
 records_in() {  # records_in METRICS_PORT

@@ -1,6 +1,7 @@
 #include "tools/pipec/command.h"
 #include "tools/pipec/compiler_flags.h"
 
+#include "runtime/core/expression.h"
 #include "runtime/core/metrics_server.h"
 #include "runtime/operators/pipeline_executor.h"
 #include "runtime/core/user_error.h"
@@ -13,6 +14,7 @@
 #include "runtime/sources/file_replay.h"
 #include "runtime/sources/kafka_cluster_probe.h"
 #include "runtime/sources/kafka_producer.h"
+#include "runtime/formats/record_decoder.h"
 #include "runtime/kafka/kafka_job.h"
 
 #include <fmt/format.h>
@@ -106,6 +108,13 @@ uint64_t seedTopic(const plan::Job& job, const std::string& brokers, const std::
     std::ifstream in(path);
     if (!in) throw UserError(fmt::format("cannot read seed file `{}`", path));
     runtime::KafkaProducer producer(brokers);
+    // Records are keyed by the job's GROUP BY key, as a topic keyed by the entity is: each partition's task then sees
+    // all of its keys' records (the Kafka job refuses a key that arrives in two partitions).
+    runtime::RecordDecoder decoder(source);
+    std::vector<runtime::CompiledExpression> groupKeys;
+    if (job.pipeline().has_window())
+        for (const auto& key : job.pipeline().window().group_keys()) groupKeys.push_back(runtime::CompiledExpression::compile(key));
+    runtime::Row row;
     std::string line;
     uint64_t produced = 0, lineNumber = 0;
     auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -124,7 +133,15 @@ uint64_t seedTopic(const plan::Job& job, const std::string& brokers, const std::
         envelope.source = "pipec-seed";
         envelope.encoding = runtime::PayloadEncoding::Protobuf;
         envelope.schema = source.message_type();
-        producer.produce(source.topic(), "", message->SerializeAsString(), runtime::encodeEnvelope(envelope));
+        std::string payload = message->SerializeAsString();
+        std::string key;
+        if (decoder.decodeProtobuf(payload, *envelope.createdAtMs, row, nullptr) == runtime::RecordDecoder::Status::Ok)
+            for (size_t i = 0; i < groupKeys.size(); ++i) {
+                runtime::Value value = groupKeys[i].evaluate(row);
+                if (i > 0) key += '|';
+                key += value.isNull ? "null" : !value.s.empty() ? value.s : fmt::format("{}:{}", value.i, value.d);
+            }
+        producer.produce(source.topic(), key, payload, runtime::encodeEnvelope(envelope));
         ++produced;
     }
     // Running on a topic that did not get its sample events would look like a job that lost them.
