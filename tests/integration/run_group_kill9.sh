@@ -321,7 +321,7 @@ print(f"     records: {produced} produced, {read_in} read by all incarnations: {
       f"total read {read_in / produced:.2f}x the topic)", file=sys.stderr)
 print(f"     the old model would have re-read ~{old} ({old / max(1, len(kills)):.0f} per kill: a 20-min window of the "
       f"killed member's partitions)", file=sys.stderr)
-print(f"     duplicate rows: {rows - reference_rows} emitted twice ({rows} rows out over all incarnations, "
+print(f"     duplicate rows: {rows - reference_rows} rows emitted again ({rows} rows out over all incarnations, "
       f"{reference_rows} in the replay); in Redis {resent} of {evalsha} guarded writes re-sent a (key, window) already "
       f"written ({resent_windows} distinct)", file=sys.stderr)
 PY
