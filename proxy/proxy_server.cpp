@@ -121,13 +121,12 @@ void ProxyServer::stop() {
 }
 
 std::string ProxyServer::notReadyReason() const {
-    {
-        std::lock_guard lock(readinessMutex_);
-        if (!warmed_.load()) return warmUpState_;
-    }
     for (const auto& [name, producer] : producers_)
-        if (producer->clusterDown()) return fmt::format("the Kafka cluster `{}` ({}) is unreachable", name, producer->bootstrapServers());
-    return "";
+        if (producer->clusterDown())
+            return fmt::format("{}the Kafka cluster `{}` ({}) is unreachable", warmed_.load() ? "" : "warming up: ", name,
+                               producer->bootstrapServers());
+    std::lock_guard lock(readinessMutex_);
+    return warmed_.load() ? "" : warmUpState_;
 }
 
 void ProxyServer::warmUp() {

@@ -82,7 +82,7 @@ private:
     std::atomic<bool> stopping_{false};
     std::atomic<bool> warmed_{false};
     mutable std::mutex readinessMutex_;
-    std::string warmUpState_ = "starting: topic metadata not fetched yet";
+    std::string warmUpState_ = "warming up: fetching the metadata of the served topics";
 };
 
 } // namespace pipec::proxy

@@ -156,7 +156,7 @@ check "listing topics needs a key" 401 "$(curl -s -o /dev/null -w '%{http_code}'
 check "a key sees only its topics" 0 \
   "$(curl -s -H "Authorization: Bearer $OTHER_KEY" "$PROXY_URL/v3/clusters/default/topics" | json 'len(d["data"])')"
 curl -s "$PROXY_URL/metrics" > "$WORK/metrics.txt"
-metric() { grep -F "$1" "$WORK/metrics.txt" | awk '{print $2}'; }
+metric() { grep -F "$1" "$WORK/metrics.txt" | grep -v '^#' | awk '{print $NF}'; }
 check "metrics: accepted on the typed topic" 11 "$(metric 'pipec_proxy_records_accepted_total{topic="store_timeline_events"}')"
 check "metrics: refused as schema_mismatch" 3 "$(metric 'pipec_proxy_records_refused_total{reason="schema_mismatch"}')"
 check "metrics: refused as rate_limited" 5 "$(metric 'pipec_proxy_records_refused_total{reason="rate_limited"}')"
@@ -169,7 +169,7 @@ LATE_PORT=$(free_port)
 start_proxy late --brokers "127.0.0.1:$LATE_PORT" --canary-topic canary --delivery-timeout 5000 || exit 1
 sleep 1
 check "/readyz is 503 while the cluster is not there" 503 "$(curl -s -o "$WORK/readyz" -w '%{http_code}' "$PROXY_URL/readyz")"
-check "/readyz says why" 1 "$(grep -c 'warming up' "$WORK/readyz")"
+check "/readyz says why" 1 "$(grep -c "not ready: warming up: the Kafka cluster \`default\` (127.0.0.1:$LATE_PORT) is unreachable" "$WORK/readyz")"
 check "/healthz is 200 meanwhile" 200 "$(curl -s -o /dev/null -w '%{http_code}' "$PROXY_URL/healthz")"
 "$PIPEC" broker --port "$LATE_PORT" --topics "$TOPIC:1,canary:1" > "$WORK/late_broker.out" 2> "$WORK/late_broker.err" &
 RUN_PIDS+=($!)
