@@ -28,14 +28,15 @@ std::string confluentPrefix(int32_t schemaId) {
     return prefix;
 }
 
-/// One dynamic message factory per thread: request threads encode in parallel, and prototypes are cached by it.
-protobuf::DynamicMessageFactory& messageFactory() {
-    thread_local protobuf::DynamicMessageFactory factory;
-    return factory;
-}
-
 std::variant<std::string, ProduceError> encodeTypedValue(const RecordData& value, const TopicType& type) {
-    std::unique_ptr<protobuf::Message> message(messageFactory().GetPrototype(type.message)->New());
+    // The directory's prototype (a factory per call otherwise, for callers without a directory).
+    std::unique_ptr<protobuf::DynamicMessageFactory> ownFactory;
+    const protobuf::Message* prototype = type.prototype;
+    if (prototype == nullptr) {
+        ownFactory = std::make_unique<protobuf::DynamicMessageFactory>();
+        prototype = ownFactory->GetPrototype(type.message);
+    }
+    std::unique_ptr<protobuf::Message> message(prototype->New());
     const std::string& name = type.message->full_name();
     switch (value.type) {
     case DataType::Absent:

@@ -8,6 +8,7 @@ namespace pipec::proxy {
 
 TopicDirectory TopicDirectory::build(const driver::Compilation& compilation, const std::map<std::string, int32_t>& confluentTopics) {
     TopicDirectory directory;
+    directory.factory_ = std::make_shared<google::protobuf::DynamicMessageFactory>();
     if (compilation.environment) {
         for (const auto& [name, cluster] : compilation.environment->clusters)
             directory.clusters_.push_back(ClusterEndpoint{name, cluster.bootstrapServers, cluster.properties});
@@ -24,7 +25,7 @@ TopicDirectory TopicDirectory::build(const driver::Compilation& compilation, con
                                                 kafka.protoClass.value), UserError::kEnvironmentRefused);
                 TopicType type{topic, kafka.cluster.value, message,
                                kafka.format.value == "json" ? runtime::PayloadEncoding::Json : runtime::PayloadEncoding::Protobuf,
-                               0, specFile.path};
+                               0, specFile.path, directory.factory_->GetPrototype(message)};
                 auto [existing, inserted] = directory.topics_.emplace(topic, type);
                 if (!inserted && (existing->second.message != message || existing->second.cluster != type.cluster ||
                                   existing->second.encoding != type.encoding))

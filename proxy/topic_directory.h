@@ -4,8 +4,10 @@
 #include "runtime/sources/envelope.h"
 
 #include <google/protobuf/descriptor.h>
+#include <google/protobuf/dynamic_message.h>
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,8 @@ struct TopicType {
     runtime::PayloadEncoding encoding = runtime::PayloadEncoding::Protobuf; // Protobuf, ConfluentProtobuf or Json
     int32_t schemaId = 0;                                  // ConfluentProtobuf: the schema-registry id
     std::string specPath;                                  // where the type was declared (for messages)
+    /// The message's prototype, from the directory's factory (thread-safe); null: the encoder makes its own.
+    const google::protobuf::Message* prototype = nullptr;
 };
 
 /// What the proxy serves: the environment's clusters and the topic → message mapping of every Kafka source of the
@@ -49,6 +53,8 @@ public:
     const std::string& defaultCluster() const;
 
 private:
+    /// Owns the prototypes of the typed topics; shared so that the directory can be moved.
+    std::shared_ptr<google::protobuf::DynamicMessageFactory> factory_;
     std::vector<ClusterEndpoint> clusters_;
     std::map<std::string, TopicType> topics_;
 };

@@ -178,6 +178,28 @@ check "/readyz is 200 once the cluster is up and the canary acknowledged" 200 "$
 check "the late proxy's canary is on its topic" "event-source=pipec-proxy" \
   "$(kcat -C -b "127.0.0.1:$LATE_PORT" -t canary -o 0 -c 1 -e -q -f '%h' 2> /dev/null | cut -d, -f2)"
 
+# --- the cluster goes away: an error with Retry-After, never a silent 200 ----------------------------------------
+LATE_BROKER_PID=${RUN_PIDS[-1]}
+stop_pid "$LATE_BROKER_PID" KILL
+sleep 1
+status=$(post "" "/v3/clusters/default/topics/$TOPIC/records" application/json "$RECORD")
+if [ "$status" == 503 ] && grep -qi '^retry-after: ' "$WORK/response_headers"; then
+  echo "ok   a record for an unreachable cluster: 503 with Retry-After"
+else
+  echo "FAIL a record for an unreachable cluster: expected 503 with Retry-After, got $status $(cat "$WORK/response")"
+  failures=$((failures + 1))
+fi
+check "/readyz is 503 while the cluster is away" 503 "$(curl -s -o /dev/null -w '%{http_code}' "$PROXY_URL/readyz")"
+
+# --- TLS ---------------------------------------------------------------------------------------------------------
+if command -v openssl > /dev/null; then
+  openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -keyout "$WORK/tls.key" -out "$WORK/tls.crt" 2> /dev/null
+  start_proxy tls --brokers "$BROKERS" --tls-cert "$WORK/tls.crt" --tls-key "$WORK/tls.key" || exit 1
+  check "TLS: the proxy announces https" 1 "$(echo "$PROXY_URL" | grep -c '^https://')"
+  check "TLS: a record over HTTPS" 200 "$(post "" "$V3" application/json "$RECORD" --cacert "$WORK/tls.crt")"
+  check "TLS: plain HTTP is not served" 000 "$(curl -s -o /dev/null -w '%{http_code}' "${PROXY_URL/https/http}/healthz")"
+fi
+
 # --- refusing to listen beyond loopback without keys -------------------------------------------------------------
 "$PIPEC" proxy "$SPEC" --listen 0.0.0.0:0 --brokers "$BROKERS" > /dev/null 2> "$WORK/refused.err"
 check "no keys on 0.0.0.0: refused (exit 2)" 2 $?

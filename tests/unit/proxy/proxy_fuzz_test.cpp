@@ -48,7 +48,7 @@ TEST_CASE("mutated request bodies are refused with a 4xx, never a crash") {
     DiagnosticEngine diagnostics;
     auto schemas = catalog::Catalog::load({std::string(PIPEC_SOURCE_DIR) + "/schemas"}, sources, diagnostics);
     TopicType type{"store_timeline_events", "default", schemas->findMessage("com.doordash.timeline_events.StoreTimelineEvent"),
-                   runtime::PayloadEncoding::Protobuf, 0, ""};
+                   runtime::PayloadEncoding::Protobuf, 0, "", nullptr};
     REQUIRE(type.message != nullptr);
     RecordContext context{"fuzz", 1, "not a time"};
     std::mt19937 random(20261127);

@@ -35,7 +35,7 @@ const google::protobuf::Descriptor* storeEvent() {
 }
 
 TopicType typedTopic(runtime::PayloadEncoding encoding = runtime::PayloadEncoding::Protobuf, int32_t schemaId = 0) {
-    return TopicType{"store_timeline_events", "default", storeEvent(), encoding, schemaId, "spec.yaml"};
+    return TopicType{"store_timeline_events", "default", storeEvent(), encoding, schemaId, "spec.yaml", nullptr};
 }
 
 std::optional<std::string> check(const std::string& json) { return checkJsonMessage(Json::parse(json), storeEvent()); }
