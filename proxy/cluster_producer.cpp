@@ -24,6 +24,7 @@ bool DeliveryBatch::wait(std::chrono::milliseconds timeout) {
 struct RecordTicket {
     std::shared_ptr<DeliveryBatch> batch; // null in async mode
     size_t index = 0;
+    int64_t createTimeMs = 0;             // the record's CreateTime, as sent
 };
 
 struct ClusterProducer::Handle {
@@ -44,7 +45,12 @@ void onDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
     report.partition = message->partition;
     report.offset = message->offset;
     rd_kafka_timestamp_type_t kind;
-    report.timestampMs = rd_kafka_message_timestamp(message, &kind);
+    int64_t timestamp = rd_kafka_message_timestamp(message, &kind);
+    // A topic with LogAppendTime reports the broker's time. librdkafka's mock cluster (the embedded broker) answers
+    // every produce with a LogAppendTime of 1234 ms, which is no time at all: then, as for CreateTime topics, the
+    // record's own timestamp is the answer.
+    bool brokerTime = kind == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME && timestamp > 1'000'000'000'000;
+    report.timestampMs = brokerTime ? timestamp : ticket ? ticket->createTimeMs : timestamp;
     if (!report.delivered) {
         report.error = rd_kafka_err2str(message->err);
         report.retriable = message->err == RD_KAFKA_RESP_ERR__MSG_TIMED_OUT || message->err == RD_KAFKA_RESP_ERR__TRANSPORT ||
@@ -139,7 +145,7 @@ EnqueueOutcome ClusterProducer::produce(const EncodedRecord& record, const std::
     rd_kafka_headers_t* headers = rd_kafka_headers_new(record.headers.size());
     for (const auto& [name, value] : record.headers)
         rd_kafka_header_add(headers, name.data(), static_cast<ssize_t>(name.size()), value.data(), static_cast<ssize_t>(value.size()));
-    auto ticket = std::make_unique<RecordTicket>(RecordTicket{batch, index});
+    auto ticket = std::make_unique<RecordTicket>(RecordTicket{batch, index, 0});
     if (batch) batch->expect();
     // The macros below cast their arguments without parentheses: plain values only.
     void* keyData = record.key ? const_cast<char*>(record.key->data()) : nullptr;
@@ -147,10 +153,14 @@ EnqueueOutcome ClusterProducer::produce(const EncodedRecord& record, const std::
     void* valueData = record.value ? const_cast<char*>(record.value->data()) : nullptr;
     size_t valueSize = record.value ? record.value->size() : 0;
     int32_t partition = record.partition.value_or(RD_KAFKA_PARTITION_UA);
+    int64_t createTime = record.timestampMs > 0 ? record.timestampMs
+                                                : std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                      std::chrono::system_clock::now().time_since_epoch()).count();
+    ticket->createTimeMs = createTime;
     rd_kafka_resp_err_t result = rd_kafka_producev(
         handle_->producer, RD_KAFKA_V_TOPIC(record.topic.c_str()), RD_KAFKA_V_PARTITION(partition),
         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(keyData, keySize), RD_KAFKA_V_VALUE(valueData, valueSize),
-        RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_TIMESTAMP(record.timestampMs), RD_KAFKA_V_OPAQUE(ticket.get()), RD_KAFKA_V_END);
+        RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_TIMESTAMP(createTime), RD_KAFKA_V_OPAQUE(ticket.get()), RD_KAFKA_V_END);
     if (result == RD_KAFKA_RESP_ERR_NO_ERROR) {
         ticket.release(); // the delivery callback owns it now
         return EnqueueOutcome::Queued;
