@@ -28,6 +28,10 @@ double monotonicSeconds() {
 }
 
 constexpr const char* kV3ContentType = "application/json";
+
+/// JSON text of a response or log line. Error messages can quote a client's bytes (a parse error shows the offending
+/// token), which need not be UTF-8: they are replaced rather than thrown over.
+std::string jsonText(const nlohmann::json& value) { return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
 constexpr const char* kV2ContentType = "application/vnd.kafka.v2+json";
 
 /// What the access log line of the current request says beyond the request line (set by the handler, read by the
@@ -72,7 +76,7 @@ struct ProxyServer::Exchange {
 
     void send(int status, const Json& body) {
         response.status = status;
-        response.set_content(body.dump(), v2 ? kV2ContentType : kV3ContentType);
+        response.set_content(jsonText(body), v2 ? kV2ContentType : kV3ContentType);
     }
     /// Confluent's error shape: `{"error_code": N, "message": "…"}`.
     void fail(int status, int errorCode, const std::string& message) {
@@ -198,7 +202,7 @@ void ProxyServer::routes() {
         std::string message = response.status == 413 ? "Request body too large"
                               : response.status == 404 ? fmt::format("HTTP 404 Not Found: no route for {} {}", request.method, request.path)
                                                        : fmt::format("HTTP {}", response.status);
-        response.set_content(Json{{"error_code", response.status}, {"message", message}}.dump(), kV3ContentType);
+        response.set_content(jsonText(Json{{"error_code", response.status}, {"message", message}}), kV3ContentType);
         return httplib::Server::HandlerResponse::Handled;
     }));
     server.set_exception_handler([](const httplib::Request&, httplib::Response& response, std::exception_ptr error) {
@@ -211,7 +215,7 @@ void ProxyServer::routes() {
         }
         std::cerr << "pipec proxy: internal error while answering a request: " << what << "\n";
         response.status = 500;
-        response.set_content(Json{{"error_code", 500}, {"message", "internal error"}}.dump(), kV3ContentType);
+        response.set_content(jsonText(Json{{"error_code", 500}, {"message", "internal error"}}), kV3ContentType);
     });
     if (options_.accessLog) {
         server.set_logger([](const httplib::Request& request, const httplib::Response& response) {
@@ -220,7 +224,7 @@ void ProxyServer::routes() {
             Json line{{"time", runtime::formatTimestamp(nowMillis())}, {"remote", request.remote_addr}, {"method", request.method},
                       {"path", request.path},   {"status", response.status},  {"client", accessLog.client},
                       {"records", accessLog.records}, {"refused", accessLog.refused}, {"ms", std::round(ms * 100) / 100}};
-            std::cerr << line.dump() + "\n";
+            std::cerr << jsonText(line) + "\n";
         });
     }
 
@@ -483,7 +487,7 @@ void ProxyServer::handleProduce(Exchange& exchange, const std::string& clusterPa
         }
         // Streaming mode: concatenated JSON, one object per line, in request order.
         std::string text;
-        for (const auto& verdict : verdicts) text += v3Record(verdict).dump() + "\n";
+        for (const auto& verdict : verdicts) text += jsonText(v3Record(verdict)) + "\n";
         exchange.response.status = 200;
         exchange.response.set_content(text, kV3ContentType);
         return;

@@ -52,7 +52,7 @@ std::variant<std::string, ProduceError> encodeTypedValue(const RecordData& value
     case DataType::Protobuf: {
         if (auto error = checkJsonMessage(value.json, type.message)) return unprocessable(*error);
         protobuf::util::JsonParseOptions options;
-        if (auto status = protobuf::util::JsonStringToMessage(value.json.dump(), message.get(), options); !status.ok())
+        if (auto status = protobuf::util::JsonStringToMessage(value.json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), message.get(), options); !status.ok())
             return unprocessable(fmt::format("$: does not match `{}`: {}", name, std::string(status.message())));
         break;
     }
@@ -89,7 +89,7 @@ std::variant<EncodedRecord, ProduceError> encodeRecord(const ProduceRecordReques
     case DataType::String: record.key = request.key.bytes; break;
     case DataType::Json:
         // A JSON string key is its text (so `"101"` keys like `pipec produce --key` does); other JSON is its text form.
-        record.key = request.key.json.is_string() ? request.key.json.get<std::string>() : request.key.json.dump();
+        record.key = request.key.json.is_string() ? request.key.json.get<std::string>() : request.key.json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
         break;
     case DataType::Protobuf: return unprocessable("PROTOBUF keys are not supported: send the key as BINARY, STRING or JSON");
     }
@@ -109,7 +109,7 @@ std::variant<EncodedRecord, ProduceError> encodeRecord(const ProduceRecordReques
         case DataType::Binary:
         case DataType::String: record.value = request.value.bytes; break;
         case DataType::Json:
-            record.value = request.value.json.dump();
+            record.value = request.value.json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
             envelope.encoding = runtime::PayloadEncoding::Json;
             break;
         case DataType::Protobuf:

@@ -165,6 +165,42 @@ check "metrics: ready" 1 "$(metric 'pipec_proxy_ready ')"
 check "access log: one JSON line per produce request" 1 \
   "$(grep -c '"path":"/v3/clusters/default/topics/store_timeline_events/records".*"status":422' "$WORK/main.err")"
 
+# --- mutated requests over HTTP: malformed JSON, huge and binary bodies, bad base64, wrong content types ----------
+python3 - "$PROXY_URL" "$ORDER_KEY" > "$WORK/fuzz.txt" <<'PY'
+import http.client, random, sys, urllib.parse
+url, key = urllib.parse.urlparse(sys.argv[1]), sys.argv[2]
+random.seed(15)
+seeds = [b'{"value": {"type": "JSON", "data": {"storeId": "101", "tags": ["a"], "storeLocation": {"latitude": 1}}}}',
+         b'{"headers": [{"name": "event-created-at", "value": "MTc2Nw=="}], "key": {"type": "BINARY", "data": "aGk="}, "value": {"type": "BINARY", "data": "CGU="}}',
+         b'{"records": [{"key": "k", "value": {"storeId": "1"}}, {"value": "CGU=", "partition": 0}]}']
+types = ["application/json", "application/vnd.kafka.json.v2+json", "application/vnd.kafka.binary.v2+json", "text/plain", "", "application/json; charset=utf-16"]
+paths = ["/v3/clusters/default/topics/store_timeline_events/records", "/topics/store_timeline_events", "/topics/raw_events",
+         "/v3/clusters/default/topics/raw_events/records"]
+statuses = {}
+connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+for i in range(400):
+    body = bytearray(random.choice(seeds))
+    for _ in range(random.randint(1, 4)):
+        kind = random.randrange(5)
+        at = random.randrange(len(body) + 1)
+        if kind == 0: body = body[:at]
+        elif kind == 1 and body: body[min(at, len(body) - 1)] = random.randrange(256)
+        elif kind == 2: body[at:at] = random.choice([b"{", b"]", b'"', b"\\u0000", b"\xff", b"==", b"1e999", b"null"])
+        elif kind == 3: body += random.choice(seeds)
+        else: body[at:at] = b"[" * random.randrange(3000)
+    headers = {"Authorization": "Bearer " + key}
+    content_type = random.choice(types)
+    if content_type: headers["Content-Type"] = content_type
+    connection.request("POST", random.choice(paths), body=bytes(body), headers=headers)
+    response = connection.getresponse()
+    response.read()
+    statuses[response.status] = statuses.get(response.status, 0) + 1
+print(" ".join(f"{s}:{n}" for s, n in sorted(statuses.items())))
+PY
+check "mutated requests: answered, never a 5xx" 0 "$(tr ' ' '\n' < "$WORK/fuzz.txt" | grep -c '^5')"
+check "mutated requests: the proxy still serves" 200 "$(curl -s -o /dev/null -w '%{http_code}' "$PROXY_URL/healthz")"
+echo "     (statuses of the mutated requests: $(cat "$WORK/fuzz.txt"))"
+
 # --- readiness before and after the canary -----------------------------------------------------------------------
 LATE_PORT=$(free_port)
 start_proxy late --brokers "127.0.0.1:$LATE_PORT" --canary-topic canary --delivery-timeout 5000 || exit 1

@@ -87,3 +87,11 @@ TEST_CASE("mutated request bodies are refused with a 4xx, never a crash") {
     CHECK(parseV3Body(std::string(200000, '[') + std::string(200000, ']'), 50).records.at(0).error.httpStatus == 400);
     CHECK(parseV2Body(std::string(100000, '{'), DataType::Json, 50).error->httpStatus == 400);
 }
+
+TEST_CASE("error messages quoting a client's invalid UTF-8 still render as JSON") {
+    ParsedBody body = parseV3Body("{\"value\": {\"data\": \"\xc1\xff\"}}", 10);
+    REQUIRE(body.error);
+    nlohmann::json response{{"error_code", body.error->errorCode}, {"message", body.error->message}};
+    CHECK_THROWS(response.dump()); // why the proxy renders with error_handler_t::replace
+    CHECK_NOTHROW(response.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
