@@ -17,61 +17,69 @@ namespace {
 
 std::string digest(std::string_view secret) {
     unsigned char hash[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(secret.data()), secret.size(), hash);
-    return std::string(reinterpret_cast<const char*>(hash), sizeof hash);
+    SHA256(reinterpret_cast<const unsigned char *>(secret.data()), secret.size(), hash);
+    return std::string(reinterpret_cast<const char *>(hash), sizeof hash);
 }
 
 bool startsWithWord(std::string_view text, std::string_view word) {
     if (text.size() <= word.size() || text[word.size()] != ' ') return false;
     for (size_t i = 0; i < word.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(text[i])) != std::tolower(static_cast<unsigned char>(word[i]))) return false;
+        if (std::tolower(static_cast<unsigned char>(text[i])) != std::tolower(static_cast<unsigned char>(word[i])))
+            return false;
     return true;
 }
 
 } // namespace
 
-void ApiKeyStore::addYaml(const std::string& text, const std::string& origin) {
+void ApiKeyStore::addYaml(const std::string &text, const std::string &origin) {
     YAML::Node root;
     try {
         root = YAML::Load(text);
-    } catch (const YAML::Exception& error) {
+    } catch (const YAML::Exception &error) {
         throw UserError(fmt::format("{}: invalid YAML: {}", origin, error.msg));
     }
     if (root.IsNull()) return;
     if (!root.IsSequence()) throw UserError(fmt::format("{}: expected a list of {{name, key, topics}}", origin));
-    for (const auto& entry : root) {
+    for (const auto &entry : root) {
         int line = entry.Mark().line + 1;
-        auto fail = [&](const std::string& why) { return UserError(fmt::format("{}:{}: {}", origin, line, why)); };
+        auto fail = [&](const std::string &why) { return UserError(fmt::format("{}:{}: {}", origin, line, why)); };
         if (!entry.IsMap()) throw fail("an API key must be a map {name, key, topics}");
         ApiKey key;
-        for (const auto& member : entry) {
+        for (const auto &member : entry) {
             std::string name = member.first.as<std::string>();
             try {
-                if (name == "name") key.name = member.second.as<std::string>();
-                else if (name == "key") key.secret = member.second.as<std::string>();
+                if (name == "name")
+                    key.name = member.second.as<std::string>();
+                else if (name == "key")
+                    key.secret = member.second.as<std::string>();
                 else if (name == "key_env") {
                     std::string variable = member.second.as<std::string>();
-                    const char* value = std::getenv(variable.c_str());
-                    if (value == nullptr || *value == '\0') throw fail(fmt::format("`key_env`: ${} is not set", variable));
+                    const char *value = std::getenv(variable.c_str());
+                    if (value == nullptr || *value == '\0')
+                        throw fail(fmt::format("`key_env`: ${} is not set", variable));
                     key.secret = value;
                 } else if (name == "topics") {
                     if (!member.second.IsSequence()) throw fail("`topics` must be a list of topic names or patterns");
-                    for (const auto& topic : member.second) key.topicPatterns.push_back(topic.as<std::string>());
+                    for (const auto &topic : member.second)
+                        key.topicPatterns.push_back(topic.as<std::string>());
                 } else if (name == "records_per_second") {
                     key.recordsPerSecond = member.second.as<double>();
                     if (key.recordsPerSecond <= 0) throw fail("`records_per_second` must be positive");
                 } else {
-                    throw fail(fmt::format("unknown setting `{}` (name, key, key_env, topics, records_per_second)", name));
+                    throw fail(
+                        fmt::format("unknown setting `{}` (name, key, key_env, topics, records_per_second)", name));
                 }
-            } catch (const YAML::Exception&) {
+            } catch (const YAML::Exception &) {
                 throw fail(fmt::format("`{}` has the wrong type", name));
             }
         }
         if (key.name.empty()) throw fail("an API key needs a `name`");
         if (key.secret.empty()) throw fail(fmt::format("API key `{}` needs a `key` or `key_env`", key.name));
-        if (key.secret.size() < 16) throw fail(fmt::format("API key `{}`: a key must have at least 16 characters", key.name));
-        if (key.topicPatterns.empty()) throw fail(fmt::format("API key `{}` needs `topics` (use [\"*\"] for every topic)", key.name));
-        for (const auto& other : keys_)
+        if (key.secret.size() < 16)
+            throw fail(fmt::format("API key `{}`: a key must have at least 16 characters", key.name));
+        if (key.topicPatterns.empty())
+            throw fail(fmt::format("API key `{}` needs `topics` (use [\"*\"] for every topic)", key.name));
+        for (const auto &other : keys_)
             if (other.name == key.name) throw fail(fmt::format("API key name `{}` is used twice", key.name));
         std::string hash = digest(key.secret);
         if (byDigest_.count(hash)) throw fail(fmt::format("API key `{}` has the same secret as another key", key.name));
@@ -80,7 +88,7 @@ void ApiKeyStore::addYaml(const std::string& text, const std::string& origin) {
     }
 }
 
-void ApiKeyStore::addFile(const std::string& path) {
+void ApiKeyStore::addFile(const std::string &path) {
     std::ifstream input(path);
     if (!input) throw UserError(fmt::format("cannot read the API keys file `{}`", path));
     std::stringstream text;
@@ -89,7 +97,8 @@ void ApiKeyStore::addFile(const std::string& path) {
 }
 
 void ApiKeyStore::addFromEnvironment() {
-    if (const char* text = std::getenv("PIPEC_PROXY_API_KEYS"); text != nullptr && *text != '\0') addYaml(text, "$PIPEC_PROXY_API_KEYS");
+    if (const char *text = std::getenv("PIPEC_PROXY_API_KEYS"); text != nullptr && *text != '\0')
+        addYaml(text, "$PIPEC_PROXY_API_KEYS");
 }
 
 Authentication ApiKeyStore::authenticate(std::string_view authorization) const {
@@ -133,8 +142,8 @@ Authentication ApiKeyStore::authenticate(std::string_view authorization) const {
     return result;
 }
 
-bool ApiKeyStore::allows(const ApiKey& key, const std::string& topic) {
-    for (const auto& pattern : key.topicPatterns)
+bool ApiKeyStore::allows(const ApiKey &key, const std::string &topic) {
+    for (const auto &pattern : key.topicPatterns)
         if (fnmatch(pattern.c_str(), topic.c_str(), 0) == 0) return true;
     return false;
 }

@@ -26,7 +26,7 @@ struct Authentication {
         Invalid,       // a key that is not known, or a malformed Authorization header (401)
     };
     Outcome outcome = Outcome::Missing;
-    const ApiKey* key = nullptr;
+    const ApiKey *key = nullptr;
     std::string reason; // for Missing/Invalid: what to tell the client
 
     /// The client's name for `event-source`: the key's name, or `anonymous`.
@@ -40,21 +40,21 @@ class ApiKeyStore {
 public:
     /// Adds the keys of a YAML document; `origin` names it in errors. Throws UserError on a malformed entry, a
     /// duplicate name or secret, or a `key_env` naming an unset variable.
-    void addYaml(const std::string& text, const std::string& origin);
-    void addFile(const std::string& path);
+    void addYaml(const std::string &text, const std::string &origin);
+    void addFile(const std::string &path);
     /// Adds the keys of `PIPEC_PROXY_API_KEYS` when it is set.
     void addFromEnvironment();
 
     bool empty() const { return keys_.empty(); }
     size_t size() const { return keys_.size(); }
-    const std::vector<ApiKey>& keys() const { return keys_; }
+    const std::vector<ApiKey> &keys() const { return keys_; }
 
     /// Authenticates an `Authorization` header: `Bearer KEY`, or `Basic base64(NAME:KEY)` (the user name, when
     /// given, must be the key's name). With no keys configured every request is anonymous.
     Authentication authenticate(std::string_view authorization) const;
 
     /// Whether `key` may produce to `topic`.
-    static bool allows(const ApiKey& key, const std::string& topic);
+    static bool allows(const ApiKey &key, const std::string &topic);
 
 private:
     std::vector<ApiKey> keys_;

@@ -20,8 +20,8 @@ std::optional<std::string> decodeBase64(std::string_view text) {
         if (!isBase64Character(text[i])) return std::nullopt;
     if (text.empty()) return std::string();
     std::string bytes(text.size() / 4 * 3, '\0');
-    int written = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(bytes.data()),
-                                  reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
+    int written = EVP_DecodeBlock(reinterpret_cast<unsigned char *>(bytes.data()),
+                                  reinterpret_cast<const unsigned char *>(text.data()), static_cast<int>(text.size()));
     if (written < 0 || static_cast<size_t>(written) != bytes.size()) return std::nullopt;
     bytes.resize(bytes.size() - padding);
     return bytes;
@@ -29,8 +29,9 @@ std::optional<std::string> decodeBase64(std::string_view text) {
 
 std::string encodeBase64(std::string_view bytes) {
     std::string text((bytes.size() + 2) / 3 * 4 + 1, '\0');
-    int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(text.data()),
-                                  reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+    int written =
+        EVP_EncodeBlock(reinterpret_cast<unsigned char *>(text.data()),
+                        reinterpret_cast<const unsigned char *>(bytes.data()), static_cast<int>(bytes.size()));
     text.resize(static_cast<size_t>(written));
     return text;
 }

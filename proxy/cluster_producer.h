@@ -22,8 +22,8 @@ struct DeliveryReport {
     int32_t partition = -1;
     int64_t offset = -1;
     int64_t timestampMs = -1;
-    std::string error;       // when not delivered
-    bool retriable = false;  // the failure may pass (a timeout, the cluster away): 503, else 500
+    std::string error;      // when not delivered
+    bool retriable = false; // the failure may pass (a timeout, the cluster away): 503, else 500
 };
 
 /// The records of one request that wait for their delivery reports (sync mode). The producer's delivery callback
@@ -35,7 +35,7 @@ public:
     void complete(size_t index, DeliveryReport report);
     /// Waits until every expected record is reported; false on timeout.
     bool wait(std::chrono::milliseconds timeout);
-    const DeliveryReport& report(size_t index) const { return reports_[index]; }
+    const DeliveryReport &report(size_t index) const { return reports_[index]; }
 
 private:
     std::mutex mutex_;
@@ -64,26 +64,26 @@ public:
         std::map<std::string, std::string> extra; // --property NAME=VALUE, over the cluster's own properties
     };
     /// Throws UserError when the client cannot be created (a bad property).
-    ClusterProducer(const ClusterEndpoint& cluster, const std::string& bootstrapServers, const Options& options);
+    ClusterProducer(const ClusterEndpoint &cluster, const std::string &bootstrapServers, const Options &options);
     ~ClusterProducer();
-    ClusterProducer(const ClusterProducer&) = delete;
-    ClusterProducer& operator=(const ClusterProducer&) = delete;
+    ClusterProducer(const ClusterProducer &) = delete;
+    ClusterProducer &operator=(const ClusterProducer &) = delete;
 
     /// Enqueues a record; with a batch, its report goes to `batch` at `index` (sync mode), else only to the counters.
-    EnqueueOutcome produce(const EncodedRecord& record, const std::shared_ptr<DeliveryBatch>& batch, size_t index,
-                           std::string& error);
+    EnqueueOutcome produce(const EncodedRecord &record, const std::shared_ptr<DeliveryBatch> &batch, size_t index,
+                           std::string &error);
 
     /// Fetches metadata of `topics` (all must exist with at least one partition); false with the reason otherwise.
-    bool fetchMetadata(const std::vector<std::string>& topics, int timeoutMs, std::string& error);
+    bool fetchMetadata(const std::vector<std::string> &topics, int timeoutMs, std::string &error);
     /// Partition count and replication factor of a topic from the last successful metadata fetch (0 when unknown).
-    std::pair<int, int> topicShape(const std::string& topic) const;
+    std::pair<int, int> topicShape(const std::string &topic) const;
 
     /// Records waiting in the local queue or in flight.
     int queueDepth() const;
     /// Whether the client reported every broker down and no delivery or metadata request succeeded since.
     bool clusterDown() const { return down_.load(); }
-    const std::string& name() const { return name_; }
-    const std::string& bootstrapServers() const { return bootstrap_; }
+    const std::string &name() const { return name_; }
+    const std::string &bootstrapServers() const { return bootstrap_; }
     /// Waits for queued records; false when some are still queued after `timeoutMs`.
     bool flush(int timeoutMs);
 
@@ -93,7 +93,7 @@ public:
     struct Handle;
     /// Called from librdkafka's callbacks (the polling thread).
     void recordReport(bool delivered);
-    void markDown(const std::string& reason);
+    void markDown(const std::string &reason);
 
 private:
     void poll();

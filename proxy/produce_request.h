@@ -25,7 +25,7 @@ std::string_view dataTypeName(DataType type);
 /// A key or a value of one record, decoded from the request (base64 already undone).
 struct RecordData {
     DataType type = DataType::Absent;
-    std::string bytes;  // Binary, String
+    std::string bytes;   // Binary, String
     nlohmann::json json; // Json, Protobuf
 };
 

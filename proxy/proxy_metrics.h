@@ -15,19 +15,20 @@ namespace pipec::proxy {
 /// queue depth and readiness.
 class ProxyMetrics {
 public:
-    void countRequest(const std::string& route, int status);
-    void countAccepted(const std::string& topic, uint64_t records = 1);
-    void countRefused(const std::string& reason, uint64_t records = 1);
+    void countRequest(const std::string &route, int status);
+    void countAccepted(const std::string &topic, uint64_t records = 1);
+    void countRefused(const std::string &reason, uint64_t records = 1);
     void observeProduceLatency(double seconds);
 
     uint64_t accepted() const { return acceptedTotal_.load(); }
-    uint64_t refused(const std::string& reason) const;
+    uint64_t refused(const std::string &reason) const;
 
     /// The Prometheus text; `gauges` appends lines (queue depth, readiness) computed at scrape time.
-    std::string prometheusText(const std::function<std::string()>& gauges) const;
+    std::string prometheusText(const std::function<std::string()> &gauges) const;
 
 private:
-    static constexpr std::array<double, 12> kLatencyBuckets{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10};
+    static constexpr std::array<double, 12> kLatencyBuckets{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                            0.1,   0.25,   0.5,   1,    2.5,   10};
     mutable std::mutex mutex_;
     std::map<std::pair<std::string, int>, uint64_t> requests_;
     std::map<std::string, uint64_t> acceptedByTopic_;

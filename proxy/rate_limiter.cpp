@@ -5,10 +5,10 @@
 
 namespace pipec::proxy {
 
-std::optional<int> RateLimiter::take(const std::string& client, double rate, size_t records, double nowSeconds) {
+std::optional<int> RateLimiter::take(const std::string &client, double rate, size_t records, double nowSeconds) {
     if (rate <= 0) return std::nullopt;
     std::lock_guard lock(mutex_);
-    Bucket& bucket = buckets_[client];
+    Bucket &bucket = buckets_[client];
     double capacity = std::max(rate, 1.0);
     if (!bucket.started) {
         bucket = Bucket{capacity, nowSeconds, true};

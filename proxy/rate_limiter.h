@@ -14,7 +14,7 @@ class RateLimiter {
 public:
     /// Takes `records` tokens from `client`'s bucket at time `nowSeconds` (a monotonic clock). Returns nothing
     /// when allowed, else the seconds to wait before retrying (for `Retry-After`, at least 1).
-    std::optional<int> take(const std::string& client, double rate, size_t records, double nowSeconds);
+    std::optional<int> take(const std::string &client, double rate, size_t records, double nowSeconds);
 
 private:
     struct Bucket {

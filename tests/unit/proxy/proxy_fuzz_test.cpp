@@ -13,7 +13,7 @@ using namespace pipec::proxy;
 
 namespace {
 
-const char* kSeeds[] = {
+const char *kSeeds[] = {
     R"({"value": {"type": "JSON", "data": {"storeId": "101", "hasStoreOrderConfirmedData": true, "eventType": "ORDER_CONFIRMED"}}})",
     R"({"partition_id": 1, "headers": [{"name": "event-created-at", "value": "MTc2NzIyNTYxMDYxMQ=="}], "key": {"type": "STRING", "data": "101"}, "value": {"type": "BINARY", "data": "CGU="}})",
     R"({"value": {"data": {"storeLocation": {"latitude": 1.5}, "tags": ["a"], "createdAt": "2026-01-01T00:00:00Z"}}}{"value": {"type": "PROTOBUF", "data": {"store_id": 7}}})",
@@ -21,21 +21,53 @@ const char* kSeeds[] = {
     R"({"records": [{"value": "CGU="}, {"key": "aGk=", "value": "AAEC"}]})",
 };
 
-const char* kFragments[] = {"{", "}", "[", "]", "\"", ":", ",", "null", "true", "1e999", "-0", "\\u0000", "\\ud800",
-                            "\xff", "\xc3", "\"data\"", "\"type\": \"BINARY\"", "\"value\"", "==", "99999999999999999999999"};
+const char *kFragments[] = {"{",
+                            "}",
+                            "[",
+                            "]",
+                            "\"",
+                            ":",
+                            ",",
+                            "null",
+                            "true",
+                            "1e999",
+                            "-0",
+                            "\\u0000",
+                            "\\ud800",
+                            "\xff",
+                            "\xc3",
+                            "\"data\"",
+                            "\"type\": \"BINARY\"",
+                            "\"value\"",
+                            "==",
+                            "99999999999999999999999"};
 
-std::string mutate(std::string text, std::mt19937& random) {
+std::string mutate(std::string text, std::mt19937 &random) {
     std::uniform_int_distribution<int> kind(0, 5);
-    auto position = [&] { return text.empty() ? 0 : std::uniform_int_distribution<size_t>(0, text.size() - 1)(random); };
+    auto position = [&] {
+        return text.empty() ? 0 : std::uniform_int_distribution<size_t>(0, text.size() - 1)(random);
+    };
     int steps = std::uniform_int_distribution<int>(1, 4)(random);
     for (int step = 0; step < steps; ++step) {
         switch (kind(random)) {
-        case 0: text = text.substr(0, position()); break;
-        case 1: if (!text.empty()) text.erase(position(), 1); break;
-        case 2: if (!text.empty()) text[position()] = static_cast<char>(random() & 0xff); break;
-        case 3: text.insert(position(), kFragments[random() % std::size(kFragments)]); break;
-        case 4: text += kSeeds[random() % std::size(kSeeds)]; break;
-        case 5: text.insert(position(), std::string(random() % 5000, '[')); break;
+        case 0:
+            text = text.substr(0, position());
+            break;
+        case 1:
+            if (!text.empty()) text.erase(position(), 1);
+            break;
+        case 2:
+            if (!text.empty()) text[position()] = static_cast<char>(random() & 0xff);
+            break;
+        case 3:
+            text.insert(position(), kFragments[random() % std::size(kFragments)]);
+            break;
+        case 4:
+            text += kSeeds[random() % std::size(kSeeds)];
+            break;
+        case 5:
+            text.insert(position(), std::string(random() % 5000, '['));
+            break;
         }
     }
     return text;
@@ -47,8 +79,13 @@ TEST_CASE("mutated request bodies are refused with a 4xx, never a crash") {
     SourceManager sources;
     DiagnosticEngine diagnostics;
     auto schemas = catalog::Catalog::load({std::string(PIPEC_SOURCE_DIR) + "/schemas"}, sources, diagnostics);
-    TopicType type{"store_timeline_events", "default", schemas->findMessage("com.doordash.timeline_events.StoreTimelineEvent"),
-                   runtime::PayloadEncoding::Protobuf, 0, "", nullptr};
+    TopicType type{"store_timeline_events",
+                   "default",
+                   schemas->findMessage("com.doordash.timeline_events.StoreTimelineEvent"),
+                   runtime::PayloadEncoding::Protobuf,
+                   0,
+                   "",
+                   nullptr};
     REQUIRE(type.message != nullptr);
     RecordContext context{"fuzz", 1, "not a time"};
     std::mt19937 random(20261127);
@@ -60,13 +97,13 @@ TEST_CASE("mutated request bodies are refused with a 4xx, never a crash") {
         std::vector<ParsedBody> parsed;
         REQUIRE_NOTHROW(parsed.push_back(parseV3Body(body, 50)));
         REQUIRE_NOTHROW(parsed.push_back(parseV2Body(body, iteration % 2 ? DataType::Json : DataType::Binary, 50)));
-        for (const ParsedBody& result : parsed) {
+        for (const ParsedBody &result : parsed) {
             if (result.error) {
                 CHECK(isClientError(result.error->httpStatus));
                 ++refused;
                 continue;
             }
-            for (const auto& record : result.records) {
+            for (const auto &record : result.records) {
                 if (!record.record) {
                     CHECK(isClientError(record.error.httpStatus));
                     ++refused;
@@ -75,8 +112,10 @@ TEST_CASE("mutated request bodies are refused with a 4xx, never a crash") {
                 std::variant<EncodedRecord, ProduceError> encoded;
                 REQUIRE_NOTHROW(encoded = encodeRecord(*record.record, type.topic, &type, context));
                 REQUIRE_NOTHROW(encoded = encodeRecord(*record.record, "raw", nullptr, context));
-                if (auto* error = std::get_if<ProduceError>(&encoded)) CHECK(isClientError(error->httpStatus));
-                else ++accepted;
+                if (auto *error = std::get_if<ProduceError>(&encoded))
+                    CHECK(isClientError(error->httpStatus));
+                else
+                    ++accepted;
             }
         }
     }

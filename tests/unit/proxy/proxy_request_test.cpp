@@ -24,12 +24,12 @@ namespace {
 const std::string kMessage = "com.doordash.timeline_events.StoreTimelineEvent";
 
 /// The repository's schemas, loaded by the compiler's catalog (as the proxy loads them).
-const google::protobuf::Descriptor* storeEvent() {
+const google::protobuf::Descriptor *storeEvent() {
     static SourceManager sources;
     static DiagnosticEngine diagnostics;
     static std::unique_ptr<catalog::Catalog> schemas =
         catalog::Catalog::load({std::string(PIPEC_SOURCE_DIR) + "/schemas"}, sources, diagnostics);
-    const google::protobuf::Descriptor* descriptor = schemas->findMessage(kMessage);
+    const google::protobuf::Descriptor *descriptor = schemas->findMessage(kMessage);
     REQUIRE(descriptor != nullptr);
     return descriptor;
 }
@@ -38,17 +38,19 @@ TopicType typedTopic(runtime::PayloadEncoding encoding = runtime::PayloadEncodin
     return TopicType{"store_timeline_events", "default", storeEvent(), encoding, schemaId, "spec.yaml", nullptr};
 }
 
-std::optional<std::string> check(const std::string& json) { return checkJsonMessage(Json::parse(json), storeEvent()); }
+std::optional<std::string> check(const std::string &json) {
+    return checkJsonMessage(Json::parse(json), storeEvent());
+}
 
-ProduceRecordRequest jsonRecord(const std::string& json) {
+ProduceRecordRequest jsonRecord(const std::string &json) {
     ProduceRecordRequest request;
     request.value.type = DataType::Json;
     request.value.json = Json::parse(json);
     return request;
 }
 
-std::string header(const runtime::HeaderList& headers, const std::string& name) {
-    for (const auto& [key, value] : headers)
+std::string header(const runtime::HeaderList &headers, const std::string &name) {
+    for (const auto &[key, value] : headers)
         if (key == name) return value;
     return "<absent>";
 }
@@ -66,7 +68,8 @@ TEST_CASE("base64 is strict: padding required, no whitespace, standard alphabet"
     CHECK_FALSE(decodeBase64("===="));
     CHECK_FALSE(decodeBase64("a=bc"));
     CHECK(encodeBase64("hello") == "aGVsbG8=");
-    CHECK(decodeBase64(encodeBase64(std::string("\0\xff\x10", 3))) == std::optional<std::string>(std::string("\0\xff\x10", 3)));
+    CHECK(decodeBase64(encodeBase64(std::string("\0\xff\x10", 3))) ==
+          std::optional<std::string>(std::string("\0\xff\x10", 3)));
 }
 
 TEST_CASE("v3 body: one record with key, headers and partition") {
@@ -77,7 +80,7 @@ TEST_CASE("v3 body: one record with key, headers and partition") {
     CHECK_FALSE(body.streaming);
     REQUIRE(body.records.size() == 1);
     REQUIRE(body.records[0].record);
-    const ProduceRecordRequest& record = *body.records[0].record;
+    const ProduceRecordRequest &record = *body.records[0].record;
     CHECK(record.partition == 2);
     REQUIRE(record.headers.size() == 1);
     CHECK(record.headers[0] == std::pair<std::string, std::string>("trace", "abc"));
@@ -89,7 +92,8 @@ TEST_CASE("v3 body: one record with key, headers and partition") {
 
 TEST_CASE("v3 body: streaming mode, concatenated or one per line, verdicts per record") {
     ParsedBody body = parseV3Body(R"({"value": {"data": {"a": 1}}}{"value": {"type": "BINARY", "data": "!!"}}
-{"value": {"type": "STRING", "data": "x"}})", 100);
+{"value": {"type": "STRING", "data": "x"}})",
+                                  100);
     REQUIRE_FALSE(body.error);
     CHECK(body.streaming);
     REQUIRE(body.records.size() == 3);
@@ -111,10 +115,12 @@ TEST_CASE("v3 body: malformed JSON, limits and unsupported members") {
     REQUIRE(broken.records.size() == 2);
     CHECK(broken.records[0].record);
     CHECK(broken.records[1].error.httpStatus == 400);
-    CHECK(parseV3Body(R"({"value": {"data": 1}}{"value": {"data": 2}}{"value": {"data": 3}})", 2).error->httpStatus == 413);
-    auto only = [](const std::string& text) { return parseV3Body(text, 10).records.at(0); };
+    CHECK(parseV3Body(R"({"value": {"data": 1}}{"value": {"data": 2}}{"value": {"data": 3}})", 2).error->httpStatus ==
+          413);
+    auto only = [](const std::string &text) { return parseV3Body(text, 10).records.at(0); };
     CHECK(only(R"({"value": {"type": "AVRO", "data": 1}})").error.message.find("not supported") != std::string::npos);
-    CHECK(only(R"({"value": {"type": "JSON", "data": 1, "schema_id": 3}})").error.message.find("schema registry") != std::string::npos);
+    CHECK(only(R"({"value": {"type": "JSON", "data": 1, "schema_id": 3}})").error.message.find("schema registry") !=
+          std::string::npos);
     CHECK(only(R"({"valeu": {"data": 1}})").error.message == "unknown member `valeu` in a produce record");
     CHECK(only(R"({"partition_id": -1, "value": {"data": 1}})").error.httpStatus == 400);
     CHECK(only(R"({"headers": [{"name": "h", "value": "a b"}], "value": {"data": 1}})").error.message ==
@@ -125,13 +131,14 @@ TEST_CASE("v3 body: malformed JSON, limits and unsupported members") {
 }
 
 TEST_CASE("v2 body: json and binary embedded formats") {
-    ParsedBody json = parseV2Body(R"({"records": [{"key": "k", "value": {"storeId": "1"}}, {"value": 5, "partition": 1}]})",
-                                  DataType::Json, 10);
+    ParsedBody json = parseV2Body(
+        R"({"records": [{"key": "k", "value": {"storeId": "1"}}, {"value": 5, "partition": 1}]})", DataType::Json, 10);
     REQUIRE_FALSE(json.error);
     REQUIRE(json.records.size() == 2);
     CHECK(json.records[0].record->key.json == "k");
     CHECK(json.records[1].record->partition == 1);
-    ParsedBody binary = parseV2Body(R"({"records": [{"value": "aGVsbG8="}, {"value": "not base64"}]})", DataType::Binary, 10);
+    ParsedBody binary =
+        parseV2Body(R"({"records": [{"value": "aGVsbG8="}, {"value": "not base64"}]})", DataType::Binary, 10);
     REQUIRE(binary.records.size() == 2);
     CHECK(binary.records[0].record->value.bytes == "hello");
     CHECK(binary.records[1].error.httpStatus == 422);
@@ -139,7 +146,8 @@ TEST_CASE("v2 body: json and binary embedded formats") {
     CHECK(parseV2Body(R"({"values": []})", DataType::Json, 10).error->httpStatus == 422);
     CHECK(parseV2Body(R"({"records": []})", DataType::Json, 10).error->httpStatus == 422);
     CHECK(parseV2Body(R"({"records": [{"value": 1}, {"value": 2}]})", DataType::Json, 1).error->httpStatus == 413);
-    CHECK(parseV2Body(R"({"value_schema_id": 4, "records": [{"value": 1}]})", DataType::Json, 10).error->errorCode == 42205);
+    CHECK(parseV2Body(R"({"value_schema_id": 4, "records": [{"value": 1}]})", DataType::Json, 10).error->errorCode ==
+          42205);
 }
 
 TEST_CASE("content types") {
@@ -166,23 +174,26 @@ TEST_CASE("JSON values are checked against the message with a field path and a r
     CHECK(check(R"({"storeIdd": 1})") == "$.storeIdd: no such field in `" + kMessage + "`");
     CHECK(check(R"({"eventType": "SHIPPED"})") ==
           "$.eventType: `SHIPPED` is not a value of enum `com.doordash.timeline_events.StoreTimelineEvent.EventType`");
-    CHECK(check(R"({"hasStoreOrderConfirmedData": "yes"})") == "$.hasStoreOrderConfirmedData: expected a boolean, found a string");
+    CHECK(check(R"({"hasStoreOrderConfirmedData": "yes"})") ==
+          "$.hasStoreOrderConfirmedData: expected a boolean, found a string");
     CHECK(check(R"({"storeLocation": {"latitude": "north"}})") == "$.storeLocation.latitude: expected a number");
     CHECK(check(R"({"storeLocation": []})") == "$.storeLocation: expected an object, found an array");
     CHECK(check(R"({"tags": ["a", 2]})") == "$.tags[1]: expected a string, found a number");
     CHECK(check(R"({"tags": "a"})") == "$.tags: expected an array, found a string");
     CHECK(check(R"({"createdAt": 5})") == "$.createdAt: expected a string (google.protobuf.Timestamp), found a number");
     CHECK(check(R"({"promoCode": 7})") == "$.promoCode: expected a string, found a number");
-    CHECK(check(R"({"storeId": 1, "store_id": 2})") == "$.store_id: field `store_id` is given twice (both name styles)");
+    CHECK(check(R"({"storeId": 1, "store_id": 2})") ==
+          "$.store_id: field `store_id` is given twice (both name styles)");
     CHECK(check(R"([1])") == "$: expected an object, found an array");
 }
 
 TEST_CASE("a typed record becomes binary Protobuf with exactly the envelope headers") {
     TopicType type = typedTopic();
     RecordContext context{"order-service", 1767225600000, ""};
-    auto encoded = encodeRecord(jsonRecord(R"({"storeId": "101", "hasStoreOrderConfirmedData": true})"), type.topic, &type, context);
+    auto encoded = encodeRecord(jsonRecord(R"({"storeId": "101", "hasStoreOrderConfirmedData": true})"), type.topic,
+                                &type, context);
     REQUIRE(std::holds_alternative<EncodedRecord>(encoded));
-    const EncodedRecord& record = std::get<EncodedRecord>(encoded);
+    const EncodedRecord &record = std::get<EncodedRecord>(encoded);
     google::protobuf::DynamicMessageFactory factory;
     std::unique_ptr<google::protobuf::Message> message(factory.GetPrototype(storeEvent())->New());
     REQUIRE(record.value);
@@ -190,8 +201,10 @@ TEST_CASE("a typed record becomes binary Protobuf with exactly the envelope head
     std::string json;
     REQUIRE(google::protobuf::util::MessageToJsonString(*message, &json).ok());
     CHECK(json == R"({"storeId":"101","hasStoreOrderConfirmedData":true})");
-    runtime::HeaderList expected{{"event-created-at", "1767225600000"}, {"event-source", "order-service"},
-                                 {"event-encoding", "protobuf"}, {"event-schema", kMessage}};
+    runtime::HeaderList expected{{"event-created-at", "1767225600000"},
+                                 {"event-source", "order-service"},
+                                 {"event-encoding", "protobuf"},
+                                 {"event-schema", kMessage}};
     CHECK(record.headers == expected);
     CHECK_FALSE(record.key);
 }
@@ -208,9 +221,11 @@ TEST_CASE("event-created-at: the record's header, then the request's, when valid
     CHECK(record.headers.size() == 5);
 
     request.headers = {{"event-created-at", "1.5"}};
-    CHECK(header(std::get<EncodedRecord>(encodeRecord(request, type.topic, &type, context)).headers, "event-created-at") == "1700000000000");
+    CHECK(header(std::get<EncodedRecord>(encodeRecord(request, type.topic, &type, context)).headers,
+                 "event-created-at") == "1700000000000");
     context.requestCreatedAt = "yesterday";
-    CHECK(header(std::get<EncodedRecord>(encodeRecord(request, type.topic, &type, context)).headers, "event-created-at") == "1767225600000");
+    CHECK(header(std::get<EncodedRecord>(encodeRecord(request, type.topic, &type, context)).headers,
+                 "event-created-at") == "1767225600000");
 }
 
 TEST_CASE("refused records say where and why, as 422") {
@@ -230,13 +245,15 @@ TEST_CASE("refused records say where and why, as 422") {
     CHECK(std::get<ProduceError>(encodeRecord(text, type.topic, &type, context)).httpStatus == 422);
     ProduceRecordRequest garbage;
     garbage.value = RecordData{DataType::Binary, "\xff\xff\xff", {}};
-    CHECK(std::get<ProduceError>(encodeRecord(garbage, type.topic, &type, context)).message.find("not a binary") != std::string::npos);
+    CHECK(std::get<ProduceError>(encodeRecord(garbage, type.topic, &type, context)).message.find("not a binary") !=
+          std::string::npos);
 }
 
 TEST_CASE("Confluent wire format, JSON topics and untyped pass-through") {
     RecordContext context{"web", 5, ""};
     TopicType confluent = typedTopic(runtime::PayloadEncoding::ConfluentProtobuf, 258);
-    auto framed = std::get<EncodedRecord>(encodeRecord(jsonRecord(R"({"storeId": "3"})"), confluent.topic, &confluent, context));
+    auto framed =
+        std::get<EncodedRecord>(encodeRecord(jsonRecord(R"({"storeId": "3"})"), confluent.topic, &confluent, context));
     CHECK(framed.value->substr(0, 6) == std::string("\0\0\0\x01\x02\0", 6));
     CHECK(framed.value->substr(6) == std::string("\x08\x03", 2));
     CHECK(header(framed.headers, "event-encoding") == "confluent-protobuf");
@@ -270,7 +287,8 @@ TEST_CASE("API keys: file format, bearer and basic, topics") {
   key: "0123456789abcdef-web"
   topics: ["*"]
   records_per_second: 50
-)", "keys.yaml");
+)",
+                 "keys.yaml");
     CHECK(keys.size() == 2);
     CHECK(keys.authenticate("").outcome == Authentication::Outcome::Missing);
     CHECK(keys.authenticate("Bearer nope").outcome == Authentication::Outcome::Invalid);
@@ -283,8 +301,10 @@ TEST_CASE("API keys: file format, bearer and basic, topics") {
     Authentication basic = keys.authenticate("Basic " + encodeBase64("web:0123456789abcdef-web"));
     REQUIRE(basic.outcome == Authentication::Outcome::Authenticated);
     CHECK(basic.key->recordsPerSecond == 50);
-    CHECK(keys.authenticate("basic " + encodeBase64(":0123456789abcdef-web")).outcome == Authentication::Outcome::Authenticated);
-    CHECK(keys.authenticate("Basic " + encodeBase64("order-service:0123456789abcdef-web")).outcome == Authentication::Outcome::Invalid);
+    CHECK(keys.authenticate("basic " + encodeBase64(":0123456789abcdef-web")).outcome ==
+          Authentication::Outcome::Authenticated);
+    CHECK(keys.authenticate("Basic " + encodeBase64("order-service:0123456789abcdef-web")).outcome ==
+          Authentication::Outcome::Invalid);
     CHECK(keys.authenticate("Basic !!!").outcome == Authentication::Outcome::Invalid);
 
     ::setenv("PIPEC_TEST_PROXY_KEY", "fedcba9876543210-env", 1);
@@ -297,7 +317,8 @@ TEST_CASE("API keys: file format, bearer and basic, topics") {
     CHECK_THROWS_AS(bad.addYaml("[{name: x, key: 0123456789abcdef, topics: [a], role: admin}]", "f"), UserError);
     CHECK_THROWS_AS(bad.addYaml("[{name: x, key_env: PIPEC_TEST_UNSET_VARIABLE, topics: [a]}]", "f"), UserError);
     CHECK_THROWS_AS(bad.addYaml("{name: x}", "f"), UserError);
-    CHECK_THROWS_AS(keys.addYaml("[{name: web2, key: 0123456789abcdef-web, topics: [a]}]", "f"), UserError); // same secret
+    CHECK_THROWS_AS(keys.addYaml("[{name: web2, key: 0123456789abcdef-web, topics: [a]}]", "f"),
+                    UserError); // same secret
 }
 
 TEST_CASE("rate limiter: a second's burst, then Retry-After, then refill") {
