@@ -1,0 +1,586 @@
+#include "proxy/proxy_server.h"
+
+#include "proxy/produce_request.h"
+#include "proxy/record_encoder.h"
+#include "runtime/core/user_error.h"
+#include "runtime/sinks/json_lines_sink.h"
+
+#include <fmt/format.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <iostream>
+
+namespace pipec::proxy {
+
+using Json = nlohmann::json;
+
+namespace {
+
+int64_t nowMillis() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+double monotonicSeconds() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+constexpr const char *kV3ContentType = "application/json";
+
+/// JSON text of a response or log line. Error messages can quote a client's bytes (a parse error shows the offending
+/// token), which need not be UTF-8: they are replaced rather than thrown over.
+std::string jsonText(const nlohmann::json &value) {
+    return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+constexpr const char *kV2ContentType = "application/vnd.kafka.v2+json";
+
+/// What the access log line of the current request says beyond the request line (set by the handler, read by the
+/// logger, which runs on the same thread right after the response is written).
+struct AccessLogContext {
+    std::chrono::steady_clock::time_point start;
+    std::string client;
+    size_t records = 0;
+    size_t refused = 0;
+};
+thread_local AccessLogContext accessLog;
+
+/// One produced record's verdict in the response.
+struct RecordVerdict {
+    int status = 200;    // 200 acknowledged, 202 queued (async), else the error status
+    std::string message; // when an error
+    std::string reason;  // metrics reason when refused
+    std::optional<EncodedRecord> record;
+    DeliveryReport report;
+};
+
+std::string reasonFor(int status) {
+    switch (status) {
+    case 400:
+        return "malformed";
+    case 413:
+        return "too_large";
+    case 422:
+        return "schema_mismatch";
+    case 429:
+        return "queue_full";
+    case 503:
+        return "cluster_unavailable";
+    default:
+        return "delivery_failed";
+    }
+}
+
+} // namespace
+
+/// One request being answered.
+struct ProxyServer::Exchange {
+    const httplib::Request &request;
+    httplib::Response &response;
+    std::string route;
+    bool v2 = false;
+    Authentication authentication;
+
+    void send(int status, const Json &body) {
+        response.status = status;
+        response.set_content(jsonText(body), v2 ? kV2ContentType : kV3ContentType);
+    }
+    /// Confluent's error shape: `{"error_code": N, "message": "…"}`.
+    void fail(int status, int errorCode, const std::string &message) {
+        send(status, Json{{"error_code", errorCode}, {"message", message}});
+    }
+};
+
+ProxyServer::ProxyServer(ProxyOptions options, const TopicDirectory &directory, const ApiKeyStore &keys,
+                         std::map<std::string, std::unique_ptr<ClusterProducer>> &producers)
+    : options_(std::move(options)), directory_(directory), keys_(keys), producers_(producers) {}
+
+ProxyServer::~ProxyServer() {
+    stop();
+}
+
+void ProxyServer::start() {
+    if (!options_.tlsCertificate.empty()) {
+        server_ = std::make_unique<httplib::SSLServer>(options_.tlsCertificate.c_str(), options_.tlsPrivateKey.c_str());
+        if (!server_->is_valid())
+            throw UserError(fmt::format("cannot load the TLS certificate `{}` and key `{}`", options_.tlsCertificate,
+                                        options_.tlsPrivateKey));
+    } else {
+        server_ = std::make_unique<httplib::Server>();
+    }
+    int threads = options_.httpThreads;
+    server_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+    server_->set_payload_max_length(options_.maxBodyBytes);
+    server_->set_read_timeout(30, 0);
+    routes();
+    if (options_.port == 0) {
+        port_ = server_->bind_to_any_port(options_.host);
+        if (port_ <= 0)
+            throw UserError(fmt::format("cannot listen on {}: no free port", options_.host),
+                            UserError::kEnvironmentRefused);
+    } else {
+        if (!server_->bind_to_port(options_.host, options_.port))
+            throw UserError(fmt::format("cannot listen on {}:{} (in use, or not an address of this machine)",
+                                        options_.host, options_.port),
+                            UserError::kEnvironmentRefused);
+        port_ = options_.port;
+    }
+    listener_ = std::thread([this] { server_->listen_after_bind(); });
+    warmer_ = std::thread([this] { warmUp(); });
+}
+
+void ProxyServer::stop() {
+    if (stopping_.exchange(true)) return;
+    if (server_) server_->stop();
+    if (listener_.joinable()) listener_.join();
+    if (warmer_.joinable()) warmer_.join();
+}
+
+std::string ProxyServer::notReadyReason() const {
+    for (const auto &[name, producer] : producers_)
+        if (producer->clusterDown())
+            return fmt::format("{}the Kafka cluster `{}` ({}) is unreachable",
+                               warmed_.load() ? "" : "warming up: ", name, producer->bootstrapServers());
+    std::lock_guard lock(readinessMutex_);
+    return warmed_.load() ? "" : warmUpState_;
+}
+
+void ProxyServer::warmUp() {
+    // Ready means: every cluster answered with the metadata of the topics the proxy serves, and a record was
+    // produced to the canary topic and acknowledged, so the first client request does not pay for either.
+    while (!stopping_.load()) {
+        std::string problem;
+        for (const auto &[name, producer] : producers_) {
+            std::vector<std::string> topics = directory_.topicsOf(name);
+            if (!producer->fetchMetadata(topics, 5000, problem)) break;
+        }
+        if (problem.empty() && !options_.canaryTopic.empty()) {
+            ClusterProducer &producer = *producers_.at(directory_.defaultCluster());
+            runtime::EventEnvelope envelope;
+            envelope.createdAtMs = nowMillis();
+            envelope.source = "pipec-proxy";
+            EncodedRecord canary;
+            canary.topic = options_.canaryTopic;
+            canary.value = "pipec proxy readiness canary";
+            canary.headers = runtime::encodeEnvelope(envelope);
+            auto batch = std::make_shared<DeliveryBatch>(1);
+            std::string error;
+            if (producer.produce(canary, batch, 0, error) != EnqueueOutcome::Queued) {
+                problem = fmt::format("canary record to `{}`: {}", options_.canaryTopic, error);
+            } else if (!batch->wait(std::chrono::milliseconds(options_.deliveryTimeoutMs + 5000))) {
+                problem = fmt::format("canary record to `{}`: no acknowledgment", options_.canaryTopic);
+            } else if (!batch->report(0).delivered) {
+                problem = fmt::format("canary record to `{}`: {}", options_.canaryTopic, batch->report(0).error);
+            }
+        }
+        {
+            std::lock_guard lock(readinessMutex_);
+            if (problem.empty()) {
+                warmUpState_.clear();
+                warmed_ = true;
+                std::cerr << fmt::format("pipec proxy: ready (metadata fetched{})\n",
+                                         options_.canaryTopic.empty()
+                                             ? ""
+                                             : ", canary record acknowledged on `" + options_.canaryTopic + "`");
+                return;
+            }
+            warmUpState_ = "warming up: " + problem;
+        }
+        for (int i = 0; i < 10 && !stopping_.load(); ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+}
+
+std::string ProxyServer::gauges() const {
+    std::string text = "# HELP pipec_proxy_queue_depth Records queued or in flight to Kafka, per cluster.\n"
+                       "# TYPE pipec_proxy_queue_depth gauge\n";
+    for (const auto &[name, producer] : producers_)
+        text += fmt::format("pipec_proxy_queue_depth{{cluster=\"{}\"}} {}\n", name, producer->queueDepth());
+    text += "# HELP pipec_proxy_cluster_up Whether the cluster is reachable (1) or every broker is down (0).\n"
+            "# TYPE pipec_proxy_cluster_up gauge\n";
+    for (const auto &[name, producer] : producers_)
+        text += fmt::format("pipec_proxy_cluster_up{{cluster=\"{}\"}} {}\n", name, producer->clusterDown() ? 0 : 1);
+    text += fmt::format(
+        "# HELP pipec_proxy_ready Whether /readyz answers 200.\n# TYPE pipec_proxy_ready gauge\npipec_proxy_ready {}\n",
+        notReadyReason().empty() ? 1 : 0);
+    return text;
+}
+
+void ProxyServer::routes() {
+    httplib::Server &server = *server_;
+    server.set_pre_routing_handler([](const httplib::Request &, httplib::Response &) {
+        accessLog = AccessLogContext{std::chrono::steady_clock::now(), "", 0, 0};
+        return httplib::Server::HandlerResponse::Unhandled;
+    });
+    // Errors httplib answers itself (no route, a body over the limit, a malformed request) get Confluent's shape too.
+    server.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request &request,
+                                                                     httplib::Response &response) {
+        if (!response.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        std::string message = response.status == 413 ? "Request body too large"
+                              : response.status == 404
+                                  ? fmt::format("HTTP 404 Not Found: no route for {} {}", request.method, request.path)
+                                  : fmt::format("HTTP {}", response.status);
+        response.set_content(jsonText(Json{{"error_code", response.status}, {"message", message}}), kV3ContentType);
+        return httplib::Server::HandlerResponse::Handled;
+    }));
+    server.set_exception_handler([](const httplib::Request &, httplib::Response &response, std::exception_ptr error) {
+        std::string what = "unknown";
+        try {
+            std::rethrow_exception(error);
+        } catch (const std::exception &exception) {
+            what = exception.what();
+        } catch (...) {
+        }
+        std::cerr << "pipec proxy: internal error while answering a request: " << what << "\n";
+        response.status = 500;
+        response.set_content(jsonText(Json{{"error_code", 500}, {"message", "internal error"}}), kV3ContentType);
+    });
+    if (options_.accessLog) {
+        server.set_logger([](const httplib::Request &request, const httplib::Response &response) {
+            double ms =
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - accessLog.start).count();
+            if (request.path == "/healthz" || request.path == "/readyz" || request.path == "/metrics") return;
+            Json line{{"time", runtime::formatTimestamp(nowMillis())},
+                      {"remote", request.remote_addr},
+                      {"method", request.method},
+                      {"path", request.path},
+                      {"status", response.status},
+                      {"client", accessLog.client},
+                      {"records", accessLog.records},
+                      {"refused", accessLog.refused},
+                      {"ms", std::round(ms * 100) / 100}};
+            std::cerr << jsonText(line) + "\n";
+        });
+    }
+
+    auto counted = [this](std::string route, bool v2, std::function<void(Exchange &)> handler) {
+        return [this, route, v2, handler](const httplib::Request &request, httplib::Response &response) {
+            Exchange exchange{request, response, route, v2, {}};
+            exchange.authentication = keys_.authenticate(request.get_header_value("Authorization"));
+            accessLog.client = exchange.authentication.outcome == Authentication::Outcome::Authenticated ||
+                                       exchange.authentication.outcome == Authentication::Outcome::Anonymous
+                                   ? exchange.authentication.clientName()
+                                   : "";
+            if (exchange.authentication.outcome == Authentication::Outcome::Missing ||
+                exchange.authentication.outcome == Authentication::Outcome::Invalid) {
+                metrics_.countRefused("unauthorized");
+                response.set_header("WWW-Authenticate", "Bearer realm=\"pipec-proxy\"");
+                exchange.fail(401, 401, exchange.authentication.reason);
+            } else {
+                handler(exchange);
+            }
+            metrics_.countRequest(route, response.status);
+        };
+    };
+
+    server.Post(R"(/v3/clusters/([^/]+)/topics/([^/]+)/records)",
+                counted("v3_records", false, [this](Exchange &exchange) {
+                    handleProduce(exchange, exchange.request.matches[1], exchange.request.matches[2], false);
+                }));
+    server.Post(R"(/topics/([^/]+))", counted("v2_records", true, [this](Exchange &exchange) {
+                    handleProduce(exchange, "", exchange.request.matches[1], true);
+                }));
+    server.Get(R"(/v3/clusters)",
+               counted("v3_clusters", false, [this](Exchange &exchange) { handleClusters(exchange, "", true); }));
+    server.Get(R"(/v3/clusters/([^/]+))", counted("v3_clusters", false, [this](Exchange &exchange) {
+                   handleClusters(exchange, exchange.request.matches[1], false);
+               }));
+    server.Get(R"(/v3/clusters/([^/]+)/topics)", counted("v3_topics", false, [this](Exchange &exchange) {
+                   handleTopics(exchange, exchange.request.matches[1], "");
+               }));
+    server.Get(R"(/v3/clusters/([^/]+)/topics/([^/]+))", counted("v3_topics", false, [this](Exchange &exchange) {
+                   handleTopics(exchange, exchange.request.matches[1], exchange.request.matches[2]);
+               }));
+    server.Get(R"(/topics)", counted("v2_topics", true, [this](Exchange &exchange) {
+                   Json names = Json::array();
+                   for (const auto &[topic, type] : directory_.topics())
+                       if (exchange.authentication.key == nullptr ||
+                           ApiKeyStore::allows(*exchange.authentication.key, topic))
+                           names.push_back(topic);
+                   exchange.send(200, names);
+               }));
+    server.Get("/healthz", [](const httplib::Request &, httplib::Response &response) {
+        response.set_content("ok\n", "text/plain");
+    });
+    server.Get("/readyz", [this](const httplib::Request &, httplib::Response &response) {
+        std::string reason = notReadyReason();
+        response.status = reason.empty() ? 200 : 503;
+        response.set_content(reason.empty() ? "ready\n" : "not ready: " + reason + "\n", "text/plain");
+    });
+    server.Get("/metrics", [this](const httplib::Request &, httplib::Response &response) {
+        response.set_content(metrics_.prometheusText([this] { return gauges(); }), "text/plain; version=0.0.4");
+    });
+}
+
+void ProxyServer::handleClusters(Exchange &exchange, const std::string &clusterId, bool list) {
+    std::string base = fmt::format("{}://{}", options_.tlsCertificate.empty() ? "http" : "https",
+                                   exchange.request.get_header_value("Host"));
+    auto describe = [&](const ClusterEndpoint &cluster) {
+        std::string self = fmt::format("{}/v3/clusters/{}", base, cluster.name);
+        return Json{{"kind", "KafkaCluster"},
+                    {"metadata", {{"self", self}, {"resource_name", fmt::format("crn:///kafka={}", cluster.name)}}},
+                    {"cluster_id", cluster.name},
+                    {"topics", {{"related", self + "/topics"}}}};
+    };
+    if (!list) {
+        const ClusterEndpoint *cluster = directory_.cluster(clusterId);
+        if (cluster == nullptr) return exchange.fail(404, 404, fmt::format("Cluster {} not found.", clusterId));
+        return exchange.send(200, describe(*cluster));
+    }
+    Json data = Json::array();
+    for (const auto &cluster : directory_.clusters())
+        data.push_back(describe(cluster));
+    exchange.send(200, Json{{"kind", "KafkaClusterList"},
+                            {"metadata", {{"self", base + "/v3/clusters"}, {"next", nullptr}}},
+                            {"data", data}});
+}
+
+void ProxyServer::handleTopics(Exchange &exchange, const std::string &clusterId, const std::string &topicName) {
+    const ClusterEndpoint *cluster = directory_.cluster(clusterId);
+    if (cluster == nullptr) return exchange.fail(404, 404, fmt::format("Cluster {} not found.", clusterId));
+    std::string base = fmt::format("{}://{}/v3/clusters/{}/topics", options_.tlsCertificate.empty() ? "http" : "https",
+                                   exchange.request.get_header_value("Host"), clusterId);
+    const ClusterProducer &producer = *producers_.at(clusterId);
+    auto describe = [&](const std::string &topic) {
+        auto [partitions, replication] = producer.topicShape(topic);
+        std::string self = base + "/" + topic;
+        return Json{{"kind", "KafkaTopic"},
+                    {"metadata",
+                     {{"self", self}, {"resource_name", fmt::format("crn:///kafka={}/topic={}", clusterId, topic)}}},
+                    {"cluster_id", clusterId},
+                    {"topic_name", topic},
+                    {"is_internal", false},
+                    {"replication_factor", replication},
+                    {"partitions_count", partitions},
+                    {"partitions", {{"related", self + "/partitions"}}},
+                    {"configs", {{"related", self + "/configs"}}},
+                    {"partition_reassignments", {{"related", self + "/partitions/-/reassignment"}}}};
+    };
+    auto visible = [&](const std::string &topic) {
+        return exchange.authentication.key == nullptr || ApiKeyStore::allows(*exchange.authentication.key, topic);
+    };
+    if (!topicName.empty()) {
+        const TopicType *type = directory_.find(topicName);
+        if (type == nullptr || type->cluster != clusterId || !visible(topicName))
+            return exchange.fail(404, 404, "This server does not host this topic-partition.");
+        return exchange.send(200, describe(topicName));
+    }
+    Json data = Json::array();
+    for (const auto &topic : directory_.topicsOf(clusterId))
+        if (visible(topic)) data.push_back(describe(topic));
+    exchange.send(200,
+                  Json{{"kind", "KafkaTopicList"}, {"metadata", {{"self", base}, {"next", nullptr}}}, {"data", data}});
+}
+
+void ProxyServer::handleProduce(Exchange &exchange, const std::string &clusterPath, const std::string &topic, bool v2) {
+    const httplib::Request &request = exchange.request;
+    int64_t receivedMs = nowMillis();
+    auto started = std::chrono::steady_clock::now();
+    const TopicType *type = directory_.find(topic);
+
+    // Where the record goes: the cluster in the path (v3), else the topic's (v2), else the default one.
+    std::string clusterId = !clusterPath.empty() ? clusterPath
+                            : type != nullptr    ? type->cluster
+                                                 : directory_.defaultCluster();
+    if (directory_.cluster(clusterId) == nullptr) {
+        metrics_.countRefused("unknown_topic");
+        return exchange.fail(404, 404, fmt::format("Cluster {} not found.", clusterId));
+    }
+    if ((type != nullptr && type->cluster != clusterId) || (type == nullptr && !options_.allowUntypedTopics)) {
+        metrics_.countRefused("unknown_topic");
+        std::string why =
+            type != nullptr
+                ? fmt::format("topic `{}` is on cluster `{}`", topic, type->cluster)
+                : fmt::format("no spec reads topic `{}` (untyped topics need --allow-untyped-topics)", topic);
+        return v2 ? exchange.fail(404, 40401, "Topic not found: " + why)
+                  : exchange.fail(404, 404, "This server does not host this topic-partition: " + why);
+    }
+    if (exchange.authentication.key != nullptr && !ApiKeyStore::allows(*exchange.authentication.key, topic)) {
+        metrics_.countRefused("forbidden");
+        return exchange.fail(
+            403, 403,
+            fmt::format("API key `{}` may not produce to topic `{}`", exchange.authentication.key->name, topic));
+    }
+
+    // The body.
+    std::string contentType = request.get_header_value("Content-Type");
+    ParsedBody body;
+    if (v2) {
+        std::optional<DataType> embedded = v2EmbeddedFormat(contentType);
+        if (!embedded) {
+            metrics_.countRefused("unsupported_media_type");
+            return exchange.fail(415, 415,
+                                 fmt::format("unsupported content type `{}` (application/vnd.kafka.json.v2+json or "
+                                             "application/vnd.kafka.binary.v2+json)",
+                                             contentType));
+        }
+        body = parseV2Body(request.body, *embedded, options_.maxRecordsPerRequest);
+    } else {
+        if (!isJsonContentType(contentType)) {
+            metrics_.countRefused("unsupported_media_type");
+            return exchange.fail(415, 415,
+                                 fmt::format("unsupported content type `{}` (application/json)", contentType));
+        }
+        body = parseV3Body(request.body, options_.maxRecordsPerRequest);
+    }
+    if (body.error) {
+        metrics_.countRefused(body.error->reason.empty() ? reasonFor(body.error->httpStatus) : body.error->reason);
+        return exchange.fail(body.error->httpStatus, body.error->errorCode, body.error->message);
+    }
+    size_t count = body.records.size();
+    accessLog.records = count;
+
+    // The client's rate.
+    double rate = exchange.authentication.key != nullptr && exchange.authentication.key->recordsPerSecond > 0
+                      ? exchange.authentication.key->recordsPerSecond
+                      : options_.recordsPerSecond;
+    if (auto wait = rateLimiter_.take(exchange.authentication.clientName(), rate, count, monotonicSeconds())) {
+        metrics_.countRefused("rate_limited", count);
+        accessLog.refused = count;
+        exchange.response.set_header("Retry-After", std::to_string(*wait));
+        return exchange.fail(429, 429,
+                             fmt::format("rate limit of {} records/s exceeded; retry after {} s", rate, *wait));
+    }
+
+    bool async =
+        request.has_param("async") ? request.get_param_value("async") == "true" : options_.asyncTopics.count(topic) > 0;
+    RecordContext context{exchange.authentication.clientName(), receivedMs,
+                          request.get_header_value("Event-Created-At")};
+    ClusterProducer &producer = *producers_.at(clusterId);
+    std::vector<RecordVerdict> verdicts(count);
+    auto batch = async ? nullptr : std::make_shared<DeliveryBatch>(count);
+    bool anyQueued = false;
+    for (size_t i = 0; i < count; ++i) {
+        RecordVerdict &verdict = verdicts[i];
+        auto refuse = [&](const ProduceError &error) {
+            verdict.status = error.httpStatus;
+            verdict.message = error.message;
+            verdict.reason = error.reason.empty() ? reasonFor(error.httpStatus) : error.reason;
+        };
+        if (!body.records[i].record) {
+            refuse(body.records[i].error);
+            continue;
+        }
+        auto encoded = encodeRecord(*body.records[i].record, topic, type, context);
+        if (auto *error = std::get_if<ProduceError>(&encoded)) {
+            refuse(*error);
+            continue;
+        }
+        verdict.record = std::move(std::get<EncodedRecord>(encoded));
+        std::string error;
+        switch (producer.produce(*verdict.record, batch, i, error)) {
+        case EnqueueOutcome::Queued:
+            verdict.status = async ? 202 : 200;
+            anyQueued = true;
+            break;
+        case EnqueueOutcome::QueueFull:
+            refuse(ProduceError{429, 429, "the producer's queue is full: " + error});
+            break;
+        case EnqueueOutcome::ClusterUnavailable:
+            refuse(ProduceError{503, 503, error});
+            break;
+        case EnqueueOutcome::Refused:
+            refuse(ProduceError{500, 500, "Kafka refused the record: " + error});
+            break;
+        }
+    }
+    if (batch && anyQueued) {
+        bool complete = batch->wait(std::chrono::milliseconds(options_.deliveryTimeoutMs + 5000));
+        for (size_t i = 0; i < count; ++i) {
+            RecordVerdict &verdict = verdicts[i];
+            if (verdict.status != 200) continue;
+            verdict.report = batch->report(i);
+            if (!complete && verdict.report.partition < 0 && verdict.report.error.empty()) {
+                verdict.status = 504;
+                verdict.message = "no acknowledgment from Kafka in time: the record may still be delivered";
+                verdict.reason = "delivery_timeout";
+            } else if (!verdict.report.delivered) {
+                verdict.status = verdict.report.retriable ? 503 : 500;
+                verdict.message = "Kafka did not acknowledge the record: " + verdict.report.error;
+                verdict.reason = verdict.report.retriable ? "cluster_unavailable" : "delivery_failed";
+            }
+        }
+        metrics_.observeProduceLatency(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    }
+
+    // The answer: one record → the HTTP status is its verdict; several → 200 and a verdict per record.
+    bool retryLater = false;
+    for (const auto &verdict : verdicts) {
+        if (verdict.status == 200 || verdict.status == 202) {
+            metrics_.countAccepted(topic);
+        } else {
+            metrics_.countRefused(verdict.reason);
+            ++accessLog.refused;
+            retryLater = retryLater || verdict.status == 429 || verdict.status == 503;
+        }
+    }
+    if (retryLater) exchange.response.set_header("Retry-After", "1");
+    auto sizeOf = [](const std::optional<std::string> &bytes) { return bytes ? bytes->size() : 0; };
+    auto v3Record = [&](const RecordVerdict &verdict) {
+        if (verdict.status != 200 && verdict.status != 202)
+            return Json{{"error_code", verdict.status}, {"message", verdict.message}};
+        const EncodedRecord &record = *verdict.record;
+        bool acknowledged = verdict.status == 200;
+        Json response{{"error_code", verdict.status},
+                      {"cluster_id", clusterId},
+                      {"topic_name", topic},
+                      {"partition_id", acknowledged       ? Json(verdict.report.partition)
+                                       : record.partition ? Json(*record.partition)
+                                                          : Json()},
+                      {"offset", acknowledged ? Json(verdict.report.offset) : Json()},
+                      {"timestamp", acknowledged && verdict.report.timestampMs >= 0
+                                        ? Json(runtime::formatTimestamp(verdict.report.timestampMs))
+                                        : Json()}};
+        if (record.key) response["key"] = Json{{"type", dataTypeName(record.keyType)}, {"size", sizeOf(record.key)}};
+        if (record.value)
+            response["value"] = Json{{"type", dataTypeName(record.valueType)}, {"size", sizeOf(record.value)}};
+        return response;
+    };
+    if (!v2) {
+        if (!body.streaming && count == 1) {
+            if (verdicts[0].status != 200 && verdicts[0].status != 202)
+                return exchange.fail(verdicts[0].status, verdicts[0].status, verdicts[0].message);
+            return exchange.send(verdicts[0].status, v3Record(verdicts[0]));
+        }
+        // Streaming mode: concatenated JSON, one object per line, in request order.
+        std::string text;
+        for (const auto &verdict : verdicts)
+            text += jsonText(v3Record(verdict)) + "\n";
+        exchange.response.status = 200;
+        exchange.response.set_content(text, kV3ContentType);
+        return;
+    }
+    if (count == 1 && verdicts[0].status != 200 && verdicts[0].status != 202)
+        return exchange.fail(verdicts[0].status, verdicts[0].status, verdicts[0].message);
+    Json offsets = Json::array();
+    bool allAsync = true;
+    for (const auto &verdict : verdicts) {
+        if (verdict.status == 200) {
+            allAsync = false;
+            offsets.push_back(Json{{"partition", verdict.report.partition},
+                                   {"offset", verdict.report.offset},
+                                   {"error_code", nullptr},
+                                   {"error", nullptr}});
+        } else if (verdict.status == 202) {
+            offsets.push_back(Json{{"partition", verdict.record->partition ? Json(*verdict.record->partition) : Json()},
+                                   {"offset", nullptr},
+                                   {"error_code", nullptr},
+                                   {"error", nullptr}});
+        } else {
+            allAsync = false;
+            // Confluent's v2 convention: 1 for a non-retriable error, 2 for a retriable one; the text says why.
+            bool retriable = verdict.status == 429 || verdict.status == 503 || verdict.status == 504;
+            offsets.push_back(Json{{"partition", nullptr},
+                                   {"offset", nullptr},
+                                   {"error_code", retriable ? 2 : 1},
+                                   {"error", verdict.message}});
+        }
+    }
+    exchange.send(allAsync ? 202 : 200,
+                  Json{{"key_schema_id", nullptr}, {"value_schema_id", nullptr}, {"offsets", offsets}});
+}
+
+} // namespace pipec::proxy

@@ -1,0 +1,10 @@
+# `pipec proxy` end to end: curl against the proxy and `pipec broker`, kcat and protoc reading back (label
+# `integration`; skipped, exit 77, without kcat/curl/protoc).
+add_test(NAME integration_proxy COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_proxy.sh $<TARGET_FILE:pipec>)
+set_tests_properties(integration_proxy PROPERTIES LABELS integration TIMEOUT 180 RUN_SERIAL TRUE
+                     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} SKIP_RETURN_CODE 77)
+
+# The whole flow: events posted to the proxy → topic → `pipec run` → Redis, equal to the offline replay.
+add_test(NAME integration_proxy_flow COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_proxy_flow.sh $<TARGET_FILE:pipec>)
+set_tests_properties(integration_proxy_flow PROPERTIES LABELS integration TIMEOUT 180 RUN_SERIAL TRUE
+                     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} SKIP_RETURN_CODE 77)
