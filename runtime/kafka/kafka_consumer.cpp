@@ -112,6 +112,7 @@ KafkaConsumer::KafkaConsumer(KafkaConsumerOptions options)
     setProperty(conf, "enable.auto.offset.store", "false");
     setProperty(conf, "auto.offset.reset", "earliest");
     setProperty(conf, "session.timeout.ms", std::to_string(options_.sessionTimeoutMs));
+    if (!options_.instanceId.empty()) setProperty(conf, "group.instance.id", options_.instanceId);
     setProperty(conf, "heartbeat.interval.ms", std::to_string(std::max(100, options_.sessionTimeoutMs / 4)));
     setProperty(conf, "enable.partition.eof", options_.reportEndOfPartition ? "true" : "false");
     setProperty(conf, "log_level", "4");

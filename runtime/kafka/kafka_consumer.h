@@ -40,6 +40,9 @@ struct KafkaConsumerOptions {
     std::map<std::string, std::string> properties;
     bool reportEndOfPartition = false; // needed to detect the end of a bounded run
     int sessionTimeoutMs = 6000;
+    /// Static group membership (`group.instance.id`, KIP-345): a member restarted with the same id within the session
+    /// timeout gets its partitions back without a rebalance of the group. Empty: dynamic membership.
+    std::string instanceId{};
     /// Read record headers in place from the fetched bytes instead of through rd_kafka_message_headers(), which
     /// allocates per header (a third of the client's CPU per record with the envelope's four headers). Only on the
     /// librdkafka release whose message layout was checked (2.0.2, Debian bookworm), only for records whose header

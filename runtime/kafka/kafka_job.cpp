@@ -213,6 +213,7 @@ KafkaJob::Impl::Impl(const plan::Pipeline& pipeline, KafkaJobOptions options, Ro
     consumerOptions.properties = options_.properties;
     consumerOptions.reportEndOfPartition = options_.untilEnd;
     consumerOptions.sessionTimeoutMs = options_.sessionTimeoutMs;
+    consumerOptions.instanceId = options_.instanceId;
     consumerOptions.log = log_;
     consumer_ = std::make_unique<KafkaConsumer>(consumerOptions);
     LagMonitorOptions lagOptions;

@@ -32,6 +32,8 @@ struct KafkaJobOptions {
     /// The changelog topic; empty: `<group>-<job>-changelog`.
     std::string changelogTopic;
     int sessionTimeoutMs = 6000;
+    /// Static group membership (KafkaConsumerOptions::instanceId): e.g. the pod name of a StatefulSet.
+    std::string instanceId{};
     size_t batchSize = 1000;              // records taken per poll
     std::map<std::string, std::string> properties; // librdkafka client settings (security, ...)
     /// Readiness (`/readyz`, JobStatus::notReadyReason): not ready once a sink has been blocked this long; <= 0 never.

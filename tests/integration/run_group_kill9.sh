@@ -153,7 +153,7 @@ start_member() {  # start_member SLOT: a new incarnation of member SLOT (logs in
   INCARNATION[slot]=$((${INCARNATION[slot]:-0} + 1))
   PORTS[slot]=$(free_port)
   "$PIPEC" run "$SPEC" --brokers "$BROKERS" --group "$GROUP" --sink redis --checkpoint-interval "$CHECKPOINT_MS" \
-    --idle-timeout 0 --session-timeout 3000 --metrics-port "${PORTS[slot]}" \
+    --idle-timeout 0 --session-timeout 3000 --metrics-port "${PORTS[slot]}" ${KILL9_STATIC:+--instance-id "member-$slot"} \
     --set "sinks.prod_canary_features.address=127.0.0.1:$REDIS_PORT" \
     > /dev/null 2> "$WORK/member-$slot-${INCARNATION[slot]}.log" &
   PIDS[slot]=$!

@@ -61,6 +61,7 @@ struct RunOptions {
     int64_t checkpointIntervalMs = 10000;
     std::string changelogTopic;
     int sessionTimeoutMs = 6000;
+    std::string instanceId;
     int64_t sinkDownThresholdMs = 30000;
     std::string sink = "auto";
     int metricsPort = 0;
@@ -240,6 +241,7 @@ int runKafka(const plan::Job& job, RunOptions& options) {
     kafka.checkpointIntervalMs = options.checkpointIntervalMs;
     kafka.changelogTopic = options.changelogTopic;
     kafka.sessionTimeoutMs = options.sessionTimeoutMs;
+    kafka.instanceId = options.instanceId;
     kafka.sinkDownThresholdMs = options.sinkDownThresholdMs;
     kafka.properties = clusterProperties;
     runtime::JobStatus status;
@@ -330,6 +332,9 @@ void registerRunCommand(CLI::App& app) {
     command->add_option("--changelog-topic", options->changelogTopic,
                         "The changelog topic for the window state (default <group>-<job>-changelog; created when missing)");
     command->add_option("--session-timeout", options->sessionTimeoutMs, "Consumer group session timeout (ms)")->capture_default_str();
+    command->add_option("--instance-id", options->instanceId,
+                        "Static group membership (group.instance.id): a member restarted with the same id within the session "
+                        "timeout keeps its partitions without a rebalance (e.g. a StatefulSet pod name)");
     command->add_option("--partitions", options->partitions, "Partitions of the topic on the embedded broker")->capture_default_str();
     command->add_option("--sink", options->sink, "auto (the features' sinks as configured: redis, kafka, stdout; stdout when a local Redis is not running) | "
                         "redis (only the Redis sinks) | stdout (a table) | jsonl (JSON lines on stdout)")
