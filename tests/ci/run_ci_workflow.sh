@@ -37,7 +37,7 @@ sed -i -e "s/INTERVAL '20' SECONDS, INTERVAL '20' MINUTES/INTERVAL '30' SECONDS,
        -e "s/number_task_manager: 2/number_task_manager: 3/" specs/store_order_count.yaml
 sed -e 's/store_delivery_wait/store_delivery_wait_hourly/g; s/_5m/_1h/g; s/INTERVAL '"'"'5'"'"' MINUTES/INTERVAL '"'"'1'"'"' HOUR/g' \
     -e 's/feature_ttl: [0-9]*/feature_ttl: 7200/' specs/delivery_wait_avg.yaml > specs/delivery_wait_hourly.yaml
-git rm -q specs/consumer_session_count.yaml
+git rm -q specs/consumer_session_count.yaml specs/consumer_session_count.test.yaml  # the job and its spec test
 sed -i 's/^  repeated string tags = 13;/  repeated string tags = 13;\n  string coupon_code = 14;/' schemas/com/doordash/timeline_events/store_timeline_event.proto
 grep -q 'coupon_code = 14' schemas/com/doordash/timeline_events/store_timeline_event.proto || fail "the head commit's proto change did not apply"
 git add -A && git_commit "head"

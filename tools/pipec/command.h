@@ -13,5 +13,6 @@ void registerRunCommand(CLI::App& app);
 void registerBrokerCommand(CLI::App& app);
 void registerProduceCommand(CLI::App& app);
 void registerSchemaCommand(CLI::App& app);
+void registerTestCommand(CLI::App& app);
 
 } // namespace pipec::cli

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
     pipec::cli::registerBrokerCommand(app);
     pipec::cli::registerProduceCommand(app);
     pipec::cli::registerSchemaCommand(app);
+    pipec::cli::registerTestCommand(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::RuntimeError& error) {
