@@ -114,7 +114,8 @@ std::string renderExpect(const TestCase& test, const TestOutcome& outcome, const
         std::string features = renderFeatures(expect, outcome, indent + "  ");
         out += indent + "features:" + (features.empty() ? " {}\n" : "\n" + features);
     }
-    if (expect.rows || everything) {
+    // `rows_exactly` means nothing without the rows it compares with.
+    if (expect.rows || expect.rowsExactly || everything) {
         if (outcome.rows.empty()) out += indent + "rows: []\n";
         else out += indent + "rows:\n";
         for (const auto& row : outcome.rows) {

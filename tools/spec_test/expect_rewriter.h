@@ -16,7 +16,7 @@ struct BlessedTest {
 
 /// The test file's text with the `expect` block of each test in `tests` replaced by the actual values (added when the
 /// test has none), everything else as it was written. The block keeps the expectation kinds it had (all of them for
-/// a test without one) and `rows_exactly`: `features` lists every key the sinks hold (nested per sink when there are
+/// a test without one, and `rows` with `rows_exactly`) and `rows_exactly`: `features` lists every key the sinks hold (nested per sink when there are
 /// several) and the keys it listed as `absent` that still are, with the `tolerance` of a value still within it;
 /// `rows` lists every emitted row; `late` and `dead_letters` the counts.
 std::string blessTestFile(const TestFile& file, const std::vector<BlessedTest>& tests);

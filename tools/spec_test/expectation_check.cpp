@@ -276,13 +276,14 @@ void checkRows(const Expectations& expect, const TestOutcome& outcome, std::vect
     }
 }
 
+/// `unit` and `units`: the count's noun, singular and plural (`row dropped as late`, `rows dropped as late`).
 void checkCount(const char* expectation, const std::optional<Located<int64_t>>& expected, uint64_t actual, const char* unit,
-                std::vector<ExpectationFailure>& failures, const std::vector<std::string>& notes = {}) {
+                const char* units, std::vector<ExpectationFailure>& failures, const std::vector<std::string>& notes = {}) {
     if (!expected || static_cast<uint64_t>(expected->value) == actual) return;
     ExpectationFailure failure;
     failure.expectation = expectation;
     failure.location = expected->location;
-    failure.message = fmt::format("`{}`: {} {}, expected {}", expectation, actual, unit, expected->value);
+    failure.message = fmt::format("`{}`: {} {}, expected {}", expectation, actual, actual == 1 ? unit : units, expected->value);
     failure.label = fmt::format("expected {}", expected->value);
     failure.expected = std::to_string(expected->value);
     failure.actual = std::to_string(actual);
@@ -324,12 +325,12 @@ std::vector<ExpectationFailure> checkExpectations(const TestCase& test, const Te
     }
     checkFeatures(expect, outcome, failures);
     checkRows(expect, outcome, failures);
-    checkCount("late", expect.late, outcome.late, "rows dropped as late", failures);
+    checkCount("late", expect.late, outcome.late, "row dropped as late", "rows dropped as late", failures);
     std::vector<std::string> rejected;
     for (const auto& event : outcome.rejected)
         rejected.push_back(fmt::format("line {}: {}{}{}{}", event.location.line, event.reason, event.detail.empty() ? "" : ": ", event.detail,
                                        event.deadLettered ? "" : " (counted, not dead-lettered)"));
-    checkCount("dead_letters", expect.deadLetters, outcome.deadLetters, "dead letters", failures, rejected);
+    checkCount("dead_letters", expect.deadLetters, outcome.deadLetters, "dead letter", "dead letters", failures, rejected);
     return failures;
 }
 

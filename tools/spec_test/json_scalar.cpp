@@ -136,7 +136,7 @@ std::string yamlToJson(const YAML::Node& node) {
         return out + "]";
     }
     if (!node.IsDefined() || node.IsNull()) return "null";
-    return fromYaml(node).json();
+    return JsonScalar::fromYaml(node).json();
 }
 
 } // namespace pipec::spec_test

@@ -12,7 +12,7 @@ namespace pipec::spec_test {
 struct JsonScalar {
     enum class Kind { Null, Bool, Number, String };
     Kind kind = Kind::Null;
-    std::string text;  // Bool: `true`/`false`; Number: as written; String: the string itself (unescaped)
+    std::string text = "null";  // Bool: `true`/`false`; Number: as written; String: the string itself (unescaped)
 
     /// A YAML scalar read with YAML 1.2's core schema: a quoted scalar is always a string; a plain one is null
     /// (`null`, `~`, empty), a boolean (`true`/`false`), a number (decimal, with optional fraction and exponent), or

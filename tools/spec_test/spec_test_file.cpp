@@ -92,11 +92,9 @@ private:
             if (it->first.IsScalar() && it->first.Scalar() == "expect") {
                 test.expectKey = it->first;
                 test.expectValue = it->second;
+                test.hasExpect = true;  // (a default-constructed YAML::Node counts as defined: no test on it)
             }
-        if (test.expectKey) {
-            test.hasExpect = true;
-            loadExpectations(test.expectValue, reader_.locate(test.expectKey), test.expect);
-        }
+        if (test.hasExpect) loadExpectations(test.expectValue, reader_.locate(test.expectKey), test.expect);
         file_.tests.push_back(std::move(test));
     }
 
