@@ -102,6 +102,25 @@ expect_line '- **Feature keys:** added `avg_delivery_wait_1h(store_id)` and `sto
 grep -qxF '3 jobs: 0 new, 0 changed, 0 removed, 3 unchanged.' "$WORK/again.md" || { fail "a recompile is not reported unchanged"; cat "$WORK/again.md"; }
 grep -q '^### ' "$WORK/again.md" && fail "an unchanged job has a section of its own"
 
+# The spec tests ran (`pipec test` exists in this build) over the head's test files; consumer_session_count's went with
+# its spec.
+test_log=$(grep -l '^[0-9]* passed, [0-9]* failed$' "$WORK"/*.log | head -1)
+if [ -z "$test_log" ]; then
+  fail "the spec test step did not run"
+else
+  grep -qxF '4 passed, 0 failed' "$test_log" || { fail "the spec test step did not pass the head's 4 tests"; cat "$test_log"; }
+fi
+
+# A head commit that changes what a feature computes (every order counted, not only confirmed ones) fails the spec
+# test step, with an annotation on the expectation's line in the test file.
+sed -i 's/SUM(CAST(has_store_order_confirmed_data AS INT))/COUNT(*)/' specs/store_order_count.yaml
+git add -A && git_commit "count every order"
+run_steps "Run the spec tests"
+[ "$last_status" = 1 ] || fail "the spec test step exited $last_status on a feature that changed, expected 1"
+grep -q '^::error file=specs/store_order_count.test.yaml,line=14,col=[0-9]*,.*title=E0701::`features`: key `canary_store_order_count:101` holds "2", expected "1"' "$last_log" ||
+  { fail "no E0701 annotation on the test file's expectation line"; cat "$last_log"; }
+git reset -q --hard HEAD~1
+
 # A second head commit deletes a field a feature reads: the schema check step fails the pull request, with an
 # annotation on the spec line that reads the field.
 sed -i '/has_store_order_confirmed_data = /d' schemas/com/doordash/timeline_events/store_timeline_event.proto

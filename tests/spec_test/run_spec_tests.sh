@@ -2,6 +2,7 @@
 # Golden tests of `pipec test` (../shared/SPEC-TESTS.md). Run from the repository root:
 #   tests/spec_test/run_spec_tests.sh PIPEC [--bless]
 # - every example (examples/*.test.yaml) and every file of pass/ must pass (exit 0, no FAILED line);
+# - the sample events of examples/data give each example exactly the rows `pipec run --input` gives;
 # - cases/NAME.args → cases/NAME.expected: the output (stderr then stdout) and exit status of `pipec ARGS`, e.g. the
 #   failing tests of fail/ with their exact failure output, in text and GitHub formats;
 # - bless/orders.test.yaml, copied, goes through `pipec test --bless`: the rewritten file must equal
@@ -57,6 +58,37 @@ done
 for spec in examples/*.yaml; do
   case "$spec" in *.test.yaml) continue ;; esac
   [ -f "${spec%.yaml}.test.yaml" ] || fail "$spec has no spec test ${spec%.yaml}.test.yaml"
+done
+
+# Same rows as `pipec run --input`: the sample events of examples/data as a spec test (JSON lines are YAML flow maps),
+# whose `rows` are exactly the rows the replay wrote.
+for spec in examples/*.yaml; do
+  case "$spec" in *.test.yaml) continue ;; esac
+  name=$(basename "$spec" .yaml)
+  "$PIPEC" run "$spec" --input examples/data/store_timeline_events.jsonl --output "$scratch/$name.rows.jsonl" 2> /dev/null ||
+    { fail "pipec run --input $spec"; continue; }
+  {
+    echo "spec: $(realpath "$spec")"
+    echo "tests:"
+    echo "  - name: the rows of pipec run --input"
+    echo "    events:"
+    sed 's/^/      - /' examples/data/store_timeline_events.jsonl
+    echo "    expect:"
+    echo "      rows_exactly: true"
+    if [ -s "$scratch/$name.rows.jsonl" ]; then
+      echo "      rows:"
+      sed 's/^/        - /' "$scratch/$name.rows.jsonl"
+    else
+      echo "      rows: []"
+    fi
+  } > "$scratch/$name.replay.test.yaml"
+  rows=$(wc -l < "$scratch/$name.rows.jsonl")
+  if output=$("$PIPEC" test "$scratch/$name.replay.test.yaml" --color never 2>&1) && [ "$rows" -gt 0 ]; then
+    passed=$((passed + 1))
+  else
+    fail "pipec test and pipec run --input disagree on $spec ($rows rows)"
+    echo "$output" | head -40
+  fi
 done
 
 # Command lines with their exact output (failing tests, formats, usage errors).
