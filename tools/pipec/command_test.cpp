@@ -92,8 +92,7 @@ public:
                 failures = checkExpectations(test, outcomes.back());
             } catch (const UserError& error) {
                 // The environment's sink settings are refused (an invalid Redis address), as `pipec run` refuses them.
-                std::cout << fmt::format("error: {}\n", error.what());
-                fileFailed(suite, error.what(), {}, sources);
+                fileFailed(suite, fmt::format("error: {}", error.what()), {}, sources);
                 return;
             }
             result.seconds = secondsSince(start);

@@ -127,6 +127,11 @@ private:
                 d.label = fmt::format("`{}ms` or `{}s`?", duration.number, duration.number);
                 return;
             }
+            if (duration.status == spec::Duration::Status::OutOfRange) {
+                auto& d = diagnostics_.error("E0115", reader_.locate(value), fmt::format("duration `{}` is beyond the event-time range", value.Scalar()));
+                d.label = "at most 2^60 ms (about 36 million years)";
+                return;
+            }
             if (duration.status != spec::Duration::Status::Valid) {
                 auto& d = diagnostics_.error("E0108", value.IsNull() ? reader_.keyLocation(node, "idle") : reader_.locate(value),
                                              fmt::format("invalid duration `{}`", value.IsScalar() ? value.Scalar() : std::string("")));

@@ -168,7 +168,8 @@ TestOutcome runTest(const plan::Job& job, const TestCase& test) {
         } else if (const auto* watermark = std::get_if<WatermarkStep>(&step)) {
             executor.advanceWatermark(watermark->watermarkMs);
         } else if (const auto* idle = std::get_if<IdleStep>(&step)) {
-            clockMs += idle->durationMs;
+            // Each step is at most 2^60 ms (a duration's limit), but many of them could overflow the clock.
+            if (__builtin_add_overflow(clockMs, idle->durationMs, &clockMs)) clockMs = std::numeric_limits<int64_t>::max();
             if (watermarks.watermarkBase(clockMs)) propagate();
         }
     }
