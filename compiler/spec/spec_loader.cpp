@@ -342,13 +342,21 @@ std::vector<std::string> collectSpecPaths(const std::vector<std::string>& inputs
     auto isEnvironmentConfig = [](const fs::path& path) {
         return path.filename() == "pipec.yaml" || path.filename() == "pipec.yml";
     };
+    // Spec tests (`NAME.test.yaml`, run by `pipec test`) usually sit beside their specs but are not specs.
+    auto isSpecTest = [](const fs::path& path) {
+        std::string name = path.filename().string();
+        for (std::string_view suffix : {".test.yaml", ".test.yml"})
+            if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) return true;
+        return false;
+    };
     for (const auto& input : inputs) {
         std::error_code error;
         if (fs::is_directory(input, error)) {
             std::vector<std::string> found;
             for (auto it = fs::recursive_directory_iterator(input, error); !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
                 const fs::path& path = it->path();
-                if (it->is_regular_file() && (path.extension() == ".yaml" || path.extension() == ".yml") && !isEnvironmentConfig(path))
+                if (it->is_regular_file() && (path.extension() == ".yaml" || path.extension() == ".yml") && !isEnvironmentConfig(path) &&
+                    !isSpecTest(path))
                     found.push_back(path.string());
             }
             std::sort(found.begin(), found.end());

@@ -17,7 +17,7 @@ std::optional<SpecFile> loadSpecText(const std::string& path, std::string text, 
                                      DiagnosticEngine& diagnostics);
 
 /// Expands files and directories (recursively, *.yaml / *.yml, sorted, skipping environment configs named
-/// pipec.yaml / pipec.yml) into spec paths; a missing path is E0001.
+/// pipec.yaml / pipec.yml and spec tests named *.test.yaml) into spec paths; a missing path is E0001.
 std::vector<std::string> collectSpecPaths(const std::vector<std::string>& inputs, DiagnosticEngine& diagnostics);
 
 /// Cross-file checks: duplicate source and feature names, features naming no source.

@@ -54,14 +54,6 @@ int64_t steadyMillis() {
         .count();
 }
 
-/// Whether Redis Cluster would hash only part of `key`: a `{` followed later by a `}` with something in between.
-bool hasHashTag(const std::string& key) {
-    size_t open = key.find('{');
-    if (open == std::string::npos) return false;
-    size_t close = key.find('}', open + 1);
-    return close != std::string::npos && close > open + 1;
-}
-
 } // namespace
 
 struct RedisFeatureSink::Connection {
@@ -89,104 +81,43 @@ void parseRedisAddress(const std::string& address, RedisFeatureSinkOptions& opti
     }
 }
 
-std::string formatFeatureValue(const Value& value, plan::TypeId type) {
-    if (value.isNull) return "null";
-    switch (type) {
-    case plan::BOOLEAN: return value.i != 0 ? "true" : "false";
-    case plan::FLOAT:
-    case plan::DOUBLE: return fmt::format("{}", value.d);
-    case plan::VARCHAR:
-    case plan::BYTES: return value.s;
-    default: return std::to_string(value.i);
-    }
-}
-
-RedisFeatureSink::RedisFeatureSink(RedisFeatureSinkOptions options) : options_(std::move(options)) {
+RedisFeatureSink::RedisFeatureSink(RedisFeatureSinkOptions options)
+    : options_(std::move(options)), formatter_(options_.keyFormat, options_.keySeparator, options_.features) {
     if (!options_.log) options_.log = [](const std::string& line) { std::cerr << "redis sink: " << line << "\n"; };
     if (options_.batchSize == 0) options_.batchSize = 1;
 }
 
 RedisFeatureSink::~RedisFeatureSink() = default;
 
-void RedisFeatureSink::open(const std::vector<plan::OutputColumn>& columns) {
-    columns_ = columns;
-    keyColumns_.clear();
-    featureColumns_.clear();
-    for (size_t i = 0; i < columns.size(); ++i)
-        if (columns[i].is_key()) keyColumns_.push_back(static_cast<int>(i));
-    for (const auto& feature : options_.features) {
-        int found = -1;
-        for (size_t i = 0; i < columns.size(); ++i)
-            if (columns[i].name() == feature.valueColumn) found = static_cast<int>(i);
-        if (found < 0)
-            throw std::invalid_argument("feature `" + feature.name + "`: no output column `" + feature.valueColumn +
-                                        "`");
-        featureColumns_.push_back(found);
-    }
-}
-
-std::string RedisFeatureSink::keyFor(const std::string& feature, const std::string& entityKey) const {
-    std::string key;
-    const std::string& format = options_.keyFormat;
-    for (size_t i = 0; i < format.size();) {
-        if (format.compare(i, 9, "{feature}") == 0) {
-            key += feature;
-            i += 9;
-        } else if (format.compare(i, 5, "{key}") == 0) {
-            key += entityKey;
-            i += 5;
-        } else {
-            key += format[i++];
-        }
-    }
-    return key;
-}
-
-std::string RedisFeatureSink::windowEndKeyFor(const std::string& key) {
-    // Both keys of a script call must live in one hash slot on Redis Cluster. A key with a hash tag keeps it as the
-    // companion's first tag (the prefix has no braces); any other key is hashed whole, so the companion makes all of
-    // it its tag. The two shapes differ right after the prefix (`:` or `{`), so no two keys share a companion.
-    if (hasHashTag(key)) return "pipec-window-end:" + key;
-    return "pipec-window-end{" + key + "}";
-}
+void RedisFeatureSink::open(const std::vector<plan::OutputColumn>& columns) { formatter_.open(columns); }
 
 void RedisFeatureSink::write(const Row& row) { buffer(row, std::nullopt); }
 
 void RedisFeatureSink::writeWindowed(const Row& row, int64_t windowEndMs) { buffer(row, windowEndMs); }
 
 void RedisFeatureSink::buffer(const Row& row, std::optional<int64_t> windowEndMs) {
-    std::string entityKey;
-    for (size_t k = 0; k < keyColumns_.size(); ++k) {
-        if (k > 0) entityKey += options_.keySeparator;
-        int column = keyColumns_[k];
-        entityKey += formatFeatureValue(row[column], columns_[column].type());
-    }
-    for (size_t f = 0; f < options_.features.size(); ++f) {
-        const RedisFeature& feature = options_.features[f];
-        int column = featureColumns_[f];
-        keyScratch_ = keyFor(feature.name, entityKey);
+    formatter_.format(row, [&](size_t, const RedisFeatureWrite& next) {
         // A later value of a key not yet sent replaces the earlier one: Redis would end with it anyway (the last
         // write wins and SET/DEL are idempotent), and a window that fires per slide for every key would otherwise
         // send every intermediate value.
         // An older window than the buffered one is dropped instead: the guard in Redis would refuse it after the
         // newer one anyway, and sending only the older would let it land where the newer never arrives.
-        auto [it, inserted] = pendingIndex_.try_emplace(keyScratch_, pending_.size());
+        auto [it, inserted] = pendingIndex_.try_emplace(*next.key, pending_.size());
         if (inserted) {
-            pending_.push_back(PendingWrite{keyScratch_, {}, false, 0, std::nullopt, false});
+            pending_.push_back(PendingWrite{*next.key, {}, false, 0, std::nullopt, false});
         } else {
             stats_.coalesced++;
             const PendingWrite& buffered = pending_[it->second];
-            if (windowEndMs && buffered.windowEndMs && *windowEndMs < *buffered.windowEndMs) continue;
+            if (windowEndMs && buffered.windowEndMs && !RedisFeatureFormatter::windowMayReplace(buffered.windowEndMs, *windowEndMs)) return;
         }
         PendingWrite& write = pending_[it->second];
         if (write.windowEndMs) --pendingWindowed_;
         if (windowEndMs) ++pendingWindowed_;
         write.windowEndMs = windowEndMs;
-        write.remove = row[column].isNull;
-        write.ttlSeconds = feature.ttlSeconds;
-        if (write.remove) write.value.clear();
-        else write.value = formatFeatureValue(row[column], columns_[column].type());
-    }
+        write.remove = next.remove;
+        write.ttlSeconds = next.ttlSeconds;
+        write.value = *next.value;
+    });
     if (pending_.size() >= options_.batchSize) sendPending();
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "runtime/core/row_sink.h"
+#include "runtime/sinks/redis_feature_formatter.h"
 
 #include <atomic>
 #include <cstdint>
@@ -13,13 +14,6 @@
 #include <vector>
 
 namespace pipec::runtime {
-
-/// One feature materialized from an output column into Redis.
-struct RedisFeature {
-    std::string name;        // the feature name, `{feature}` in the key format
-    std::string valueColumn; // the output column holding the value
-    int64_t ttlSeconds = 0;  // <= 0: keys never expire
-};
 
 struct RedisFeatureSinkOptions {
     std::string name = "redis";                // the sink's configured name: the `sink` label of its health metrics
@@ -47,7 +41,7 @@ struct RedisFeatureSinkOptions {
 void parseRedisAddress(const std::string& address, RedisFeatureSinkOptions& options);
 
 /// Writes each output row as one Redis string key per feature: `SET {feature}:{key} value EX ttl`, pipelined in
-/// batches. A NULL value deletes the key (the feature has no value for that entity any more; a stale value would be
+/// batches (keys, values and TTLs as RedisFeatureFormatter computes them). A NULL value deletes the key (the feature has no value for that entity any more; a stale value would be
 /// wrong). `flush` returns only once Redis has acknowledged every command. On a connection error the sink
 /// reconnects with exponential back-off and re-sends the whole unacknowledged batch (SET and DEL are idempotent),
 /// so no write is ever dropped. Format: docs/feature-store.md.
@@ -85,11 +79,9 @@ public:
     const Stats& stats() const { return stats_; }
 
     /// The Redis key of one entity for one feature (exposed for tests and docs).
-    std::string keyFor(const std::string& feature, const std::string& entityKey) const;
-    /// The companion key holding the window end of the value under `key`, in the same Redis Cluster hash slot: with
-    /// `key`'s own hash tag when it has one (`pipec-window-end:<key>`), else with all of `key` as the tag
-    /// (`pipec-window-end{<key>}`). Exposed for tests and docs.
-    static std::string windowEndKeyFor(const std::string& key);
+    std::string keyFor(const std::string& feature, const std::string& entityKey) const { return formatter_.keyFor(feature, entityKey); }
+    /// See RedisFeatureFormatter::windowEndKeyFor (exposed for tests and docs).
+    static std::string windowEndKeyFor(const std::string& key) { return RedisFeatureFormatter::windowEndKeyFor(key); }
 
 private:
     void buffer(const Row& row, std::optional<int64_t> windowEndMs);
@@ -101,9 +93,7 @@ private:
 
     struct Connection;
     RedisFeatureSinkOptions options_;
-    std::vector<plan::OutputColumn> columns_;
-    std::vector<int> keyColumns_;
-    std::vector<int> featureColumns_; // parallel to options_.features
+    RedisFeatureFormatter formatter_;
     /// One buffered write: `SET key value [EX ttl]`, or `DEL key` when the value is NULL; through the guard script
     /// when it has a window end.
     struct PendingWrite {
@@ -117,7 +107,6 @@ private:
     std::vector<PendingWrite> pending_;
     std::unordered_map<std::string, size_t> pendingIndex_;  // key → its write in pending_
     size_t pendingWindowed_ = 0;                            // writes in pending_ with a window end
-    std::string keyScratch_;
     std::unique_ptr<Connection> connection_;
     std::string scriptSha_;  // the guard script's SHA1 as loaded on the current connection; empty: not loaded yet
     Stats stats_;
@@ -131,9 +120,5 @@ private:
     bool deliveryFailed_ = false;  // an attempt of the delivery in progress failed
     int64_t blockedTotalMs_ = 0;   // deliveries that were blocked and ended
 };
-
-/// Renders one value as the text stored in Redis / used in keys: integers and timestamps (epoch millis) in
-/// decimal, doubles in the shortest round-trip form, booleans as `true`/`false`, strings as-is, NULL as `null`.
-std::string formatFeatureValue(const Value& value, plan::TypeId type);
 
 } // namespace pipec::runtime

@@ -56,6 +56,20 @@ std::string kafkaSinkTopic(const plan::Sink& sink) {
     return sink.properties().count("topic") ? sink.properties().at("topic") : sink.feature_name();
 }
 
+std::map<std::string, RedisFeatureSinkOptions> redisFeatureSinkOptions(const plan::Job& job) {
+    std::map<std::string, RedisFeatureSinkOptions> bySink;
+    for (const auto& sink : job.sinks()) {
+        if (sink.type() != "redis") continue;
+        auto& redis = bySink[sink.name()];
+        redis.name = sink.name();
+        parseRedisAddress(sink.properties().count("address") ? sink.properties().at("address") : std::string("127.0.0.1:6379"), redis);
+        if (sink.properties().count("key_format")) redis.keyFormat = sink.properties().at("key_format");
+        if (sink.properties().count("password")) redis.password = sink.properties().at("password");
+        redis.features.push_back(RedisFeature{sink.feature_name(), sink.column(), sink.ttl_seconds()});
+    }
+    return bySink;
+}
+
 FanoutSink buildSinks(const plan::Job& job, const SinkFactoryOptions& options) {
     auto log = options.log ? options.log : [](const std::string& line) { std::cerr << line << "\n"; };
     std::ostream& output = options.output != nullptr ? *options.output : std::cout;
@@ -80,14 +94,10 @@ FanoutSink buildSinks(const plan::Job& job, const SinkFactoryOptions& options) {
                 for (const auto& [key, value] : sink.properties())
                     if (key != "topic" && key != "bootstrap_servers") kafka.properties[key] = value;
             }
-            if (sink.type() != "redis") continue;
-            auto& redis = bySink[sink.name()];
-            redis.name = sink.name();
-            parseRedisAddress(sink.properties().count("address") ? sink.properties().at("address") : std::string("127.0.0.1:6379"), redis);
-            if (sink.properties().count("key_format")) redis.keyFormat = sink.properties().at("key_format");
-            if (sink.properties().count("password")) redis.password = sink.properties().at("password");
-            redis.features.push_back(RedisFeature{sink.feature_name(), sink.column(), sink.ttl_seconds()});
+        }
+        for (auto& [name, redis] : redisFeatureSinkOptions(job)) {
             redis.cancel = options.cancel;
+            bySink.emplace(name, std::move(redis));
         }
         for (auto& [name, redis] : bySink) {
             if (automatic && job.environment() == "local" && !redisReachable(redis.host, redis.port)) {

@@ -1,12 +1,14 @@
 #pragma once
 
 #include "runtime/sinks/fanout_sink.h"
+#include "runtime/sinks/redis_feature_sink.h"
 
 #include <pipec/plan.pb.h>
 
 #include <atomic>
 #include <functional>
 #include <iosfwd>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,6 +41,11 @@ struct SinkFactoryOptions {
 /// Builds the sinks a job writes to, as chosen by `options.mode`. Throws UserError when that leaves nothing to write
 /// to: consuming (and committing offsets) without a sink would drop every row.
 FanoutSink buildSinks(const plan::Job& job, const SinkFactoryOptions& options);
+
+/// The settings of each Redis sink of `job` (by sink name), with the features it materializes: address, key format,
+/// password, and per feature its column and TTL. buildSinks connects sinks with them; `pipec test` formats its
+/// recorded features with them, so both read the environment's sinks the same way.
+std::map<std::string, RedisFeatureSinkOptions> redisFeatureSinkOptions(const plan::Job& job);
 
 /// The topic a `kafka` sink writes to: its `topic` setting, or the feature's name.
 std::string kafkaSinkTopic(const plan::Sink& sink);

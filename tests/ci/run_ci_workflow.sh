@@ -37,7 +37,7 @@ sed -i -e "s/INTERVAL '20' SECONDS, INTERVAL '20' MINUTES/INTERVAL '30' SECONDS,
        -e "s/number_task_manager: 2/number_task_manager: 3/" specs/store_order_count.yaml
 sed -e 's/store_delivery_wait/store_delivery_wait_hourly/g; s/_5m/_1h/g; s/INTERVAL '"'"'5'"'"' MINUTES/INTERVAL '"'"'1'"'"' HOUR/g' \
     -e 's/feature_ttl: [0-9]*/feature_ttl: 7200/' specs/delivery_wait_avg.yaml > specs/delivery_wait_hourly.yaml
-git rm -q specs/consumer_session_count.yaml
+git rm -q specs/consumer_session_count.yaml specs/consumer_session_count.test.yaml  # the job and its spec test
 sed -i 's/^  repeated string tags = 13;/  repeated string tags = 13;\n  string coupon_code = 14;/' schemas/com/doordash/timeline_events/store_timeline_event.proto
 grep -q 'coupon_code = 14' schemas/com/doordash/timeline_events/store_timeline_event.proto || fail "the head commit's proto change did not apply"
 git add -A && git_commit "head"
@@ -101,6 +101,25 @@ expect_line '- **Feature keys:** added `avg_delivery_wait_1h(store_id)` and `sto
   fail "compiling the head against its own output failed"
 grep -qxF '3 jobs: 0 new, 0 changed, 0 removed, 3 unchanged.' "$WORK/again.md" || { fail "a recompile is not reported unchanged"; cat "$WORK/again.md"; }
 grep -q '^### ' "$WORK/again.md" && fail "an unchanged job has a section of its own"
+
+# The spec tests ran (`pipec test` exists in this build) over the head's test files; consumer_session_count's went with
+# its spec.
+test_log=$(grep -l '^[0-9]* passed, [0-9]* failed$' "$WORK"/*.log | head -1)
+if [ -z "$test_log" ]; then
+  fail "the spec test step did not run"
+else
+  grep -qxF '4 passed, 0 failed' "$test_log" || { fail "the spec test step did not pass the head's 4 tests"; cat "$test_log"; }
+fi
+
+# A head commit that changes what a feature computes (every order counted, not only confirmed ones) fails the spec
+# test step, with an annotation on the expectation's line in the test file.
+sed -i 's/SUM(CAST(has_store_order_confirmed_data AS INT))/COUNT(*)/' specs/store_order_count.yaml
+git add -A && git_commit "count every order"
+run_steps "Run the spec tests"
+[ "$last_status" = 1 ] || fail "the spec test step exited $last_status on a feature that changed, expected 1"
+grep -q '^::error file=specs/store_order_count.test.yaml,line=14,col=[0-9]*,.*title=E0701::`features`: key `canary_store_order_count:101` holds "2", expected "1"' "$last_log" ||
+  { fail "no E0701 annotation on the test file's expectation line"; cat "$last_log"; }
+git reset -q --hard HEAD~1
 
 # A second head commit deletes a field a feature reads: the schema check step fails the pull request, with an
 # annotation on the spec line that reads the field.

@@ -54,6 +54,7 @@ constexpr Area kAreas[] = {
     {"04", "Binding, types and SQL lints"},
     {"05", "Features"},
     {"06", "Compiled artifacts"},
+    {"07", "Spec tests (`pipec test`)"},
 };
 
 /// The golden case that shows a code: the expected file, the diagnostic as rendered, and how it is produced.

@@ -14,5 +14,6 @@ void registerBrokerCommand(CLI::App& app);
 void registerProduceCommand(CLI::App& app);
 void registerSchemaCommand(CLI::App& app);
 void registerProxyCommand(CLI::App& app);
+void registerTestCommand(CLI::App& app);
 
 } // namespace pipec::cli

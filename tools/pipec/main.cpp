@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
     pipec::cli::registerProduceCommand(app);
     pipec::cli::registerSchemaCommand(app);
     pipec::cli::registerProxyCommand(app);
+    pipec::cli::registerTestCommand(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::RuntimeError& error) {
