@@ -155,17 +155,6 @@ void KafkaConsumer::handleRebalance(int errorCode, void* raw) {
     bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(consumer), "COOPERATIVE") == 0;
     std::vector<TopicPartition> changed = toVector(partitions);
     if (errorCode == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-        if (assigningHandler_) {
-            try {
-                auto starts = assigningHandler_(changed);
-                for (int i = 0; i < partitions->cnt; ++i) {
-                    auto start = starts.find({partitions->elems[i].topic, partitions->elems[i].partition});
-                    if (start != starts.end()) partitions->elems[i].offset = start->second;
-                }
-            } catch (...) {
-                callbackError_ = std::current_exception();
-            }
-        }
         rd_kafka_error_t* assignError = nullptr;
         if (cooperative) {
             assignError = rd_kafka_incremental_assign(consumer, partitions);

@@ -78,11 +78,6 @@ public:
 
     /// Called after partitions were assigned to this member.
     void onAssign(PartitionsHandler handler) { assignHandler_ = std::move(handler); }
-    /// Called before partitions are assigned: the offsets to start them at, for those that must not start at their
-    /// committed offset (the others are left out of the result).
-    void onAssigning(std::function<std::map<TopicPartition, int64_t>(const std::vector<TopicPartition>&)> handler) {
-        assigningHandler_ = std::move(handler);
-    }
     /// Called before partitions are revoked (not when they were lost): flush here; `commitProcessed` follows.
     void onRevoke(PartitionsHandler handler) { revokeHandler_ = std::move(handler); }
     /// Called when partitions were lost (the group moved on without a clean revoke): nothing can be committed for
@@ -150,7 +145,6 @@ private:
     KafkaConsumerOptions options_;
     std::unique_ptr<Handle> handle_;
     PartitionsHandler assignHandler_;
-    std::function<std::map<TopicPartition, int64_t>(const std::vector<TopicPartition>&)> assigningHandler_;
     PartitionsHandler revokeHandler_;
     PartitionsHandler lostHandler_;
     PartitionsHandler revokedHandler_;

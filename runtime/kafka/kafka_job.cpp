@@ -18,7 +18,6 @@
 #include <iostream>
 #include <limits>
 #include <random>
-#include <set>
 #include <unordered_map>
 #include <stdexcept>
 
@@ -102,16 +101,12 @@ struct PartitionTask {
     TaskCheckpointer checkpointer;
     int64_t checkpointOffset = -1;        // the source offset the last written checkpoint covers
     std::string checkpointMark;           // its commit metadata
-    int64_t committedOffset = -1;         // what the partition's commit says, as far as this member knows
-    std::string committedMark;
-    int64_t lostAtMs = 0;                 // when the partition was lost (the task is kept a while, see onLost)
     bool inPendingList = false;
 };
 
 struct KafkaJob::Impl {
     Impl(const plan::Pipeline& pipeline, KafkaJobOptions options, RowSink& sink, JobStatus& status);
 
-    std::map<TopicPartition, int64_t> onAssigning(const std::vector<TopicPartition>& partitions);
     void onAssign(const std::vector<TopicPartition>& partitions);
     void onRevoke(const std::vector<TopicPartition>& partitions);
     void onRevoked(const std::vector<TopicPartition>& partitions);
@@ -125,8 +120,6 @@ struct KafkaJob::Impl {
     void confirmCheckpoints(const std::vector<PartitionTask*>& tasks);
     void checkpointAndCommit();
     void dropTask(const TopicPartition& partition);
-    void release(PartitionTask& task);
-    void expireLostTasks();
     void watchGroupKeys(PartitionTask& task);
     void publish();
     /// The clock of idleness: wall time less the time the job was blocked (sink, checkpoints, restores), during which
@@ -166,11 +159,6 @@ struct KafkaJob::Impl {
     std::unique_ptr<Changelog> changelog_;
     bool changelogReady_ = false;
     std::map<TopicPartition, std::unique_ptr<PartitionTask>> tasks_;
-    // Tasks of partitions lost without a clean revoke (librdkafka 2.0.2 declares the whole assignment lost when a
-    // commit is refused for an outdated generation, which happens at every rebalance). When the same partition comes
-    // back before anyone else committed it, its task continues from memory instead of from the last checkpoint.
-    std::map<TopicPartition, std::unique_ptr<PartitionTask>> lostTasks_;
-    std::set<TopicPartition> resuming_;  // lost tasks that continue (decided before the assignment)
     // Which partition each GROUP BY key of this member's tasks came from. Each task aggregates only its own
     // partition's records, so a key arriving in two partitions would get two partial aggregates (written over each
     // other as the same feature): the job stops instead. Checked when a task sees a key for the first time.
@@ -235,40 +223,10 @@ KafkaJob::Impl::Impl(const plan::Pipeline& pipeline, KafkaJobOptions options, Ro
         if (found == tasks_.end() || finished_) return {};
         return found->second->checkpointMark;
     });
-    consumer_->onAssigning([this](const auto& partitions) { return onAssigning(partitions); });
     consumer_->onAssign([this](const auto& partitions) { onAssign(partitions); });
     consumer_->onRevoke([this](const auto& partitions) { onRevoke(partitions); });
     consumer_->onRevoked([this](const auto& partitions) { onRevoked(partitions); });
     consumer_->onLost([this](const auto& partitions) { onLost(partitions); });
-}
-
-std::map<TopicPartition, int64_t> KafkaJob::Impl::onAssigning(const std::vector<TopicPartition>& partitions) {
-    std::map<TopicPartition, int64_t> starts;
-    resuming_.clear();
-    std::vector<TopicPartition> wereLost;
-    for (const auto& partition : partitions)
-        if (lostTasks_.count(partition)) wereLost.push_back(partition);
-    if (wereLost.empty()) return starts;
-    blocked([&] {
-        auto committed = consumer_->committedOffsets(wereLost, 30000);
-        for (const auto& partition : wereLost) {
-            auto found = lostTasks_.find(partition);
-            PartitionTask& task = *found->second;
-            auto commit = committed.find(partition);
-            // Nobody committed the partition since this member did: nobody continued it from a later checkpoint.
-            bool unchanged = commit == committed.end()
-                                 ? task.committedOffset < 0
-                                 : commit->second.first == task.committedOffset && commit->second.second == task.committedMark;
-            if (!unchanged) {
-                release(task);
-                lostTasks_.erase(found);
-                continue;
-            }
-            resuming_.insert(partition);
-            if (task.nextOffset >= 0) starts[partition] = task.nextOffset;
-        }
-    });
-    return starts;
 }
 
 void KafkaJob::Impl::onAssign(const std::vector<TopicPartition>& partitions) {
@@ -280,42 +238,21 @@ void KafkaJob::Impl::onAssign(const std::vector<TopicPartition>& partitions) {
             changelog_->ensureTopic(sourcePartitions, [this](const std::string& topic) { return consumer_->partitionCount(topic, 30000); });
             changelogReady_ = true;
         }
-        // Lost partitions given back before anyone else committed them continue from memory, where they were.
-        std::vector<TopicPartition> fresh;
-        size_t resumed = 0;
-        for (const auto& partition : partitions) {
-            auto lost = lostTasks_.find(partition);
-            if (!resuming_.count(partition) || lost == lostTasks_.end()) {
-                fresh.push_back(partition);
-                continue;
-            }
-            std::unique_ptr<PartitionTask> task = std::move(lost->second);
-            lostTasks_.erase(lost);
-            watermarks_.assign(partition, idleClock());
-            if (task->maxEventTime) watermarks_.restoreMaxEventTime(partition, *task->maxEventTime);
-            tasks_[partition] = std::move(task);
-            ++resumed;
-        }
-        resuming_.clear();
-        if (resumed > 0)
-            log_(fmt::format("job {}: {} partition(s) lost earlier came back before anyone else committed them: they continue from "
-                             "memory, not from their last checkpoint",
-                             job_, resumed));
-        auto committed = consumer_->committedOffsets(fresh, 30000);
+        auto committed = consumer_->committedOffsets(partitions, 30000);
         std::vector<int32_t> numbers;
-        for (const auto& partition : fresh) numbers.push_back(partition.second);
+        for (const auto& partition : partitions) numbers.push_back(partition.second);
         auto contents = changelog_->read(numbers);
         uint64_t restoredEntries = 0;
         size_t restored = 0;
-        for (const auto& partition : fresh) {
+        for (const auto& partition : partitions) {
             auto task = std::make_unique<PartitionTask>(pipeline_, partition, sink_, fingerprint_);
             watchGroupKeys(*task);
             const ChangelogContents& records = contents[partition.second];
             auto commit = committed.find(partition);
             std::optional<CheckpointMark> mark;
             if (commit != committed.end()) {
-                task->nextOffset = task->checkpointOffset = task->committedOffset = commit->second.first;
-                task->checkpointMark = task->committedMark = commit->second.second;
+                task->nextOffset = task->checkpointOffset = commit->second.first;
+                task->checkpointMark = commit->second.second;
                 mark = parseCheckpointMark(commit->second.second);
             }
             if (mark) {
@@ -506,8 +443,6 @@ void KafkaJob::Impl::confirmCheckpoints(const std::vector<PartitionTask*>& tasks
         auto committed = consumer_->lastCommitted(task->partition);
         if (committed && committed->first == task->checkpointOffset && committed->second == task->checkpointMark) {
             task->checkpointer.committed();
-            task->committedOffset = task->checkpointOffset;
-            task->committedMark = task->checkpointMark;
             any = true;
         }
     }
@@ -560,39 +495,21 @@ void KafkaJob::Impl::watchGroupKeys(PartitionTask& task) {
     });
 }
 
-void KafkaJob::Impl::release(PartitionTask& task) {
-    if (GroupKeyTable* keys = task.chain.groupKeys()) {
-        for (uint32_t index = 0; index < keys->size(); ++index) {
-            auto entry = keyPartitions_.find(keys->encodeKey(index));
-            if (entry != keyPartitions_.end() && entry->second == task.partition.second) keyPartitions_.erase(entry);
-        }
-    }
-    std::erase(withPending_, &task);
-    task.inPendingList = false;
-    lateOfDroppedTasks_ += task.chain.stats().lateRowsDropped;
-}
-
 void KafkaJob::Impl::dropTask(const TopicPartition& partition) {
     auto found = tasks_.find(partition);
     if (found == tasks_.end()) return;
-    release(*found->second);
+    PartitionTask* task = found->second.get();
+    if (GroupKeyTable* keys = task->chain.groupKeys()) {
+        for (uint32_t index = 0; index < keys->size(); ++index) {
+            auto entry = keyPartitions_.find(keys->encodeKey(index));
+            if (entry != keyPartitions_.end() && entry->second == partition.second) keyPartitions_.erase(entry);
+        }
+    }
+    std::erase(withPending_, task);
+    lateOfDroppedTasks_ += task->chain.stats().lateRowsDropped;
     tasks_.erase(found);
     watermarks_.revoke(partition);
     current_ = {};
-}
-
-void KafkaJob::Impl::expireLostTasks() {
-    // A lost partition that went to another member for good: its kept task is of no use any more.
-    const int64_t keepMs = std::max<int64_t>(60000, 10LL * options_.sessionTimeoutMs);
-    const int64_t now = steadyMillis();
-    for (auto it = lostTasks_.begin(); it != lostTasks_.end();) {
-        if (now - it->second->lostAtMs < keepMs) {
-            ++it;
-            continue;
-        }
-        release(*it->second);
-        it = lostTasks_.erase(it);
-    }
 }
 
 void KafkaJob::Impl::onRevoked(const std::vector<TopicPartition>& partitions) {
@@ -614,19 +531,8 @@ void KafkaJob::Impl::onRevoked(const std::vector<TopicPartition>& partitions) {
 }
 
 void KafkaJob::Impl::onLost(const std::vector<TopicPartition>& partitions) {
-    // Another member may own them already: no checkpoint; their next owner restores the last committed one. The tasks
-    // are kept for a while (rows taken so far processed): if the partitions come back to this member before anyone
-    // else committed them, they continue from here (onAssigning).
-    flushPending();
-    for (const auto& partition : partitions) {
-        auto found = tasks_.find(partition);
-        if (found == tasks_.end()) continue;
-        found->second->lostAtMs = steadyMillis();
-        lostTasks_[partition] = std::move(found->second);
-        tasks_.erase(found);
-        watermarks_.revoke(partition);
-    }
-    current_ = {};
+    // Another member may own them already: no checkpoint; their next owner restores the last committed one.
+    for (const auto& partition : partitions) dropTask(partition);
     status_.assignedPartitions = static_cast<int>(tasks_.size());
     log_(fmt::format("job {}: lost {} partition(s) ({}); their next owner continues from their last checkpoint", job_, partitions.size(),
                      describePartitions(partitions)));
@@ -637,7 +543,6 @@ void KafkaJob::Impl::publish() {
     status_.decoded += std::exchange(decoded_, 0);
     uint64_t late = lateOfDroppedTasks_;
     for (const auto& [partition, task] : tasks_) late += task->chain.stats().lateRowsDropped;
-    for (const auto& [partition, task] : lostTasks_) late += task->chain.stats().lateRowsDropped;
     status_.late = late;
 }
 
@@ -661,7 +566,6 @@ int KafkaJob::Impl::run(std::atomic<bool>& stop) {
                 lagMonitor_->setPositions(consumer_->positions());
                 lastPositionsMs_ = steadyMillis();
             }
-            if (!lostTasks_.empty()) expireLostTasks();
             // Partitions may have gone idle, or all of them: the watermark can move without a record.
             if (watermarks_.watermarkBase(idleClock())) propagateWatermark();
             publish();
