@@ -35,6 +35,8 @@ private:
 class WindowAggregateOperator : public Operator {
 public:
     explicit WindowAggregateOperator(const plan::WindowAggregate& window);
+    WindowAggregateOperator(const WindowAggregateOperator&) = delete;  // emit_ points at this one
+    WindowAggregateOperator& operator=(const WindowAggregateOperator&) = delete;
     std::string_view name() const override { return "window"; }
     void processBatch(RowBatch& batch, Collector& out) override;
     void onWatermark(int64_t watermark, Collector& out) override;
@@ -57,6 +59,8 @@ private:
     uint64_t late_ = 0;
     uint64_t emitted_ = 0;
     RowBatch output_;
+    WindowOperator::Emit emit_;  // fills output_, handing full batches to out_
+    Collector* out_ = nullptr;   // the collector of the current onWatermark
 };
 
 /// The SELECT list: one output row per input row.
