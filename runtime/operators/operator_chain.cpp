@@ -91,9 +91,22 @@ ProjectOperator::ProjectOperator(const google::protobuf::RepeatedPtrField<plan::
         outputs_.push_back(CompiledExpression::compile(output));
         copiedColumns_.push_back(output.kind_case() == plan::Expr::kColumn ? output.column() : -1);
     }
+    leadingColumns_ = true;
+    for (size_t i = 0; i < copiedColumns_.size(); ++i) leadingColumns_ = leadingColumns_ && copiedColumns_[i] == static_cast<int>(i);
 }
 
 void ProjectOperator::processBatch(RowBatch& batch, Collector& out) {
+    if (leadingColumns_) {
+        // SELECT of the input's leading columns (the group keys and aggregates of a window's result, in order): the
+        // batch's rows are cut to size in place and passed on, nothing copied.
+        bool wide = true;
+        for (size_t r = 0; r < batch.size && wide; ++r) wide = batch.rows[r].size() >= outputs_.size();
+        if (wide) {
+            for (size_t r = 0; r < batch.size; ++r) batch.rows[r].resize(outputs_.size());
+            if (batch.size > 0) out.collect(batch);
+            return;
+        }
+    }
     output_.clear();
     for (size_t r = 0; r < batch.size; ++r) {
         const Row& input = batch.rows[r];

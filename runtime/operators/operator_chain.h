@@ -73,6 +73,7 @@ public:
 private:
     std::vector<CompiledExpression> outputs_;
     std::vector<int> copiedColumns_;  // the input column an output copies, or -1 when it is computed
+    bool leadingColumns_ = false;     // output i is input column i, for every output
     RowBatch output_;
 };
 
