@@ -8,10 +8,13 @@
 #          no checkpoint during the run), REPEATS (rounds of all the runs, default 1),
 #        PARTITIONS (default: enough that every partition stays under the mock broker's ~5 MiB), PERF=1 (record a
 #        perf profile of the first run of this build into /tmp/e2e_perf.data), KEEP_WORK=1
-# 1. `pipec produce --generate N` fills the topic first, unkeyed so partitions fill evenly (one pipec holds every
-#    key whatever its partition; the generated StoreTimelineEvents are ~250 bytes with their envelope headers, one
-#    ms of event time apart, 100 stores; the embedded broker keeps only the newest ~5 MiB per partition, so the
-#    topic gets as many partitions as needed to hold all N: nothing is dropped, checked by the record count).
+# 1. `pipec produce --generate N --key store_id --id-count STORES` fills the topic first, keyed by the GROUP BY key
+#    as the task-per-partition runtime needs (each partition's task aggregates only its own records: an unkeyed topic
+#    gives partial aggregates per partition, and as many feature writes per window as partitions holding the key).
+#    STORES (default 10000) keeps the partitions even enough; KEYED=0 produces unkeyed with 100 stores, the workload
+#    of the runtime before tasks. The generated StoreTimelineEvents are ~250 bytes with their envelope headers, one
+#    ms of event time apart; the embedded broker keeps only the newest ~5 MiB per partition, so the topic gets as
+#    many partitions as needed to hold all N: nothing is dropped, checked by the record count.
 # 2. Each run: `pipec run --until-end --sink redis --group G` consumes it all from the start under its own consumer
 #    group G (so its own changelog topic `G-<job>-changelog`, created on the broker beforehand with the source's
 #    partition count: the embedded broker cannot create topics for a client), under /usr/bin/time -v. Reported:
@@ -62,9 +65,12 @@ REDIS_PORT=$(free_port)
 start_redis "$REDIS_PORT"
 start_broker "$topics"
 t0=$(date +%s.%N)
-"$PIPEC" produce "$SPEC" --brokers "$BROKERS" --generate "$EVENTS" --seed 1 2> "$WORK/produce.err"
+produce_args=(--key store_id --id-count "${STORES:-10000}")
+[ "${KEYED:-1}" = 1 ] || produce_args=()
+"$PIPEC" produce "$SPEC" --brokers "$BROKERS" --generate "$EVENTS" --seed 1 "${produce_args[@]}" 2> "$WORK/produce.err"
 t1=$(date +%s.%N)
 cat "$WORK/produce.err"
+echo "produce: ${produce_args[*]:-unkeyed, 100 stores}"
 python3 -c "print(f'produced {$EVENTS} events to {$PARTITIONS} partitions in {$t1 - $t0:.2f} s ({$EVENTS / ($t1 - $t0) / 1e6:.2f} M events/s, pipec produce)')"
 
 # Timestamped stderr: the processing phase runs from the first assignment to the summary line.
