@@ -109,7 +109,7 @@ for run in "${RUNS[@]}"; do
   sys=$(sed -n 's/.*System time (seconds): //p' "$WORK/time.txt")
   rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$WORK/time.txt")
   # job X: N checkpoint(s), N changelog record(s) (N bytes) to `T`  /  job X: checkpoints took N ms (...)
-  ckpt=$(grep -oE '[0-9]+ checkpoint\(s\), [0-9]+ changelog record\(s\) \([0-9]+ bytes\)' "$WORK/run.txt" | tr -dc '0-9 ' | tr -s ' ')
+  ckpt=$(grep -oE '[0-9]+ checkpoint\(s\), [0-9]+ changelog record\(s\) \([0-9]+ bytes\)' "$WORK/run.txt" | tr -dc '0-9 ' | tr -s ' ' || true)
   [ -n "$ckpt" ] || ckpt="0 0 0"
   ckpt_ms=$(grep -oE 'checkpoints took [0-9]+ ms' "$WORK/run.txt" | grep -oE '[0-9]+' || echo -1)
   all_keys=$(redis-cli -p "$REDIS_PORT" dbsize)
