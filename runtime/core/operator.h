@@ -21,10 +21,7 @@ struct RowBatch {
 
     /// The next row to fill, stamped with `time` (a reused row: every column must be set).
     Row& append(int64_t time) {
-        if (size == rows.size()) {
-            rows.emplace_back();
-            times.push_back(0);
-        }
+        if (size == rows.size()) [[unlikely]] grow();
         times[size] = time;
         return rows[size++];
     }
@@ -32,6 +29,13 @@ struct RowBatch {
     void dropLast() { --size; }
     void clear() { size = 0; }
     bool empty() const { return size == 0; }
+
+private:
+    // Out of line, so that append's common case (a row to reuse) is inlined where rows are appended one at a time.
+    [[gnu::noinline]] void grow() {
+        rows.emplace_back();
+        times.push_back(0);
+    }
 };
 
 /// Where an operator sends what it produces: the next operator of its chain, or the sink at the chain's end.

@@ -35,6 +35,9 @@ int64_t wallClockMillis() {
 int64_t steadyMillis() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
+int64_t steadyMicros() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
 
 /// "topic/0, topic/3, ..." for a log line, the first 16 of them.
 std::string describePartitions(const std::vector<TopicPartition>& partitions) {
@@ -422,6 +425,7 @@ void KafkaJob::Impl::writeCheckpoints(const std::vector<PartitionTask*>& tasks) 
     // Everything the checkpoint covers must be durable first: the rows fired so far, then the state.
     flushPending();
     flushOutputs();
+    const int64_t start = steadyMicros();
     blocked([&] {
         uint64_t recordsBefore = changelog_->recordsWritten();
         uint64_t bytesBefore = changelog_->bytesWritten();
@@ -435,6 +439,7 @@ void KafkaJob::Impl::writeCheckpoints(const std::vector<PartitionTask*>& tasks) 
         status_.changelogRecords += changelog_->recordsWritten() - recordsBefore;
         status_.changelogBytes += changelog_->bytesWritten() - bytesBefore;
     });
+    status_.checkpointMicros += static_cast<uint64_t>(steadyMicros() - start);
 }
 
 void KafkaJob::Impl::confirmCheckpoints(const std::vector<PartitionTask*>& tasks) {
@@ -454,7 +459,9 @@ void KafkaJob::Impl::checkpointAndCommit() {
     for (auto& [partition, task] : tasks_) tasks.push_back(task.get());
     writeCheckpoints(tasks);
     bool ok = false;
+    const int64_t start = steadyMicros();
     blocked([&] { ok = consumer_->commitProcessed(); });
+    status_.checkpointMicros += static_cast<uint64_t>(steadyMicros() - start);
     if (ok) status_.commits++;
     else status_.commitFailures++;
     confirmCheckpoints(tasks);
@@ -619,6 +626,9 @@ int KafkaJob::Impl::run(std::atomic<bool>& stop) {
                      status_.decoded.load(), status_.badTotal(), status_.rowsOut.load()));
     log_(fmt::format("job {}: {} checkpoint(s), {} changelog record(s) ({} bytes) to `{}`", job_, status_.checkpoints.load(),
                      status_.changelogRecords.load(), status_.changelogBytes.load(), changelog_->topic()));
+    if (status_.checkpoints.load() > 0)
+        log_(fmt::format("job {}: checkpoints took {} ms (writing the changelog after the sink flush, and committing)", job_,
+                         status_.checkpointMicros.load() / 1000));
     const KafkaHeaderReadStats& headerReads = consumer_->headerReadStats();
     log_(fmt::format("job {}: record headers: {} read in place ({} cross-checked with librdkafka), {} through librdkafka{}", job_,
                      headerReads.inPlace, headerReads.crossChecked, headerReads.library,

@@ -80,6 +80,9 @@ std::string JobStatus::prometheusText(const std::string& jobName) const {
     metric("pipec_checkpoints_total", "counter", "Task checkpoints written to the changelog (one per partition).", checkpoints.load());
     metric("pipec_changelog_records_total", "counter", "Records written to the changelog topic.", changelogRecords.load());
     metric("pipec_changelog_bytes_total", "counter", "Key and value bytes written to the changelog topic.", changelogBytes.load());
+    metric("pipec_checkpoint_seconds_total", "counter",
+           "Time spent writing checkpoints to the changelog (after the sink flush) and committing their offsets.",
+           fmt::format("{:.6f}", static_cast<double>(checkpointMicros.load()) / 1e6));
     metric("pipec_restored_state_entries_total", "counter", "State entries restored from the changelog.", restoredEntries.load());
     if (lastCheckpointMs.load() > 0)
         metric("pipec_last_checkpoint_ms", "gauge", "Wall-clock time of the last committed checkpoint (epoch millis).",

@@ -46,6 +46,7 @@ struct JobStatus {
     std::atomic<uint64_t> changelogRecords{0};     // records written to the changelog topic
     std::atomic<uint64_t> changelogBytes{0};       // their key and value bytes
     std::atomic<uint64_t> restoredEntries{0};      // state entries restored from the changelog at assignments
+    std::atomic<uint64_t> checkpointMicros{0};     // time spent writing checkpoints to the changelog and committing them
     std::atomic<int64_t> lastCheckpointMs{0};      // wall-clock time of the last committed checkpoint (0: none)
     std::atomic<int64_t> watermarkMs{std::numeric_limits<int64_t>::min()}; // min: none yet
     std::atomic<int64_t> lag{-1};                                           // -1: unknown

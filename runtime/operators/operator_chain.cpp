@@ -32,7 +32,22 @@ void FilterOperator::processBatch(RowBatch& batch, Collector& out) {
     if (kept > 0) out.collect(batch);
 }
 
-WindowAggregateOperator::WindowAggregateOperator(const plan::WindowAggregate& window) : window_(WindowOperator::create(window)) {}
+// Results go on in batches of bounded size, so firing a day of windows does not hold them all at once.
+constexpr size_t kMaxFiredBatch = 4096;
+
+WindowAggregateOperator::WindowAggregateOperator(const plan::WindowAggregate& window) : window_(WindowOperator::create(window)) {
+    // Built once: the watermark moves after nearly every row of an ordered replay.
+    emit_ = [this](Row& row) {
+        // Taken, not copied: the window builds every column of its result row afresh for each result, so the stale
+        // row it gets back in exchange is as good as its own.
+        output_.append(row.back().i - 1).swap(row);
+        ++emitted_;
+        if (output_.size >= kMaxFiredBatch) {
+            out_->collect(output_);
+            output_.clear();
+        }
+    };
+}
 
 void WindowAggregateOperator::processBatch(RowBatch& batch, Collector&) {
     for (size_t i = 0; i < batch.size; ++i)
@@ -42,17 +57,8 @@ void WindowAggregateOperator::processBatch(RowBatch& batch, Collector&) {
 void WindowAggregateOperator::onWatermark(int64_t watermark, Collector& out) {
     if (watermark <= watermark_) return;
     watermark_ = watermark;
-    // Results go on in batches of bounded size, so firing a day of windows does not hold them all at once.
-    constexpr size_t kMaxBatch = 4096;
-    window_->fire(watermark, [&](Row& row) {
-        Row& copy = output_.append(row.back().i - 1);
-        copy.assign(row.begin(), row.end());
-        ++emitted_;
-        if (output_.size >= kMaxBatch) {
-            out.collect(output_);
-            output_.clear();
-        }
-    });
+    out_ = &out;
+    window_->fire(watermark, emit_);
     if (!output_.empty()) out.collect(output_);
     output_.clear();
 }
@@ -85,9 +91,22 @@ ProjectOperator::ProjectOperator(const google::protobuf::RepeatedPtrField<plan::
         outputs_.push_back(CompiledExpression::compile(output));
         copiedColumns_.push_back(output.kind_case() == plan::Expr::kColumn ? output.column() : -1);
     }
+    leadingColumns_ = true;
+    for (size_t i = 0; i < copiedColumns_.size(); ++i) leadingColumns_ = leadingColumns_ && copiedColumns_[i] == static_cast<int>(i);
 }
 
 void ProjectOperator::processBatch(RowBatch& batch, Collector& out) {
+    if (leadingColumns_) {
+        // SELECT of the input's leading columns (the group keys and aggregates of a window's result, in order): the
+        // batch's rows are cut to size in place and passed on, nothing copied.
+        bool wide = true;
+        for (size_t r = 0; r < batch.size && wide; ++r) wide = batch.rows[r].size() >= outputs_.size();
+        if (wide) {
+            for (size_t r = 0; r < batch.size; ++r) batch.rows[r].resize(outputs_.size());
+            if (batch.size > 0) out.collect(batch);
+            return;
+        }
+    }
     output_.clear();
     for (size_t r = 0; r < batch.size; ++r) {
         const Row& input = batch.rows[r];

@@ -35,6 +35,8 @@ private:
 class WindowAggregateOperator : public Operator {
 public:
     explicit WindowAggregateOperator(const plan::WindowAggregate& window);
+    WindowAggregateOperator(const WindowAggregateOperator&) = delete;  // emit_ points at this one
+    WindowAggregateOperator& operator=(const WindowAggregateOperator&) = delete;
     std::string_view name() const override { return "window"; }
     void processBatch(RowBatch& batch, Collector& out) override;
     void onWatermark(int64_t watermark, Collector& out) override;
@@ -58,6 +60,8 @@ private:
     uint64_t late_ = 0;
     uint64_t emitted_ = 0;
     RowBatch output_;
+    WindowOperator::Emit emit_;  // fills output_, handing full batches to out_
+    Collector* out_ = nullptr;   // the collector of the current onWatermark
 };
 
 /// The SELECT list: one output row per input row.
@@ -70,6 +74,7 @@ public:
 private:
     std::vector<CompiledExpression> outputs_;
     std::vector<int> copiedColumns_;  // the input column an output copies, or -1 when it is computed
+    bool leadingColumns_ = false;     // output i is input column i, for every output
     RowBatch output_;
 };
 

@@ -30,6 +30,8 @@ public:
     /// that has already fired (window end − 1 ≤ watermark).
     virtual WindowAdd add(const Row& row, int64_t time, int64_t watermark) = 0;
     /// Fires, emits and purges every window with end − 1 ≤ `watermark`, in order of window end, then start, then key.
+    /// The emitted row is the callee's to keep (it may swap it out): the operator builds every column of it afresh
+    /// for each result.
     virtual void fire(int64_t watermark, const Emit& emit) = 0;
     virtual void write(StateWriter& writer) const = 0;
     virtual void read(StateReader& reader) = 0;

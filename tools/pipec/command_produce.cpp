@@ -35,7 +35,7 @@ int64_t nowMillis() {
 /// so generated streams are in event-time order.
 class RandomEventGenerator {
 public:
-    explicit RandomEventGenerator(uint64_t seed) : random_(seed) {}
+    RandomEventGenerator(uint64_t seed, int64_t idCount) : random_(seed), idCount_(idCount) {}
 
     void fill(protobuf::Message& message, int64_t eventTimeMs, int depth = 0) {
         const protobuf::Descriptor* descriptor = message.GetDescriptor();
@@ -65,7 +65,7 @@ private:
         const std::string& name = field->name();
         if (endsWith(name, "_time_ms") || endsWith(name, "_at_ms") || name == "timestamp_ms") return eventTimeMs;
         // Entity ids have a modest cardinality so that window aggregates see several rows per key.
-        if (endsWith(name, "_id")) return uniform(1, 100);
+        if (endsWith(name, "_id")) return uniform(1, idCount_);
         return uniform(0, 20);
     }
 
@@ -130,6 +130,7 @@ private:
     }
 
     std::mt19937_64 random_;
+    int64_t idCount_ = 100;
 };
 
 /// The text of a top-level scalar field, used as the record key.
@@ -180,6 +181,7 @@ struct ProduceFlags {
     std::string eventSource = "pipec-produce";
     int64_t timeStepMs = 1;
     uint64_t seed = 42;
+    int64_t idCount = 100;
     int32_t partition = -1;
     std::vector<std::string> properties;
 };
@@ -312,7 +314,7 @@ int runProduce(ProduceFlags flags) {
     int64_t badLines = 0;
     auto start = std::chrono::steady_clock::now();
     if (flags.generate >= 0) {
-        RandomEventGenerator generator(flags.seed);
+        RandomEventGenerator generator(flags.seed, flags.idCount);
         int64_t now = nowMillis();
         for (int64_t i = 0; i < flags.generate; ++i) {
             int64_t eventTime = flags.rate > 0 ? nowMillis() : now - (flags.generate - 1 - i) * flags.timeStepMs;
@@ -402,6 +404,9 @@ void registerProduceCommand(CLI::App& app) {
     command->add_option("--time-step-ms", flags->timeStepMs,
                         "With --generate and no --rate: event times step by this much, ending now (default 1)");
     command->add_option("--seed", flags->seed, "Random seed for --generate");
+    command->add_option("--id-count", flags->idCount, "With --generate: `*_id` fields take values 1..N")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
     command->add_option("--partition", flags->partition, "Produce every record to this partition (default: by key)")
         ->check(CLI::NonNegativeNumber);
     command->add_option("--property", flags->properties, "Extra librdkafka producer property NAME=VALUE");
