@@ -15,23 +15,6 @@ std::string formatTimestamp(int64_t millis) {
 
 namespace {
 
-void appendString(std::string& out, std::string_view text) {
-    out += '"';
-    for (unsigned char c : text) {
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            if (c < 0x20) out += fmt::format("\\u{:04x}", c);
-            else out += static_cast<char>(c);
-        }
-    }
-    out += '"';
-}
-
 std::string base64(std::string_view bytes) {
     static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     std::string out;
@@ -52,6 +35,23 @@ std::string base64(std::string_view bytes) {
 
 } // namespace
 
+void appendJsonString(std::string& out, std::string_view text) {
+    out += '"';
+    for (unsigned char c : text) {
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+            if (c < 0x20) out += fmt::format("\\u{:04x}", c);
+            else out += static_cast<char>(c);
+        }
+    }
+    out += '"';
+}
+
 void appendJsonValue(std::string& out, const Value& value, plan::TypeId type) {
     if (value.isNull) {
         out += "null";
@@ -64,9 +64,9 @@ void appendJsonValue(std::string& out, const Value& value, plan::TypeId type) {
         if (!std::isfinite(value.d)) out += "null";
         else out += fmt::format("{}", value.d);
         break;
-    case plan::VARCHAR: appendString(out, value.s); break;
-    case plan::BYTES: appendString(out, base64(value.s)); break;
-    case plan::TIMESTAMP: appendString(out, formatTimestamp(value.i)); break;
+    case plan::VARCHAR: appendJsonString(out, value.s); break;
+    case plan::BYTES: appendJsonString(out, base64(value.s)); break;
+    case plan::TIMESTAMP: appendJsonString(out, formatTimestamp(value.i)); break;
     default: out += std::to_string(value.i);
     }
 }
@@ -75,7 +75,7 @@ std::string formatJsonRow(const Row& row, const std::vector<plan::OutputColumn>&
     std::string out = "{";
     for (size_t i = 0; i < columns.size() && i < row.size(); ++i) {
         if (i) out += ',';
-        appendString(out, columns[i].name());
+        appendJsonString(out, columns[i].name());
         out += ':';
         appendJsonValue(out, row[i], columns[i].type());
     }
@@ -87,7 +87,7 @@ void JsonLinesSink::open(const std::vector<plan::OutputColumn>& columns) {
     keys_.clear();
     for (const auto& column : columns) {
         std::string key;
-        appendString(key, column.name());
+        appendJsonString(key, column.name());
         keys_.push_back(key + ":");
     }
 }

@@ -4,6 +4,7 @@
 
 #include <ostream>
 #include <string>
+#include <string_view>
 
 namespace pipec::runtime {
 
@@ -30,5 +31,7 @@ std::string formatTimestamp(int64_t millis);
 std::string formatJsonRow(const Row& row, const std::vector<plan::OutputColumn>& columns);
 /// A value as JSON text.
 void appendJsonValue(std::string& out, const Value& value, plan::TypeId type);
+/// Appends `text` as a JSON string literal, quotes included, escaped as every JSON line this sink writes.
+void appendJsonString(std::string& out, std::string_view text);
 
 } // namespace pipec::runtime

@@ -1,5 +1,7 @@
 #include "tools/spec_test/json_scalar.h"
 
+#include "runtime/sinks/json_lines_sink.h"
+
 #include <fmt/format.h>
 
 #include <cctype>
@@ -40,20 +42,10 @@ bool parseInteger(const std::string& text, int64_t& value) {
 } // namespace
 
 std::string quoteJson(std::string_view text) {
-    std::string out = "\"";
-    for (unsigned char c : text) {
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            if (c < 0x20) out += fmt::format("\\u{:04x}", c);
-            else out += static_cast<char>(c);
-        }
-    }
-    return out + "\"";
+    // The sink's own quoting: row expectations are compared with what `pipec run --output` writes.
+    std::string out;
+    runtime::appendJsonString(out, text);
+    return out;
 }
 
 JsonScalar JsonScalar::fromYaml(const YAML::Node& node) {
