@@ -407,22 +407,6 @@ bool KafkaConsumer::commit(const std::vector<TopicPartition>* only) {
 
 bool KafkaConsumer::commitProcessed() { return commit(nullptr); }
 
-std::map<TopicPartition, std::string> KafkaConsumer::committedMetadata(const std::vector<TopicPartition>& partitions, int timeoutMs) {
-    std::map<TopicPartition, std::string> result;
-    if (partitions.empty()) return result;
-    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size()));
-    for (const auto& partition : partitions) rd_kafka_topic_partition_list_add(list, partition.first.c_str(), partition.second);
-    if (rd_kafka_committed(handle_->consumer, list, timeoutMs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        for (int i = 0; i < list->cnt; ++i) {
-            const auto& element = list->elems[i];
-            if (element.err != RD_KAFKA_RESP_ERR_NO_ERROR || element.offset < 0 || element.metadata == nullptr) continue;
-            result[{element.topic, element.partition}] = std::string(static_cast<const char*>(element.metadata), element.metadata_size);
-        }
-    }
-    rd_kafka_topic_partition_list_destroy(list);
-    return result;
-}
-
 std::map<TopicPartition, std::pair<int64_t, std::string>> KafkaConsumer::committedOffsets(const std::vector<TopicPartition>& partitions,
                                                                                          int timeoutMs) {
     std::map<TopicPartition, std::pair<int64_t, std::string>> result;

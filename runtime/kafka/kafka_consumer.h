@@ -95,10 +95,8 @@ public:
     bool commitProcessed();
     /// Commits that failed so far, including those at revocations (whose records the next owner then reads again).
     uint64_t failedCommits() const { return failedCommits_; }
-    /// Text stored with each partition's committed offset (Kafka commit metadata), read back by `committedMetadata`.
+    /// Text stored with each partition's committed offset (Kafka commit metadata), read back by `committedOffsets`.
     void setCommitMetadata(std::function<std::string(const TopicPartition&)> metadata) { commitMetadata_ = std::move(metadata); }
-    /// The metadata committed with these partitions' offsets (partitions without a commit are left out).
-    std::map<TopicPartition, std::string> committedMetadata(const std::vector<TopicPartition>& partitions, int timeoutMs);
     /// The committed offsets of these partitions with their metadata (partitions without a commit are left out).
     /// Throws std::runtime_error when the group coordinator does not answer: continuing without knowing the
     /// checkpoints would start from scratch.

@@ -67,11 +67,6 @@ bool SessionWindow::complete(int64_t time, int64_t watermark) const {
     return starts_.empty() || *starts_.begin() > time;
 }
 
-int64_t SessionWindow::resumeFloor(int64_t watermark) const {
-    // The earliest open session's rows start at its start; their own windows end at start + gap - 1 or later.
-    return starts_.empty() ? watermark : std::min(watermark, *starts_.begin() + gap_ - 2);
-}
-
 void SessionWindow::index(int64_t end, int64_t start, uint32_t key) {
     byEnd_.insert({end, start, key});
     starts_.insert(start);

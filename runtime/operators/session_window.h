@@ -28,8 +28,6 @@ public:
     /// A row's session has fired when its own window [time, time + gap) is complete and no open session (which
     /// could have absorbed it) starts at or before it.
     bool complete(int64_t time, int64_t watermark) const override;
-    /// Below the first row of the earliest open session by enough that its own window is not complete.
-    int64_t resumeFloor(int64_t watermark) const override;
 
 private:
     struct Session {

@@ -36,12 +36,8 @@ public:
     virtual void write(StateWriter& writer) const = 0;
     virtual void read(StateReader& reader) = 0;
     /// True once every window a row with event time `time` could contribute to has fired, so its effect on the
-    /// output is final (used to commit source offsets only for rows whose effects are durable).
+    /// output is final (Operator::finalUpTo).
     virtual bool complete(int64_t time, int64_t watermark) const = 0;
-    /// The watermark at which rows read again from the commit position (see complete) are all still accepted for
-    /// the windows open now: `watermark` itself for fixed windows, lower for sessions (a session still open can hold
-    /// rows whose own [t, t + gap) is already below the watermark).
-    virtual int64_t resumeFloor(int64_t watermark) const { return watermark; }
     /// The group keys this operator has seen (never shrinks).
     virtual GroupKeyTable& groupKeys() = 0;
     /// Every window with end − 1 ≤ this has fired (INT64_MIN: none).
