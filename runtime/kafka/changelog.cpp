@@ -1,5 +1,7 @@
 #include "runtime/kafka/changelog.h"
 
+#include "runtime/kafka/topic_admin.h"
+
 #include "runtime/core/user_error.h"
 #include "runtime/operators/operator_chain.h"
 #include "runtime/state/state_buffer.h"
@@ -181,8 +183,10 @@ constexpr std::string_view kMarkTag = "pipec-checkpoint=1";
 } // namespace
 
 std::string formatCheckpointMark(const CheckpointMark& mark) {
-    return fmt::format("{};w={:016x};n={};f={};e={};t={};m={}", kMarkTag, mark.writer, mark.sequence, mark.fingerprint, mark.entries,
-                       mark.maxEventTime ? std::to_string(*mark.maxEventTime) : std::string("-"), toHex(mark.meta));
+    std::string text = fmt::format("{};w={:016x};n={};f={};e={};t={};m={}", kMarkTag, mark.writer, mark.sequence, mark.fingerprint,
+                                   mark.entries, mark.maxEventTime ? std::to_string(*mark.maxEventTime) : std::string("-"), toHex(mark.meta));
+    if (!mark.input.empty()) text += ";x=" + toHex(mark.input);
+    return text;
 }
 
 std::optional<CheckpointMark> parseCheckpointMark(std::string_view metadata) {
@@ -225,6 +229,10 @@ std::optional<CheckpointMark> parseCheckpointMark(std::string_view metadata) {
             auto meta = fromHex(value);
             if (!meta) return std::nullopt;
             mark.meta = std::move(*meta);
+        } else if (name == "x") {
+            auto input = fromHex(value);
+            if (!input) return std::nullopt;
+            mark.input = std::move(*input);
         }  // unknown fields: written by a newer pipec, ignored
     }
     for (const char* required : {"w", "n", "f", "e", "t", "m"})
@@ -286,56 +294,10 @@ Changelog::Changelog(Options options) : options_(std::move(options)), handle_(st
 Changelog::~Changelog() = default;
 
 void Changelog::ensureTopic(int partitions, const std::function<int(const std::string&)>& countPartitions) {
-    rd_kafka_t* client = handle_->producer;
-    int existing = countPartitions(options_.topic);
-    auto howTo = [&] {
-        return fmt::format("create it with {} partitions and cleanup.policy=compact (on `pipec broker`: --topics {}:{})", partitions,
-                           options_.topic, partitions);
-    };
-    if (existing > 0) {
-        if (existing != partitions)
-            throw UserError(fmt::format("changelog topic `{}` has {} partitions, but the source topic has {}: state moves with the "
-                                                 "source partition, so they must match; delete it or use another group",
-                                                 options_.topic, existing, partitions), UserError::kEnvironmentRefused);
-        return;
-    }
-    char error[512];
-    rd_kafka_NewTopic_t* topic = rd_kafka_NewTopic_new(options_.topic.c_str(), partitions, -1, error, sizeof error);
-    if (topic == nullptr) throw std::runtime_error(fmt::format("cannot create changelog topic `{}`: {}", options_.topic, error));
-    rd_kafka_NewTopic_set_config(topic, "cleanup.policy", "compact");
-    rd_kafka_queue_t* queue = rd_kafka_queue_new(client);
-    rd_kafka_AdminOptions_t* adminOptions = rd_kafka_AdminOptions_new(client, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-    rd_kafka_AdminOptions_set_request_timeout(adminOptions, 10000, error, sizeof error);
-    rd_kafka_CreateTopics(client, &topic, 1, adminOptions, queue);
-    rd_kafka_event_t* event = rd_kafka_queue_poll(queue, 12000);
-    std::string failure;
-    if (event == nullptr) {
-        failure = "the cluster did not answer the CreateTopics request";
-    } else if (rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        failure = rd_kafka_event_error_string(event);
-    } else {
-        size_t count = 0;
-        const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event), &count);
-        for (size_t i = 0; i < count; ++i) {
-            rd_kafka_resp_err_t code = rd_kafka_topic_result_error(results[i]);
-            if (code != RD_KAFKA_RESP_ERR_NO_ERROR && code != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
-                failure = rd_kafka_topic_result_error_string(results[i]) ? rd_kafka_topic_result_error_string(results[i]) : rd_kafka_err2str(code);
-        }
-    }
-    if (event != nullptr) rd_kafka_event_destroy(event);
-    rd_kafka_AdminOptions_destroy(adminOptions);
-    rd_kafka_queue_destroy(queue);
-    rd_kafka_NewTopic_destroy(topic);
-    if (!failure.empty())
-        throw UserError(fmt::format("changelog topic `{}` does not exist and cannot be created ({}); {}", options_.topic, failure, howTo()), UserError::kEnvironmentRefused);
-    // Metadata may lag the creation briefly.
-    for (int attempt = 0; attempt < 50; ++attempt) {
-        existing = countPartitions(options_.topic);
-        if (existing > 0) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    if (existing != partitions)
-        throw UserError(fmt::format("changelog topic `{}` was created but has {} partitions; {}", options_.topic, existing, howTo()), UserError::kEnvironmentRefused);
+    ensureInternalTopic(handle_->producer,
+                        InternalTopic{options_.topic, partitions, {{"cleanup.policy", "compact"}}, "changelog topic",
+                                      "state moves with the source partition, so they must match; delete it or use another group"},
+                        countPartitions);
 }
 
 void Changelog::produce(int32_t partition, const std::string& key, const std::optional<std::string>& value) {
@@ -517,7 +479,8 @@ private:
 };
 } // namespace
 
-std::string TaskCheckpointer::write(OperatorChain& chain, ChangelogOutput& changelog, std::optional<int64_t> maxEventTime) {
+std::string TaskCheckpointer::write(OperatorChain& chain, ChangelogOutput& changelog, std::optional<int64_t> maxEventTime,
+                                    std::string_view input) {
     ++sequence_;
     writtenThisRound_.clear();
     WritingSink sink([&](std::string_view key, const std::optional<std::string_view>& state) { writeEntry(changelog, std::string(key), state); });
@@ -547,6 +510,7 @@ std::string TaskCheckpointer::write(OperatorChain& chain, ChangelogOutput& chang
     mark.fingerprint = fingerprint_;
     mark.entries = live_;
     mark.maxEventTime = maxEventTime;
+    mark.input.assign(input);
     StateWriter meta;
     chain.writeMeta(meta);
     mark.meta = meta.bytes();

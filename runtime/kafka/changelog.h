@@ -50,6 +50,7 @@ struct CheckpointMark {
     uint64_t entries = 0;                 // live entries of the writer as of `sequence` (checked at restore)
     std::optional<int64_t> maxEventTime;  // the partition's watermark base
     std::string meta;                     // OperatorChain::writeMeta
+    std::string input;                    // the task's input state (stage 2 of an exchange: UpstreamWatermarks)
 };
 std::string formatCheckpointMark(const CheckpointMark& mark);
 /// nullopt: not a checkpoint mark (no metadata, or one from an older pipec).
@@ -124,7 +125,8 @@ public:
 
     /// Writes the chain's changes (all of its state when this writer never checkpointed) and returns the commit
     /// metadata of this checkpoint; `covers` is the source offset it covers.
-    std::string write(OperatorChain& chain, ChangelogOutput& changelog, std::optional<int64_t> maxEventTime);
+    /// `input`: the task's input state, carried in the mark (stage 2 of an exchange).
+    std::string write(OperatorChain& chain, ChangelogOutput& changelog, std::optional<int64_t> maxEventTime, std::string_view input = {});
     /// The commit of the last written checkpoint succeeded.
     void committed();
     uint64_t sequence() const { return sequence_; }

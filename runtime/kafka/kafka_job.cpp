@@ -1,7 +1,10 @@
 #include "runtime/kafka/kafka_job.h"
 
 #include "runtime/core/user_error.h"
+#include "runtime/exchange/exchange_codec.h"
+#include "runtime/exchange/exchange_watermarks.h"
 #include "runtime/kafka/changelog.h"
+#include "runtime/kafka/record_admission.h"
 #include "runtime/operators/operator_chain.h"
 #include "runtime/operators/pipeline_executor.h"
 #include "runtime/formats/record_decoder.h"
@@ -19,6 +22,7 @@
 #include <limits>
 #include <random>
 #include <unordered_map>
+#include <unordered_set>
 #include <stdexcept>
 
 namespace pipec::runtime {
@@ -47,9 +51,6 @@ std::string describePartitions(const std::vector<TopicPartition>& partitions) {
     if (partitions.size() > 16) text += fmt::format(" and {} more", partitions.size() - 16);
     return text;
 }
-
-/// Logs the first few rejected records of each reason, then every 1000th, so a poisoned topic cannot flood the log.
-bool shouldLog(uint64_t countOfReason) { return countOfReason <= 10 || countOfReason % 1000 == 0; }
 
 /// What an older pipec committed (`pipec-watermark=W[;floor=F]`): every window of the partition's keys up to W was
 /// emitted. Continuing from it without state: windows up to W are not emitted again.
@@ -105,6 +106,7 @@ struct PartitionTask {
     int64_t checkpointOffset = -1;        // the source offset the last written checkpoint covers
     std::string checkpointMark;           // its commit metadata
     bool inPendingList = false;
+    UpstreamWatermarks upstream;          // stage 2 of an exchange: what the markers said, which rows were applied
 };
 
 struct KafkaJob::Impl {
@@ -115,6 +117,8 @@ struct KafkaJob::Impl {
     void onRevoked(const std::vector<TopicPartition>& partitions);
     void onLost(const std::vector<TopicPartition>& partitions);
     void handle(const KafkaRecord& record);
+    void handleExchange(const KafkaRecord& record);
+    void publishUpstream();
     void reject(const KafkaRecord& record, BadRecordReason reason, std::string_view detail);
     void flushPending();
     void propagateWatermark();
@@ -139,6 +143,18 @@ struct KafkaJob::Impl {
         work();
     }
     int run(std::atomic<bool>& stop);
+    // Stage 2 of an exchange has gauges and counters of its own (stage 1 in the same process has the source's).
+    std::atomic<int>& assignedGauge() { return exchange_ ? status_.exchangeAssignedPartitions : status_.assignedPartitions; }
+    std::atomic<bool>& runningFlag() { return exchange_ ? status_.exchangeRunning : status_.running; }
+    std::atomic<uint64_t>& recordsInTotal() { return exchange_ ? status_.exchangeRecordsIn : status_.recordsIn; }
+    /// A bounded run is over when every partition is drained and, for stage 2 of an exchange, every source partition
+    /// sent its end marker to every task (before that, an empty repartition partition may just not have been written).
+    bool allInputEnded() const {
+        if (!exchange_) return true;
+        for (const auto& [partition, task] : tasks_)
+            if (task->chain.watermark() != std::numeric_limits<int64_t>::max()) return false;
+        return true;
+    }
 
     const plan::Pipeline& pipeline_;
     KafkaJobOptions options_;
@@ -146,14 +162,14 @@ struct KafkaJob::Impl {
     CountingSink sink_;
     std::function<void(const std::string&)> log_;
     const plan::Source& source_;
-    const bool timeFromEnvelope_;
-    const PayloadEncoding defaultEncoding_;
     const std::string job_;
     const std::string fingerprint_;
-    RecordDecoder decoder_;
-    const EventTimeGuard futureGuard_;
+    RecordAdmission admission_;
+    Rejection rejection_;
     KafkaPartitionWatermarks watermarks_;
     std::unique_ptr<KafkaProducer> deadLetters_;
+    std::unique_ptr<RejectedRecords> rejected_;
+    std::unique_ptr<ExchangeCodec> exchange_;  // stage 2 of an exchange
     std::unique_ptr<KafkaConsumer> consumer_;
     // The lag comes from the broker's high watermarks on a thread of its own, so it stays current while this thread
     // waits on a blocked sink; this thread hands it the positions (after polls, and before flushes).
@@ -166,6 +182,7 @@ struct KafkaJob::Impl {
     // partition's records, so a key arriving in two partitions would get two partial aggregates (written over each
     // other as the same feature): the job stops instead. Checked when a task sees a key for the first time.
     std::unordered_map<std::string, int32_t> keyPartitions_;
+    std::unordered_set<std::string> splitSeen_;  // (key, partition) pairs counted as split
     std::vector<PartitionTask*> withPending_;  // tasks with rows waiting in `pending`
     int64_t appliedWatermark_ = std::numeric_limits<int64_t>::min();  // the member watermark last given to the tasks
     int64_t blockedMs_ = 0;
@@ -186,15 +203,18 @@ struct KafkaJob::Impl {
 
 KafkaJob::Impl::Impl(const plan::Pipeline& pipeline, KafkaJobOptions options, RowSink& sink, JobStatus& status)
     : pipeline_(pipeline), options_(std::move(options)), status_(status), sink_(sink, status.rowsOut), log_(options_.log),
-      source_(pipeline.source()), timeFromEnvelope_(source_.time_column() < 1),
-      defaultEncoding_(source_.format() == "json" ? PayloadEncoding::Json : PayloadEncoding::Protobuf), job_(pipeline.job_name()),
-      fingerprint_(stateFingerprint(pipeline)), decoder_(source_), futureGuard_(options_.maxFutureSkewMs),
-      watermarks_(options_.idleTimeoutMs) {
+      source_(pipeline.source()), job_(pipeline.job_name()), fingerprint_(stateFingerprint(pipeline)),
+      admission_(source_, options_.maxFutureSkewMs), watermarks_(options_.idleTimeoutMs) {
     if (!log_) log_ = [](const std::string& line) { std::cerr << line << "\n"; };
     // The changelog maps source partition p to its partition p: one source topic per job (as plans have).
     if (options_.topics.size() != 1) throw std::invalid_argument("a Kafka job reads exactly one topic");
     if (options_.changelogTopic.empty()) options_.changelogTopic = changelogTopicName(options_.groupId, job_);
     if (!options_.deadLetterTopic.empty()) deadLetters_ = std::make_unique<KafkaProducer>(options_.brokers, options_.properties);
+    rejected_ = std::make_unique<RejectedRecords>(status_, job_, log_, deadLetters_.get(), options_.deadLetterTopic);
+    if (options_.exchangeInput) {
+        if (!pipeline.has_exchange()) throw std::invalid_argument("stage 2 of a plan without an exchange");
+        exchange_ = std::make_unique<ExchangeCodec>(pipeline);
+    }
     changelog_ = std::make_unique<Changelog>(Changelog::Options{options_.brokers, options_.changelogTopic, options_.properties, 30000});
 
     KafkaConsumerOptions consumerOptions;
@@ -213,7 +233,7 @@ KafkaJob::Impl::Impl(const plan::Pipeline& pipeline, KafkaJobOptions options, Ro
     lagOptions.properties = options_.properties;
     lagOptions.intervalMs = options_.lagIntervalMs;
     lagOptions.log = log_;
-    lagMonitor_ = std::make_unique<LagMonitor>(lagOptions, status_.lag);
+    lagMonitor_ = std::make_unique<LagMonitor>(lagOptions, exchange_ ? status_.exchangeLag : status_.lag);
     // A partition's commit covers what its last checkpoint covers, and names that checkpoint.
     consumer_->setCommitPosition([this](const TopicPartition& partition, int64_t next) -> int64_t {
         auto found = tasks_.find(partition);
@@ -267,6 +287,16 @@ void KafkaJob::Impl::onAssign(const std::vector<TopicPartition>& partitions) {
                                     UserError::kEnvironmentRefused);
                 }
                 task->maxEventTime = mark->maxEventTime;
+                if (exchange_) {
+                    if (mark->input.empty())
+                        throw UserError(fmt::format("the checkpoint of {}/{} has no exchange state: it was not written by stage 2 of this plan; "
+                                                    "start the job with a new --group",
+                                                    partition.first, partition.second),
+                                        UserError::kEnvironmentRefused);
+                    StateReader input(mark->input);
+                    task->upstream.read(input);
+                    if (!input.atEnd()) throw UserError("corrupt exchange state in a checkpoint", UserError::kEnvironmentRefused);
+                }
                 restoredEntries += mark->entries;
                 ++restored;
             } else {
@@ -280,12 +310,14 @@ void KafkaJob::Impl::onAssign(const std::vector<TopicPartition>& partitions) {
                     }
                 }
             }
-            watermarks_.assign(partition, idleClock());
-            if (task->maxEventTime) watermarks_.restoreMaxEventTime(partition, *task->maxEventTime);
+            if (!exchange_) {
+                watermarks_.assign(partition, idleClock());
+                if (task->maxEventTime) watermarks_.restoreMaxEventTime(partition, *task->maxEventTime);
+            }
             tasks_[partition] = std::move(task);
         }
         status_.restoredEntries += restoredEntries;
-        status_.assignedPartitions = static_cast<int>(consumer_->assignedCount());
+        assignedGauge() = static_cast<int>(consumer_->assignedCount());
         log_(fmt::format("job {}: assigned {} partition(s): {}; {} restored from changelog `{}` ({} state entries)", job_, partitions.size(),
                          describePartitions(partitions), restored, changelog_->topic(), restoredEntries));
     });
@@ -321,15 +353,7 @@ void KafkaJob::Impl::propagateWatermark() {
 }
 
 void KafkaJob::Impl::reject(const KafkaRecord& record, BadRecordReason reason, std::string_view detail) {
-    uint64_t count = ++status_.bad[static_cast<size_t>(reason)];
-    if (shouldLog(count))
-        log_(fmt::format("job {}: rejected record {}/{}@{}: {}{}{}", job_, record.topic, record.partition, record.offset,
-                         badRecordReasonName(reason), detail.empty() ? "" : ": ", detail));
-    if (!deadLetters_ || !isDeadLettered(reason)) return;
-    HeaderList headers = toHeaderList(record.headers);
-    headers.emplace_back(kHeaderDeadLetterReason, std::string(badRecordReasonName(reason)));
-    deadLetters_->produce(options_.deadLetterTopic, record.key, record.payload, headers);
-    status_.deadLettered++;
+    rejected_->reject(record, reason, detail);
 }
 
 void KafkaJob::Impl::handle(const KafkaRecord& record) {
@@ -341,56 +365,18 @@ void KafkaJob::Impl::handle(const KafkaRecord& record) {
             throw std::logic_error(fmt::format("a record of {}/{}, which has no task", record.topic, record.partition));
         current_.run = record.run;
         current_.task = found->second.get();
-        current_.watermark = &watermarks_.state(partition);
+        if (!exchange_) current_.watermark = &watermarks_.state(partition);
     }
+    if (exchange_) return handleExchange(record);
     PartitionTask& task = *current_.task;
     task.nextOffset = record.offset + 1;  // a rejected record is handled too (counted, dead-lettered)
-    // Not events: a tombstone (NULL value) or an empty value would decode as an event with every field at its default.
-    if (record.valueIsNull)
-        return reject(record, BadRecordReason::Tombstone, record.key.empty() ? "" : fmt::format("key `{}`", record.key));
-    if (record.payload.empty()) return reject(record, BadRecordReason::EmptyValue, "");
-    EnvelopeParseResult envelope = parseEnvelope(record.headers);
-    if (envelope.error == EnvelopeError::InvalidCreatedAt) return reject(record, BadRecordReason::InvalidCreatedAt, envelope.detail);
-    if (envelope.error == EnvelopeError::UnknownEncoding) return reject(record, BadRecordReason::UnknownEncoding, envelope.detail);
-    PayloadEncoding encoding = envelope.envelope.encoding == PayloadEncoding::Unspecified ? defaultEncoding_ : envelope.envelope.encoding;
-    // A schema-registry id cannot be checked here; a message name must match the source's.
-    if (encoding != PayloadEncoding::ConfluentProtobuf && !envelope.envelope.schema.empty() && envelope.envelope.schema != source_.message_type())
-        return reject(record, BadRecordReason::SchemaMismatch, envelope.envelope.schema);
-    if (timeFromEnvelope_ && !envelope.envelope.createdAtMs) return reject(record, BadRecordReason::MissingTime, "no event-created-at header");
-    int64_t envelopeTime = envelope.envelope.createdAtMs.value_or(std::numeric_limits<int64_t>::min());
-    std::string_view payload = record.payload;
-    if (encoding == PayloadEncoding::ConfluentProtobuf) {
-        std::optional<std::string_view> stripped = stripConfluentFraming(payload);
-        if (!stripped) return reject(record, BadRecordReason::UndecodablePayload, "not in the Confluent wire format");
-        payload = *stripped;
-    }
-    // Decoded straight into the task's batch; the decoders size and reset every column of the reused row.
+    // Decoded straight into the task's batch.
     Row& row = task.pending.append(0);
-    std::string error;
-    RecordDecoder::Status outcome = encoding == PayloadEncoding::Json ? decoder_.decodeJson(payload, envelopeTime, row, &error)
-                                                                      : decoder_.decodeProtobuf(payload, envelopeTime, row, &error);
-    if (outcome != RecordDecoder::Status::Ok) {
+    if (!admission_.admit(SourceRecordView{record.valueIsNull, record.key, record.payload, record.headers}, pollWallClock_, row, rejection_)) {
         task.pending.dropLast();
-        return reject(record, outcome == RecordDecoder::Status::MissingTime ? BadRecordReason::MissingTime : BadRecordReason::UndecodablePayload,
-                      error);
-    }
-    if (row.empty() || row[0].isNull) {
-        task.pending.dropLast();
-        return reject(record, BadRecordReason::MissingTime, "the time field is NULL");
+        return reject(record, rejection_.reason, rejection_.detail);
     }
     const int64_t time = row[0].i;
-    // Before the watermark sees it: one record from the far future would otherwise make every other one late.
-    if (time <= -kEventTimeLimit || time >= kEventTimeLimit) {
-        task.pending.dropLast();
-        return reject(record, BadRecordReason::TimeOutOfRange, fmt::format("event time {} ms", time));
-    }
-    // One record from the future (a time in microseconds, a broken clock) would move the watermark past every other
-    // record, and the commit would keep it there.
-    if (futureGuard_.check(time, pollWallClock_) == TimeVerdict::InFuture) {
-        task.pending.dropLast();
-        return reject(record, BadRecordReason::TimeInFuture,
-                      fmt::format("event time {} ms is more than {} ms ahead of the wall clock", time, futureGuard_.maxFutureSkewMs()));
-    }
     ++decoded_;
     task.pending.times[task.pending.size - 1] = time;
     if (!task.maxEventTime || time > *task.maxEventTime) task.maxEventTime = time;
@@ -406,6 +392,90 @@ void KafkaJob::Impl::handle(const KafkaRecord& record) {
         task.chain.process(task.pending);
         task.pending.clear();
     }
+}
+
+void KafkaJob::Impl::handleExchange(const KafkaRecord& record) {
+    PartitionTask& task = *current_.task;
+    task.nextOffset = record.offset + 1;
+    switch (exchange_->kind(record.payload)) {
+    case ExchangeCodec::Kind::Row: {
+        Row& row = task.pending.append(0);
+        int32_t sourcePartition = 0;
+        int64_t sourceOffset = 0;
+        if (!exchange_->decodeRow(record.payload, row, sourcePartition, sourceOffset)) {
+            task.pending.dropLast();
+            throw UserError(fmt::format("repartition record {}/{}@{} is corrupt; nothing but pipec's stage 1 may write to `{}`", record.topic,
+                                        record.partition, record.offset, record.topic),
+                            UserError::kEnvironmentRefused);
+        }
+        // Produced again by a stage-1 task that restarted from its last commit: applied already.
+        if (!task.upstream.admitRow(sourcePartition, sourceOffset)) {
+            task.pending.dropLast();
+            status_.exchangeDuplicates++;
+            return;
+        }
+        ++decoded_;
+        const int64_t time = row[0].i;
+        task.pending.times[task.pending.size - 1] = time;
+        if (!task.maxEventTime || time > *task.maxEventTime) task.maxEventTime = time;
+        if (!task.inPendingList) {
+            task.inPendingList = true;
+            withPending_.push_back(&task);
+        }
+        if (task.pending.size >= 256) {
+            task.chain.process(task.pending);
+            task.pending.clear();
+        }
+        return;
+    }
+    case ExchangeCodec::Kind::Marker: {
+        ExchangeCodec::Marker marker;
+        if (!ExchangeCodec::decodeMarker(record.payload, marker))
+            throw UserError(fmt::format("repartition record {}/{}@{} is a corrupt watermark marker", record.topic, record.partition,
+                                        record.offset),
+                            UserError::kEnvironmentRefused);
+        task.upstream.observe(marker);
+        std::optional<int64_t> watermark = task.upstream.watermark();
+        if (!watermark || *watermark <= task.chain.watermark()) return;
+        // Rows taken before the marker are processed against the old watermark.
+        task.chain.process(task.pending);
+        task.pending.clear();
+        task.chain.advanceWatermark(*watermark);
+        return;
+    }
+    case ExchangeCodec::Kind::WrongFormat:
+        throw UserError(fmt::format("repartition topic `{}` holds rows of another plan (record {}@{}): the carried columns or the GROUP BY "
+                                    "key changed, which `pipec compile --against` calls incompatible; start the job with a new --group, "
+                                    "or delete the group's offsets and its repartition and changelog topics",
+                                    record.topic, record.partition, record.offset),
+                        UserError::kEnvironmentRefused);
+    case ExchangeCodec::Kind::Corrupt:
+        throw UserError(fmt::format("repartition record {}/{}@{} is not a pipec exchange record; nothing but pipec's stage 1 may write to "
+                                    "`{}`",
+                                    record.topic, record.partition, record.offset, record.topic),
+                        UserError::kEnvironmentRefused);
+    }
+}
+
+void KafkaJob::Impl::publishUpstream() {
+    // The member's view per source partition: the lowest watermark any of its tasks heard (what holds it back).
+    std::map<int32_t, int64_t> lowest;
+    int64_t watermark = std::numeric_limits<int64_t>::max();
+    bool any = false;
+    for (const auto& [partition, task] : tasks_) {
+        const auto upstream = task->upstream.upstreamWatermarks();
+        for (size_t p = 0; p < upstream.size(); ++p) {
+            if (!upstream[p]) continue;
+            auto [entry, inserted] = lowest.emplace(static_cast<int32_t>(p), *upstream[p]);
+            if (!inserted) entry->second = std::min(entry->second, *upstream[p]);
+        }
+        watermark = std::min(watermark, task->chain.watermark());
+        any = true;
+    }
+    // The lowest task's: none (INT64_MIN) while a task has had no watermark yet.
+    if (any) status_.watermarkMs = watermark;
+    std::lock_guard lock(status_.exchangeMutex);
+    status_.upstreamWatermarks = std::move(lowest);
 }
 
 void KafkaJob::Impl::flushOutputs() {
@@ -431,7 +501,13 @@ void KafkaJob::Impl::writeCheckpoints(const std::vector<PartitionTask*>& tasks) 
         uint64_t bytesBefore = changelog_->bytesWritten();
         for (PartitionTask* task : tasks) {
             if (task->nextOffset < 0) continue;  // nothing read and nothing committed: nothing to cover
-            task->checkpointMark = task->checkpointer.write(task->chain, *changelog_, task->maxEventTime);
+            std::string input;
+            if (exchange_) {
+                StateWriter writer;
+                task->upstream.write(writer);
+                input = writer.take();
+            }
+            task->checkpointMark = task->checkpointer.write(task->chain, *changelog_, task->maxEventTime, input);
             task->checkpointOffset = task->nextOffset;
             status_.checkpoints++;
         }
@@ -484,8 +560,12 @@ void KafkaJob::Impl::watchGroupKeys(PartitionTask& task) {
     if (keys == nullptr) return;
     const int32_t partition = task.partition.second;
     keys->onNewKey([this, keys, partition](uint32_t index) {
-        auto [entry, inserted] = keyPartitions_.emplace(keys->encodeKey(index), partition);
+        std::string encoded = keys->encodeKey(index);
+        auto [entry, inserted] = keyPartitions_.emplace(encoded, partition);
         if (inserted || entry->second == partition) return;
+        // Each (key, partition) pair once: a task sees a key as new once, unless the task was dropped and came back.
+        if (!splitSeen_.insert(encoded + std::string(reinterpret_cast<const char*>(&partition), sizeof partition)).second) return;
+        const uint64_t count = ++status_.splitKeys;
         std::string described;
         const Row& values = keys->values(index);
         const auto& names = pipeline_.window().group_key_names();
@@ -494,11 +574,13 @@ void KafkaJob::Impl::watchGroupKeys(PartitionTask& task) {
             std::string text = value.isNull ? "NULL" : !value.s.empty() ? value.s : value.d != 0 ? fmt::format("{}", value.d) : std::to_string(value.i);
             described += fmt::format("{}{}={}", i == 0 ? "" : ", ", i < static_cast<size_t>(names.size()) ? names[static_cast<int>(i)] : "key", text);
         }
-        throw UserError(fmt::format("GROUP BY key ({}) arrives in partitions {} and {} of `{}`: each partition's task aggregates only its own "
-                                    "records, so this feature would be computed from part of them. Key the topic by the GROUP BY key "
-                                    "(`pipec produce --key`); a repartition exchange for other topics is not built yet",
-                                    described.empty() ? "the whole stream" : described, entry->second, partition, source_.topic()),
-                        UserError::kEnvironmentRefused);
+        std::string message = fmt::format(
+            "GROUP BY key ({}) arrives in partitions {} and {} of `{}`: each partition's task aggregates only its own records, so "
+            "this feature is computed from part of them. The spec says the topic is keyed by the GROUP BY key (`key_field:` or "
+            "`exchange: none`), and it is not: remove both to get a repartition exchange, or key the topic by the GROUP BY key",
+            described.empty() ? "the whole stream" : described, entry->second, partition, source_.topic());
+        if (options_.strictSplitKeys) throw UserError(message + " (--strict: stopping)", UserError::kEnvironmentRefused);
+        if (count <= 10 || count % 1000 == 0) log_(fmt::format("job {}: error: split key #{}: {}", job_, count, message));
     });
 }
 
@@ -530,7 +612,7 @@ void KafkaJob::Impl::onRevoked(const std::vector<TopicPartition>& partitions) {
             ++uncommitted;
         dropTask(partition);
     }
-    status_.assignedPartitions = static_cast<int>(tasks_.size());
+    assignedGauge() = static_cast<int>(tasks_.size());
     if (!finished_ && uncommitted > 0)
         log_(fmt::format("job {}: {} of {} revoked partition(s) could not commit their last checkpoint; their next owner continues from "
                          "the one before",
@@ -540,14 +622,20 @@ void KafkaJob::Impl::onRevoked(const std::vector<TopicPartition>& partitions) {
 void KafkaJob::Impl::onLost(const std::vector<TopicPartition>& partitions) {
     // Another member may own them already: no checkpoint; their next owner restores the last committed one.
     for (const auto& partition : partitions) dropTask(partition);
-    status_.assignedPartitions = static_cast<int>(tasks_.size());
+    assignedGauge() = static_cast<int>(tasks_.size());
     log_(fmt::format("job {}: lost {} partition(s) ({}); their next owner continues from their last checkpoint", job_, partitions.size(),
                      describePartitions(partitions)));
 }
 
 void KafkaJob::Impl::publish() {
-    status_.recordsIn += std::exchange(recordsIn_, 0);
-    status_.decoded += std::exchange(decoded_, 0);
+    if (exchange_) {
+        status_.exchangeRecordsIn += std::exchange(recordsIn_, 0);
+        decoded_ = 0;  // stage 1 counts the decoded source records
+        publishUpstream();
+    } else {
+        status_.recordsIn += std::exchange(recordsIn_, 0);
+        status_.decoded += std::exchange(decoded_, 0);
+    }
     uint64_t late = lateOfDroppedTasks_;
     for (const auto& [partition, task] : tasks_) late += task->chain.stats().lateRowsDropped;
     status_.late = late;
@@ -574,13 +662,13 @@ int KafkaJob::Impl::run(std::atomic<bool>& stop) {
                 lastPositionsMs_ = steadyMillis();
             }
             // Partitions may have gone idle, or all of them: the watermark can move without a record.
-            if (watermarks_.watermarkBase(idleClock())) propagateWatermark();
+            if (!exchange_ && watermarks_.watermarkBase(idleClock())) propagateWatermark();
             publish();
             int64_t now = idleClock();
-            status_.assignedPartitions = static_cast<int>(consumer_->assignedCount());
-            status_.activePartitions = static_cast<int>(watermarks_.activePartitions(now));
-            status_.running = status_.assignedPartitions.load() > 0;
-            if (options_.untilEnd && consumer_->allPartitionsAtEnd()) {
+            assignedGauge() = static_cast<int>(consumer_->assignedCount());
+            if (!exchange_) status_.activePartitions = static_cast<int>(watermarks_.activePartitions(now));
+            runningFlag() = assignedGauge().load() > 0;
+            if (options_.untilEnd && consumer_->allPartitionsAtEnd() && allInputEnded()) {
                 drained = true;
                 break;
             }
@@ -588,14 +676,14 @@ int KafkaJob::Impl::run(std::atomic<bool>& stop) {
             if (options_.checkpointIntervalMs > 0 && steady - lastCheckpoint >= options_.checkpointIntervalMs) {
                 checkpointAndCommit();
                 lastCheckpoint = lastFlush = steadyMillis();
-                recordsAtLastFlush = status_.recordsIn.load();
+                recordsAtLastFlush = recordsInTotal().load();
             } else if (steady - lastFlush >= options_.commitIntervalMs ||
-                       status_.recordsIn.load() - recordsAtLastFlush >= options_.commitEveryRecords) {
+                       recordsInTotal().load() - recordsAtLastFlush >= options_.commitEveryRecords) {
                 // Features reach the sink between checkpoints too.
                 flushPending();
                 flushOutputs();
                 lastFlush = steadyMillis();
-                recordsAtLastFlush = status_.recordsIn.load();
+                recordsAtLastFlush = recordsInTotal().load();
             }
         }
         if (drained) {
@@ -616,13 +704,13 @@ int KafkaJob::Impl::run(std::atomic<bool>& stop) {
         publish();
         lagMonitor_->stop();  // the final value comes from the consumer's own view of the drained partitions
         status_.lag = consumer_->lag();
-        status_.running = false;
+        runningFlag() = false;
         consumer_->close();
     } catch (...) {
-        status_.running = false;
+        runningFlag() = false;
         throw;
     }
-    log_(fmt::format("job {}: {} record(s) in, {} decoded, {} rejected, {} row(s) out", job_, status_.recordsIn.load(),
+    log_(fmt::format("job {}: {} record(s) in, {} decoded, {} rejected, {} row(s) out", job_, recordsInTotal().load(),
                      status_.decoded.load(), status_.badTotal(), status_.rowsOut.load()));
     log_(fmt::format("job {}: {} checkpoint(s), {} changelog record(s) ({} bytes) to `{}`", job_, status_.checkpoints.load(),
                      status_.changelogRecords.load(), status_.changelogBytes.load(), changelog_->topic()));

@@ -40,6 +40,13 @@ struct KafkaJobOptions {
     /// Read by whoever serves the probe, not by the job.
     int64_t sinkDownThresholdMs = 30000;
     int64_t lagIntervalMs = 5000;         // how often the lag monitor asks the broker for the high watermarks
+    /// Stage 2 of a plan with a repartition exchange (docs/exchange.md): `topics` is the repartition topic, whose
+    /// records are rows and watermark markers; each task's watermark comes from the markers.
+    bool exchangeInput = false;
+    /// A GROUP BY key seen in a second partition (a topic not keyed as the plan assumes): with `strictSplitKeys` the job
+    /// stops with an error; otherwise it is counted (`pipec_split_keys_total`) and logged, the first few with their
+    /// keys and partitions.
+    bool strictSplitKeys = false;
     /// Where to log problems (bad records, commit failures, rebalances); default stderr.
     std::function<void(const std::string&)> log;
 };

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace pipec::runtime {
 
 std::string_view badRecordReasonName(BadRecordReason reason) {
@@ -42,7 +44,7 @@ std::vector<SinkHealth> JobStatus::sinkHealth() const {
 }
 
 std::string JobStatus::notReadyReason(int64_t sinkDownThresholdMs) const {
-    if (!running.load()) return "not consuming: no partition assigned yet (or the job stopped)";
+    if (!running.load() && !exchangeRunning.load()) return "not consuming: no partition assigned yet (or the job stopped)";
     if (sinkDownThresholdMs <= 0) return {};
     for (const auto& health : sinkHealth())
         if (health.blockedMs >= sinkDownThresholdMs)
@@ -94,6 +96,37 @@ std::string JobStatus::prometheusText(const std::string& jobName) const {
            lag.load());
     metric("pipec_assigned_partitions", "gauge", "Partitions assigned to this member.", assignedPartitions.load());
     metric("pipec_active_partitions", "gauge", "Assigned partitions that are not idle.", activePartitions.load());
+    metric("pipec_split_keys_total", "counter",
+           "GROUP BY keys seen in a second source partition (jobs without an exchange; each is a partial feature).", splitKeys.load());
+    if (exchangeRecordsOut.load() > 0 || exchangeMarkersOut.load() > 0 || exchangeRecordsIn.load() > 0 || exchangeRunning.load() ||
+        exchangeFiltered.load() > 0) {
+        metric("pipec_exchange_filtered_total", "counter", "Rows the WHERE dropped in stage 1, before the exchange.", exchangeFiltered.load());
+        metric("pipec_exchange_records_out_total", "counter", "Rows stage 1 produced to the repartition topic.", exchangeRecordsOut.load());
+        metric("pipec_exchange_bytes_out_total", "counter", "Key and value bytes of those rows.", exchangeBytesOut.load());
+        metric("pipec_exchange_markers_out_total", "counter", "Watermark markers stage 1 produced.", exchangeMarkersOut.load());
+        metric("pipec_exchange_records_in_total", "counter", "Repartition records (rows and markers) stage 2 consumed.",
+               exchangeRecordsIn.load());
+        metric("pipec_exchange_duplicates_total", "counter", "Rows stage 1 produced again after a restart, dropped by stage 2.",
+               exchangeDuplicates.load());
+        metric("pipec_exchange_consumer_lag_records", "gauge", "Stage 2's records behind the repartition topic's end (-1 unknown).",
+               exchangeLag.load());
+        metric("pipec_exchange_assigned_partitions", "gauge", "Repartition partitions assigned to this member's stage 2.",
+               exchangeAssignedPartitions.load());
+        std::lock_guard lock(exchangeMutex);
+        if (!upstreamWatermarks.empty()) {
+            int64_t highest = std::numeric_limits<int64_t>::min();
+            for (const auto& [partition, watermark] : upstreamWatermarks) highest = std::max(highest, watermark);
+            out += "# HELP pipec_exchange_upstream_watermark_ms Per source partition (stage-1 task): the watermark its markers gave "
+                   "stage 2.\n# TYPE pipec_exchange_upstream_watermark_ms gauge\n";
+            for (const auto& [partition, watermark] : upstreamWatermarks)
+                out += fmt::format("pipec_exchange_upstream_watermark_ms{{{},source_partition=\"{}\"}} {}\n", label, partition, watermark);
+            out += "# HELP pipec_exchange_upstream_watermark_lag_ms Per source partition: how far its watermark is behind the most "
+                   "advanced one (what it holds stage 2 back by).\n# TYPE pipec_exchange_upstream_watermark_lag_ms gauge\n";
+            for (const auto& [partition, watermark] : upstreamWatermarks)
+                out += fmt::format("pipec_exchange_upstream_watermark_lag_ms{{{},source_partition=\"{}\"}} {}\n", label, partition,
+                                   highest - watermark);
+        }
+    }
     // One series per sink that reports its health (Redis); local outputs (stdout, files) report none.
     std::vector<SinkHealth> sinks = sinkHealth();
     if (sinks.empty()) return out;

@@ -6,6 +6,9 @@
 #include <atomic>
 #include <cstdint>
 #include <limits>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +56,23 @@ struct JobStatus {
     std::atomic<int> assignedPartitions{0};
     std::atomic<int> activePartitions{0};
     std::atomic<bool> running{false}; // consuming with at least one partition assigned
+    /// Split keys (jobs without an exchange): a GROUP BY key that arrived in a second partition (each such pair once).
+    std::atomic<uint64_t> splitKeys{0};
+
+    /// The repartition exchange (plans with one; docs/exchange.md). Stage 1 writes the `Out` counters, stage 2 the
+    /// others. A process running both stages has both.
+    std::atomic<uint64_t> exchangeFiltered{0};     // stage 1: rows the WHERE dropped before the exchange
+    std::atomic<uint64_t> exchangeRecordsOut{0};   // stage 1: rows produced to the repartition topic
+    std::atomic<uint64_t> exchangeBytesOut{0};     // their key and value bytes
+    std::atomic<uint64_t> exchangeMarkersOut{0};   // watermark markers produced
+    std::atomic<uint64_t> exchangeRecordsIn{0};    // stage 2: repartition records consumed (rows and markers)
+    std::atomic<uint64_t> exchangeDuplicates{0};   // stage 2: rows stage 1 produced again after a restart, dropped
+    std::atomic<int64_t> exchangeLag{-1};          // stage 2: records behind the repartition topic's end (-1 unknown)
+    std::atomic<int> exchangeAssignedPartitions{0};
+    std::atomic<bool> exchangeRunning{false};      // stage 2 consuming with a partition assigned
+    /// Stage 2: per source partition, the lowest watermark its markers gave this member's stage-2 tasks.
+    mutable std::mutex exchangeMutex;
+    std::map<int32_t, int64_t> upstreamWatermarks;
     /// The job's sink, asked for its health (SinkHealth) on every scrape and readiness probe; null: none. Set before
     /// the metrics endpoint starts; the sink must outlive the endpoint.
     std::atomic<const RowSink*> sink{nullptr};

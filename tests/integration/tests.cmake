@@ -42,3 +42,16 @@ endforeach()
 add_test(NAME integration_group_kill9 COMMAND ${PIPEC_INTEGRATION_DIR}/run_group_kill9.sh $<TARGET_FILE:pipec>)
 set_tests_properties(integration_group_kill9 PROPERTIES LABELS integration TIMEOUT 900 RUN_SERIAL TRUE
                      WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} SKIP_RETURN_CODE 77)
+
+# The repartition exchange (issue 12): a round-robin topic, 3 members, 500k events, against the offline replay; the
+# same with 10 SIGKILLs (fewer events); key_field without an exchange and the split-key guard.
+add_test(NAME integration_exchange_group COMMAND ${PIPEC_INTEGRATION_DIR}/run_exchange_group.sh $<TARGET_FILE:pipec>)
+set_tests_properties(integration_exchange_group PROPERTIES LABELS integration TIMEOUT 600 RUN_SERIAL TRUE
+                     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} SKIP_RETURN_CODE 77)
+add_test(NAME integration_exchange_kill9 COMMAND ${PIPEC_INTEGRATION_DIR}/run_exchange_group.sh $<TARGET_FILE:pipec>)
+set_tests_properties(integration_exchange_kill9 PROPERTIES LABELS integration TIMEOUT 600 RUN_SERIAL TRUE
+                     ENVIRONMENT "EXCHANGE_KILLS=10;EXCHANGE_EVENTS=250000"
+                     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} SKIP_RETURN_CODE 77)
+add_test(NAME integration_exchange_keyed COMMAND ${PIPEC_INTEGRATION_DIR}/run_exchange_keyed.sh $<TARGET_FILE:pipec>)
+set_tests_properties(integration_exchange_keyed PROPERTIES LABELS integration TIMEOUT 300 RUN_SERIAL TRUE
+                     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} SKIP_RETURN_CODE 77)

@@ -1,5 +1,6 @@
 #include "compiler/common/diagnostics.h"
 #include "compiler/spec/spec_loader.h"
+#include "runtime/kafka/exchange_source_job.h"
 #include "runtime/kafka/kafka_job.h"
 #include "runtime/sources/embedded_broker.h"
 #include "tools/pipec/command.h"
@@ -25,7 +26,7 @@ void requestBrokerStop(int) { brokerStopRequested = true; }
 /// Topic names read by the specs under `path` (a file or a directory searched recursively), through the compiler's
 /// spec loader. Only the `kafka_sources[].topic` values are needed, so the specs are not compiled; a file that does
 /// not load at all is reported and skipped (`pipec validate` is the place for its errors).
-/// With each topic, the changelog topic of its job run under the default group (`pipec-<job>`), which needs the
+/// With each topic, the changelog and repartition topics of its job run under the default group (`pipec-<job>`), which need the
 /// source's partition count: the embedded broker cannot create topics for its clients.
 void collectSpecTopics(const std::string& path, std::vector<std::string>& topics,
                        std::vector<std::pair<std::string, std::string>>& changelogs) {
@@ -43,6 +44,9 @@ void collectSpecTopics(const std::string& path, std::vector<std::string>& topics
                 topics.push_back(kafkaSource.topic.value);
                 const std::string& job = source.name.value;
                 changelogs.emplace_back(runtime::changelogTopicName("pipec-" + job, job), kafkaSource.topic.value);
+                // A plan with a repartition exchange (docs/exchange.md) also needs its repartition topic; an unused one is
+                // empty and costs nothing.
+                changelogs.emplace_back(runtime::repartitionTopicName("pipec-" + job, job), kafkaSource.topic.value);
             }
     }
 }

@@ -15,7 +15,9 @@
 #include "runtime/sources/kafka_cluster_probe.h"
 #include "runtime/sources/kafka_producer.h"
 #include "runtime/formats/record_decoder.h"
+#include "runtime/kafka/exchange_source_job.h"
 #include "runtime/kafka/kafka_job.h"
+#include "runtime/kafka/topic_admin.h"
 
 #include <fmt/format.h>
 #include <google/protobuf/descriptor.h>
@@ -66,6 +68,8 @@ struct RunOptions {
     std::string sink = "auto";
     int metricsPort = 0;
     int partitions = 4;
+    std::string stage = "all";
+    bool strict = false;
 };
 
 /// The job to run: compiled from the spec now, or read from a `pipec compile` artifact (no SQL parsing).
@@ -197,9 +201,20 @@ int runKafka(const plan::Job& job, RunOptions& options) {
     std::unique_ptr<runtime::EmbeddedBroker> broker;
     const std::string& topic = job.pipeline().source().topic();
     const std::string group = options.group.empty() ? "pipec-" + job.name() : options.group;
+    // A plan with a repartition exchange runs as two stages (docs/exchange.md), by default both in this process.
+    const bool hasExchange = job.pipeline().has_exchange();
+    if (options.stage != "all" && !hasExchange)
+        throw UserError(fmt::format("--stage {}: `{}` has no repartition exchange (its topic is keyed by the GROUP BY key), so it runs as "
+                                    "one stage; leave --stage out",
+                                    options.stage, job.name()),
+                        UserError::kBadInput);
+    const bool runStage1 = hasExchange && options.stage != "2";
+    const bool runStage2 = !hasExchange || options.stage != "1";
+    const std::string repartitionTopic = runtime::repartitionTopicName(group, job.pipeline().job_name());
     if (brokers.empty() || brokers == "embedded") {
         broker = std::make_unique<runtime::EmbeddedBroker>();
         broker->createTopic(topic, options.partitions);
+        if (hasExchange) broker->createTopic(repartitionTopic, options.partitions);
         // The embedded broker cannot create topics for its clients (no CreateTopics): the changelog is made here.
         broker->createTopic(options.changelogTopic.empty() ? runtime::changelogTopicName(group, job.pipeline().job_name())
                                                            : options.changelogTopic,
@@ -217,6 +232,16 @@ int runKafka(const plan::Job& job, RunOptions& options) {
         uint64_t produced = seedTopic(job, brokers, options.seed);
         std::cerr << fmt::format("seeded `{}` with {} events from {}\n", topic, produced, options.seed);
     }
+    if (hasExchange && !broker) {
+        // Created here, before either stage subscribes: its partition count must be the source's.
+        int sourcePartitions = runtime::topicPartitionCount(brokers, clusterProperties, topic);
+        if (sourcePartitions <= 0)
+            throw UserError(fmt::format("source topic `{}` does not exist on {}", topic, brokers), UserError::kEnvironmentRefused);
+        runtime::ensureInternalTopic(brokers, clusterProperties,
+                                     runtime::InternalTopic{repartitionTopic, sourcePartitions, {}, "repartition topic",
+                                                            "stage 2's state moves with the repartition partition, one per source "
+                                                            "partition; delete it or use another group"});
+    }
     std::signal(SIGINT, onSignal);
     std::signal(SIGTERM, onSignal);
     // A kafka sink on the embedded broker writes to a topic that broker must have.
@@ -228,7 +253,7 @@ int runKafka(const plan::Job& job, RunOptions& options) {
     sinkOptions.brokers = brokers;
     sinkOptions.cancel = &gStop;
     sinkOptions.output = &std::cout;
-    runtime::FanoutSink sinks = runtime::buildSinks(job, sinkOptions);
+    runtime::FanoutSink sinks = runStage2 ? runtime::buildSinks(job, sinkOptions) : runtime::FanoutSink{};
     runtime::KafkaJobOptions kafka;
     kafka.brokers = brokers;
     kafka.groupId = group;
@@ -244,6 +269,24 @@ int runKafka(const plan::Job& job, RunOptions& options) {
     kafka.instanceId = options.instanceId;
     kafka.sinkDownThresholdMs = options.sinkDownThresholdMs;
     kafka.properties = clusterProperties;
+    kafka.strictSplitKeys = options.strict;
+    if (hasExchange) {
+        kafka.exchangeInput = true;
+        kafka.topics = {repartitionTopic};
+        kafka.groupId = runtime::stageTwoGroupName(group, job.pipeline().job_name());
+        if (kafka.changelogTopic.empty()) kafka.changelogTopic = runtime::changelogTopicName(group, job.pipeline().job_name());
+    }
+    runtime::ExchangeSourceOptions stage1;
+    stage1.brokers = brokers;
+    stage1.groupId = group;
+    stage1.repartitionTopic = repartitionTopic;
+    stage1.deadLetterTopic = options.deadLetterTopic;
+    stage1.idleTimeoutMs = options.idleTimeoutMs;
+    stage1.maxFutureSkewMs = options.maxFutureSkewMs;
+    stage1.untilEnd = options.untilEnd;
+    stage1.sessionTimeoutMs = options.sessionTimeoutMs;
+    stage1.instanceId = options.instanceId.empty() ? "" : options.instanceId + "-stage1";
+    stage1.properties = clusterProperties;
     runtime::JobStatus status;
     status.sink = &sinks;  // for the sink health metrics and readiness; `sinks` outlives the metrics server
     std::unique_ptr<runtime::MetricsServer> metrics;
@@ -254,8 +297,13 @@ int runKafka(const plan::Job& job, RunOptions& options) {
             options.metricsPort, [&status, name] { return status.prometheusText(name); },
             runtime::MetricsServer::ReadinessCallback([&status, threshold] { return status.notReadyReason(threshold); }));
     }
-    std::cerr << fmt::format("running `{}`: {} → {} (group {}){}\n", job.name(), topic, "sinks",
-                             kafka.groupId, options.untilEnd ? ", until the end of the topic" : "; Ctrl-C stops");
+    if (hasExchange)
+        std::cerr << fmt::format("running `{}` in two stages ({}): {} → {} (group {}) → aggregation → sinks (group {}){}\n", job.name(),
+                                 options.stage == "all" ? "both here" : "stage " + options.stage + " here", topic, repartitionTopic, group,
+                                 kafka.groupId, options.untilEnd ? ", until the end of the topic" : "; Ctrl-C stops");
+    else
+        std::cerr << fmt::format("running `{}`: {} → {} (group {}){}\n", job.name(), topic, "sinks",
+                                 kafka.groupId, options.untilEnd ? ", until the end of the topic" : "; Ctrl-C stops");
     // Progress: a live status line on a terminal, a log line every 10 s otherwise.
     std::atomic<bool> progressDone{false};
     std::thread progress([&] {
@@ -282,8 +330,35 @@ int runKafka(const plan::Job& job, RunOptions& options) {
         if (terminal) std::cerr << "\n";
     });
     int result = 0;
+    std::exception_ptr stage1Error;
+    std::thread stage1Thread;
     try {
-        result = runtime::runKafkaJob(job.pipeline(), kafka, sinks, gStop, status);
+        if (runStage1 && runStage2) {
+            // Stage 1 beside stage 2: whichever fails stops the other, and its error is the one reported.
+            stage1Thread = std::thread([&] {
+                try {
+                    runtime::ExchangeSourceJob source(job.pipeline(), stage1, status);
+                    source.run(gStop);
+                } catch (...) {
+                    stage1Error = std::current_exception();
+                    gStop = true;
+                }
+            });
+        }
+        if (runStage2) {
+            try {
+                result = runtime::runKafkaJob(job.pipeline(), kafka, sinks, gStop, status);
+            } catch (...) {
+                gStop = true;
+                if (stage1Thread.joinable()) stage1Thread.join();
+                throw;
+            }
+            if (stage1Thread.joinable()) stage1Thread.join();
+            if (stage1Error) std::rethrow_exception(stage1Error);
+        } else {
+            runtime::ExchangeSourceJob source(job.pipeline(), stage1, status);
+            result = source.run(gStop);
+        }
     } catch (...) {
         progressDone = true;
         progress.join();
@@ -291,9 +366,10 @@ int runKafka(const plan::Job& job, RunOptions& options) {
     }
     progressDone = true;
     progress.join();
-    std::cerr << fmt::format("{}: {} records, {} decoded, {} rejected ({} dead-lettered), {} late, {} rows out, {} commits\n", job.name(),
-                             status.recordsIn.load(), status.decoded.load(), status.badTotal(), status.deadLettered.load(),
-                             status.late.load(), status.rowsOut.load(), status.commits.load());
+    // New counters go at the end, so that scripts reading the fields before them keep working.
+    std::cerr << fmt::format("{}: {} records, {} decoded, {} rejected ({} dead-lettered), {} late, {} rows out, {} commits, {} split\n",
+                             job.name(), status.recordsIn.load(), status.decoded.load(), status.badTotal(), status.deadLettered.load(),
+                             status.late.load(), status.rowsOut.load(), status.commits.load(), status.splitKeys.load());
     return result;
 }
 
@@ -344,6 +420,14 @@ void registerRunCommand(CLI::App& app) {
     command->add_option("--sink-down-threshold", options->sinkDownThresholdMs,
                         "Milliseconds a sink may stay blocked (its backend down) before /readyz answers 503; 0 never")
         ->capture_default_str();
+    command->add_option("--stage", options->stage,
+                        "For a plan with a repartition exchange: all (both stages in this process), 1 (read the source, produce "
+                        "to the repartition topic) or 2 (aggregate the repartition topic into the sinks)")
+        ->check(CLI::IsMember({"all", "1", "2"}))
+        ->capture_default_str();
+    command->add_flag("--strict", options->strict,
+                      "Stop with an error when a GROUP BY key arrives in two partitions of a topic the spec says is keyed by it "
+                      "(default: count it in pipec_split_keys_total and log it)");
     options->flags.add(*command);
     command->callback([options] {
         plan::Job job = loadJob(*options);
