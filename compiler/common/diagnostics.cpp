@@ -32,17 +32,17 @@ std::string_view SourceManager::lineText(const std::string& path, int line) cons
 }
 
 Diagnostic& DiagnosticEngine::error(ErrorCode code, SourceLocation location, std::string message) {
-    diagnostics_.push_back(Diagnostic{code, Severity::Error, std::move(message), std::move(location), {}, {}, {}, {}});
+    diagnostics_.push_back(Diagnostic{code, Severity::Error, std::move(message), std::move(location), {}, {}, {}, {}, false});
     return diagnostics_.back();
 }
 
 Diagnostic& DiagnosticEngine::warning(WarningCode code, SourceLocation location, std::string message) {
-    diagnostics_.push_back(Diagnostic{code, Severity::Warning, std::move(message), std::move(location), {}, {}, {}, {}});
+    diagnostics_.push_back(Diagnostic{code, Severity::Warning, std::move(message), std::move(location), {}, {}, {}, {}, false});
     return diagnostics_.back();
 }
 
 Diagnostic& DiagnosticEngine::note(NoteCode code, SourceLocation location, std::string message) {
-    diagnostics_.push_back(Diagnostic{code, Severity::Note, std::move(message), std::move(location), {}, {}, {}, {}});
+    diagnostics_.push_back(Diagnostic{code, Severity::Note, std::move(message), std::move(location), {}, {}, {}, {}, false});
     return diagnostics_.back();
 }
 
@@ -146,7 +146,7 @@ std::string renderText(const Diagnostic& diagnostic, const SourceManager& source
         std::string gutter(lineNumber.size(), ' ');
         out += fmt::format("{} {}-->{} {}:{}:{}\n", gutter, blue, reset, location.file, location.line, location.column);
         std::string_view line = sources.lineText(location.file, location.line);
-        if (sources.text(location.file)) {
+        if (sources.text(location.file) && !diagnostic.brief) {
             out += fmt::format("{} {}|{}\n", gutter, blue, reset);
             out += fmt::format("{}{} |{} {}\n", blue, lineNumber, reset, untab(line));
             int column = std::max(1, location.column);

@@ -23,6 +23,8 @@ struct Diagnostic {
     /// The environments (pipec.yaml sections) the problem was found in, when it depends on the environment;
     /// empty for problems of the spec itself.
     std::vector<std::string> environments;
+    /// Rendered as text in two lines, the message and its location, without the snippet (an informational note).
+    bool brief = false;
 };
 
 /// Holds the text of every file diagnostics may point into, so they can be rendered with a snippet.

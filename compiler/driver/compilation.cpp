@@ -205,6 +205,18 @@ void compile(const std::vector<std::string>& inputs, const CompileOptions& optio
     diagnostics.sort();
 }
 
+void noteExchanges(Compilation& compilation) {
+    for (const auto& job : compilation.jobs) {
+        if (!job.pipeline.has_exchange()) continue;
+        const spec::KafkaSource& kafka = job.source.kafkaSources.front();
+        auto& d = compilation.diagnostics.note("N0406", kafka.keyField ? kafka.keyField->location : kafka.topic.location,
+                                               fmt::format("job `{}` needs a repartition exchange: {}", job.source.name.value,
+                                                           job.pipeline.exchange().reason()));
+        d.brief = true;
+    }
+    compilation.diagnostics.sort();
+}
+
 plan::Job buildJob(const Compilation& compilation, const CompiledJob& job) {
     plan::Job result;
     result.set_name(job.source.name.value);

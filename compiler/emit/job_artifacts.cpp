@@ -2,7 +2,7 @@
 
 #include "compiler/emit/flink_job.h"
 #include "compiler/emit/kubernetes_manifests.h"
-#include "compiler/emit/sha256.h"
+#include "compiler/common/sha256.h"
 #include "compiler/emit/yaml_writer.h"
 #include "compiler/lower/lower.h"
 

@@ -1,5 +1,7 @@
 #include "compiler/lint/job_lints.h"
 
+#include "compiler/plan/exchange_rule.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -152,6 +154,33 @@ void lintFeatureTtl(const spec::Feature& feature, const spec::KafkaSource& kafka
     d.help = fmt::format("set `feature_ttl: {}` or more (the slide plus the watermark delay, in seconds)", neededSeconds);
 }
 
+/// W0405: with `exchange: none` the job aggregates each partition on its own, which is right only when the topic is
+/// keyed by a GROUP BY key (exchange_rule.h). With an exchange there is nothing to warn about: `pipec validate` notes
+/// why the exchange is there (N0406).
+void lintPartitionKey(const spec::KafkaSource& kafka, const logical::LogicalPlan& plan, DiagnosticEngine& diagnostics) {
+    logical::ExchangeDecision decision = logical::decideExchange(plan);
+    if (!decision.windowed || !decision.disabled || decision.keyedByGroupKey) return;
+    auto& d = diagnostics.warning("W0405", kafka.exchange.location,
+                                  fmt::format("`exchange: none`, but topic `{}` is not known to be keyed by a GROUP BY key", kafka.topic.value));
+    d.label = "rows are not repartitioned by the GROUP BY key";
+    d.notes.push_back(decision.reason);
+    d.notes.push_back("each partition is aggregated on its own: a group whose rows are in several partitions gets partial "
+                      "values that overwrite one another in the feature store");
+    std::string bareKey;  // the first GROUP BY key that is a bare column: what `key_field` could name
+    for (const auto& key : plan.groupKeys)
+        if (bareKey.empty() && key->kind == logical::BoundKind::Column && key->column > 0)
+            bareKey = plan.source.columns.at(static_cast<size_t>(key->column)).source.name();
+    if (plan.groupKeys.empty())
+        d.help = "remove `exchange: none`: pipec then sends every row of a window to one task through a repartition topic";
+    else if (bareKey.empty())
+        d.help = "no GROUP BY key is a bare column that a topic could be keyed by: remove `exchange: none` so that pipec "
+                 "repartitions by the GROUP BY key";
+    else
+        d.help = fmt::format("if the topic is keyed by `{}`, declare `key_field: {}`; otherwise remove `exchange: none` so that "
+                             "pipec repartitions by the GROUP BY key",
+                             bareKey, bareKey);
+}
+
 } // namespace
 
 void lintJob(const spec::Source& source, const logical::LogicalPlan& plan, const std::vector<const spec::Feature*>& features,
@@ -160,6 +189,7 @@ void lintJob(const spec::Source& source, const logical::LogicalPlan& plan, const
     lintWatermark(kafka, plan, diagnostics);
     lintTimeField(kafka, plan, diagnostics);
     lintHop(source, plan.window, locate, diagnostics);
+    lintPartitionKey(kafka, plan, diagnostics);
     for (const spec::Feature* feature : features) lintFeatureTtl(*feature, kafka, plan, diagnostics);
 }
 

@@ -228,6 +228,37 @@ private:
             for (size_t i = 1; i < source.columns.size(); ++i)
                 if (source.columns[i].source.name() == field.value) source.timeColumn = static_cast<int>(i);
         }
+        source.exchangeDisabled = kafka.exchange.value == "none";
+        if (kafka.keyField) bindKeyField(*kafka.keyField);
+    }
+
+    /// `key_field` must name a column of the message (a scalar leaf field), as the SQL would read it.
+    void bindKeyField(const spec::Located<std::string>& field) {
+        if (schema_.find(field.value)) {
+            plan_.source.keyField = field.value;
+            return;
+        }
+        auto& d = diagnostics_->error("E0208", field.location,
+                                      fmt::format("key_field `{}` is not a field of `{}`", field.value, schema_.messageName));
+        for (const auto& unsupported : schema_.unsupported) {
+            if (unsupported.name != field.value) continue;
+            d.label = fmt::format("this field cannot be a key: {}", unsupported.reason);
+            return;
+        }
+        std::vector<std::string> children;
+        for (const auto& name : schema_.columnNames())
+            if (name.rfind(field.value + ".", 0) == 0) children.push_back(name);
+        if (!field.value.empty() && !children.empty()) {
+            d.message = fmt::format("key_field `{}` is a message, not a field", field.value);
+            d.label = fmt::format("name one of its fields, e.g. `{}`", children.front());
+        } else if (const catalog::Column* column = schema_.findCaseInsensitive(field.value)) {
+            d.label = fmt::format("did you mean `{}`? (names are case-sensitive)", column->name);
+        } else if (auto suggestion = closestMatch(field.value, schema_.columnNames()); !suggestion.empty()) {
+            d.label = fmt::format("did you mean `{}`?", suggestion);
+        } else {
+            d.label = "not a field of the source message";
+        }
+        d.help = "name the payload field the topic's records are keyed by (nested fields as `a.b`), or remove `key_field`";
     }
 
     void bindFrom(const sql::TableReference& from) {

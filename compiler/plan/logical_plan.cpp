@@ -1,5 +1,7 @@
 #include "compiler/plan/logical_plan.h"
 
+#include "compiler/plan/exchange_rule.h"
+
 #include <fmt/format.h>
 
 namespace pipec::logical {
@@ -94,15 +96,21 @@ std::string printPlan(const LogicalPlan& plan) {
             aggregates += fmt::format("{}{}", i ? ", " : "", printAggregate(plan.aggregates[i]));
         line(fmt::format("WindowAggregate window={} keys=[{}] aggregates=[{}]", describeWindow(plan.window), keys, aggregates));
         ++depth;
+        // Stage 2 above, stage 1 below: rows cross a repartition topic, partitioned by the GROUP BY keys.
+        if (ExchangeDecision exchange = decideExchange(plan); exchange.needed) {
+            line(fmt::format("Exchange partition_by=[{}] ({})", keys, exchange.reason));
+            ++depth;
+        }
     }
     for (const auto& filter : plan.filters) {
         line(fmt::format("Filter {}", printExpression(*filter)));
         ++depth;
     }
     const LogicalSource& source = plan.source;
-    line(fmt::format("Source topic={} cluster={} message={} format={} time={} watermark_delay={}{}", source.topic, source.cluster,
+    line(fmt::format("Source topic={} cluster={} message={} format={} time={} watermark_delay={}{}{}{}", source.topic, source.cluster,
                      source.messageName, source.format, source.timeField.empty() ? "envelope" : source.timeField,
-                     formatDuration(source.watermarkDelayMs), source.pruned ? " pruned" : ""));
+                     formatDuration(source.watermarkDelayMs), source.keyField.empty() ? "" : " key_field=" + source.keyField,
+                     source.exchangeDisabled ? " exchange=none" : "", source.pruned ? " pruned" : ""));
     ++depth;
     for (size_t i = 0; i < source.columns.size(); ++i) {
         const auto& column = source.columns[i];

@@ -27,6 +27,8 @@ struct LogicalSource {
     std::string timeField;         // empty: the envelope's creation time
     int timeColumn = 0;            // the column holding the time field, 0 when the envelope time is used
     int64_t watermarkDelayMs = 0;
+    std::string keyField;          // the payload field the topic is keyed by (spec `key_field`); empty: unknown
+    bool exchangeDisabled = false; // spec `exchange: none`: never repartition, even when the key says so
     std::vector<SourceColumn> columns;
     google::protobuf::FileDescriptorSet descriptors;
     bool pruned = false;           // columns reduced to those the query reads (projection pruning ran)

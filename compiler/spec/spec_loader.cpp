@@ -229,7 +229,9 @@ private:
         KafkaSource kafka;
         kafka.location = reader_.locate(item);
         kafka.format.value = "protobuf";
-        if (!reader_.checkMap(item, "a kafka source", {"cluster", "topic", "proto_class"}, {"time_field", "watermark_delay", "format"}, kafka.location))
+        kafka.exchange.value = "auto";
+        if (!reader_.checkMap(item, "a kafka source", {"cluster", "topic", "proto_class"},
+                              {"time_field", "watermark_delay", "format", "key_field", "exchange"}, kafka.location))
             return;
         if (auto value = reader_.string(item, "cluster")) kafka.cluster = *value;
         if (auto value = reader_.string(item, "topic")) kafka.topic = *value;
@@ -238,6 +240,12 @@ private:
         if (auto value = reader_.string(item, "format")) {
             kafka.format = *value;
             requireOneOf(*value, {"protobuf", "json"}, "format");
+        }
+        // key_field is checked against the message by the binder, which has it (E0208).
+        if (auto value = reader_.string(item, "key_field")) kafka.keyField = *value;
+        if (auto value = reader_.string(item, "exchange")) {
+            kafka.exchange = *value;
+            requireOneOf(*value, {"auto", "none"}, "exchange");
         }
         if (auto value = reader_.string(item, "watermark_delay")) {
             if (auto duration = readDuration(*value)) kafka.watermarkDelayMs = Located<int64_t>{*duration, value->location};

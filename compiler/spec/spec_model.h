@@ -24,6 +24,8 @@ struct KafkaSource {
     std::optional<Located<std::string>> timeField;   // empty: the envelope's creation time
     Located<int64_t> watermarkDelayMs;                // default 0; a location only when written and valid
     Located<std::string> format;                      // "protobuf" (default) or "json"
+    std::optional<Located<std::string>> keyField;    // the payload field the topic is keyed by; empty: unknown
+    Located<std::string> exchange;                    // "auto" (default: repartition when needed) or "none"
     SourceLocation location;                          // the list item
 };
 

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iostream>
 #include <memory>
 
@@ -20,8 +21,10 @@ void registerValidateCommand(CLI::App& app) {
         flags->finish();
         driver::Compilation compilation;
         driver::compile(*paths, flags->options, compilation);
+        driver::noteExchanges(compilation);
         size_t errors = flags->report(compilation);
-        size_t warnings = compilation.diagnostics.all().size() - errors;
+        size_t warnings = static_cast<size_t>(std::count_if(compilation.diagnostics.all().begin(), compilation.diagnostics.all().end(),
+                                                            [](const Diagnostic& d) { return d.severity == Severity::Warning; }));
         size_t features = 0;
         for (const auto& job : compilation.jobs) features += job.features.size();
         if (flags->format == "text") {

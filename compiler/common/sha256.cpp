@@ -1,9 +1,9 @@
-#include "compiler/emit/sha256.h"
+#include "compiler/common/sha256.h"
 
 #include <array>
 #include <cstdint>
 
-namespace pipec::emit {
+namespace pipec {
 
 namespace {
 
@@ -69,4 +69,4 @@ std::string sha256Hex(std::string_view data) {
     return hex;
 }
 
-} // namespace pipec::emit
+} // namespace pipec

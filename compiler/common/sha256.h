@@ -3,9 +3,9 @@
 #include <string>
 #include <string_view>
 
-namespace pipec::emit {
+namespace pipec {
 
 /// SHA-256 of `data` as 64 lowercase hex digits (FIPS 180-4). Used for artifact content digests.
 std::string sha256Hex(std::string_view data);
 
-} // namespace pipec::emit
+} // namespace pipec
