@@ -209,9 +209,9 @@ features_match() { [ "$(redis_values "$REDIS_PORT" "$FEATURE")" == "$(cat "$WORK
 drained() {
   local slot
   check_alive
+  # The source lag only: stage 1 writes markers all the time, so the repartition topic is never "drained" for long.
   for slot in 0 1 2; do
     [ "$(metric "${PORTS[slot]}" pipec_consumer_lag_records)" = 0 ] || return 1
-    [ "$(metric "${PORTS[slot]}" pipec_exchange_consumer_lag_records)" = 0 ] || return 1
   done
   features_match
 }

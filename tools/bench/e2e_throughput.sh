@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # End-to-end throughput (a benchmark, not a test): events through the Kafka protocol (`pipec broker`) → `pipec run`
 # (decode, HOP 20 s / 20 min per store: the seed feature) → a real redis-server, with checkpoints on.
-#   tools/bench/e2e_throughput.sh PIPEC [EVENTS=2000000]
+#   tools/bench/e2e_throughput.sh [--exchange] PIPEC [EVENTS=2000000]
+#   --exchange: the repartition exchange (docs/exchange.md) instead of the checkpoint intervals: per round, the seed
+#     spec with `key_field: store_id` (no exchange) and without it (an exchange by store_id, both stages in the one
+#     process), same topic, checkpoints every 10 s; reported: the exchange run's events/s per pipec core against the
+#     run without it, and the bytes per event on the repartition topic.
 #   env: BASELINE=PIPEC (another build, e.g. the runtime before a change: run on the same topic in the same run and
 #          compared against its own client floor; it writes no checkpoints if it predates them),
 #        INTERVALS (checkpoint intervals in ms of this build's runs, default "off 10000 1000 250"; `off` is 10^9 ms:
@@ -30,6 +34,8 @@
 #    go below. "pipec CPU per event / floor CPU per event" is the figure compared across builds.
 # 4. The checkpoint overhead: each interval's CPU per event against the `off` run's (same build, same round).
 set -euo pipefail
+EXCHANGE=0
+if [ "${1:-}" = --exchange ]; then EXCHANGE=1; shift; fi
 PIPEC=$(realpath "$1")
 FLOOR=${FLOOR:-$(dirname "$PIPEC")/pipec_kafka_floor}
 EVENTS=${2:-2000000}
@@ -49,16 +55,34 @@ SPEC=examples/store_order_count.yaml
 JOB=$(sed -n 's/^  - name: *//p' "$SPEC" | head -1)
 FEATURE=$(sed -n '/^features:/,$ s/^  - name: *//p' "$SPEC" | head -1)
 
-# The runs: "NAME BINARY FLOOR INTERVAL_MS" per line, each round.
+# The runs: "NAME BINARY FLOOR INTERVAL_MS ROUND SPEC" per line, each round.
 RUNS=()
-for round in $(seq "$REPEATS"); do
-  [ -n "$BASELINE" ] && RUNS+=("baseline $BASELINE $BASELINE_FLOOR off r$round")
-  for interval in $INTERVALS; do RUNS+=("ckpt-$interval $PIPEC $FLOOR $interval r$round"); done
-done
+if [ "$EXCHANGE" = 1 ]; then
+  python3 - "$SPEC" "$WORK" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+text = re.sub(r"\n *key_field: *\S+", "", text)
+anchor = 'proto_class: "com.doordash.timeline_events.StoreTimelineEvent"\n'
+assert anchor in text
+open(f"{sys.argv[2]}/exchange.yaml", "w").write(text)
+indent = text[:text.index(anchor)].rsplit("\n", 1)[1]
+open(f"{sys.argv[2]}/keyed.yaml", "w").write(text.replace(anchor, anchor + indent + "key_field: store_id\n", 1))
+PY
+  for round in $(seq "$REPEATS"); do
+    RUNS+=("keyed $PIPEC $FLOOR 10000 r$round $WORK/keyed.yaml")
+    RUNS+=("exchange $PIPEC $FLOOR 10000 r$round $WORK/exchange.yaml")
+  done
+else
+  for round in $(seq "$REPEATS"); do
+    [ -n "$BASELINE" ] && RUNS+=("baseline $BASELINE $BASELINE_FLOOR off r$round $SPEC")
+    for interval in $INTERVALS; do RUNS+=("ckpt-$interval $PIPEC $FLOOR $interval r$round $SPEC"); done
+  done
+fi
 topics="$TOPIC:$PARTITIONS"
 for run in "${RUNS[@]}"; do
-  read -r name _ _ _ round <<< "$run"
+  read -r name _ _ _ round _ <<< "$run"
   topics+=",$(changelog "bench-$round-$name" "$JOB" "$PARTITIONS")"
+  [ "$name" != exchange ] || topics+=",bench-$round-$name-$JOB-repartition:$PARTITIONS"
 done
 
 REDIS_PORT=$(free_port)
@@ -79,7 +103,7 @@ RESULTS="$WORK/results.txt"
 : > "$RESULTS"
 first_current=1
 for run in "${RUNS[@]}"; do
-  read -r name binary floor_binary interval round <<< "$run"
+  read -r name binary floor_binary interval round spec <<< "$run"
   floor=""
   if [ -x "$floor_binary" ]; then
     floor=$("$floor_binary" "$BROKERS" "$TOPIC" "floor-$round-$name" 2> "$WORK/floor.err" | grep '^records=') || { cat "$WORK/floor.err"; floor=""; }
@@ -93,13 +117,13 @@ for run in "${RUNS[@]}"; do
     perf_prefix=(perf record ${PERF_ARGS:--g} -o /tmp/e2e_perf.data --)
   fi
   [ "$name" = baseline ] || first_current=0
-  /usr/bin/time -v -o "$WORK/time.txt" "${perf_prefix[@]}" "$binary" run "$SPEC" --brokers "$BROKERS" --until-end --sink redis \
+  /usr/bin/time -v -o "$WORK/time.txt" "${perf_prefix[@]}" "$binary" run "$spec" --brokers "$BROKERS" --until-end --sink redis \
     --group "bench-$round-$name" --set "sinks.prod_canary_features.address=127.0.0.1:$REDIS_PORT" "${args[@]}" ${RUN_ARGS:-} \
     > /dev/null 2> >(stamp > "$WORK/run.log")
   sleep 0.5  # let the stamping process finish writing
   sed 's/^[0-9.]* //' "$WORK/run.log" > "$WORK/run.txt"
   echo "== $round $name ($binary${args[*]:+ ${args[*]}})"
-  grep -E 'checkpoint\(s\)|checkpoints took' "$WORK/run.txt" || true
+  grep -E 'checkpoint\(s\)|checkpoints took|\(stage 1\)' "$WORK/run.txt" || true
   tail -1 "$WORK/run.txt"
   records=$(summary_count "$WORK/run.txt" records)
   commits=$(summary_count "$WORK/run.txt" commits)
@@ -112,12 +136,14 @@ for run in "${RUNS[@]}"; do
   ckpt=$(grep -oE '[0-9]+ checkpoint\(s\), [0-9]+ changelog record\(s\) \([0-9]+ bytes\)' "$WORK/run.txt" | tr -dc '0-9 ' | tr -s ' ' || true)
   [ -n "$ckpt" ] || ckpt="0 0 0"
   ckpt_ms=$(grep -oE 'checkpoints took [0-9]+ ms' "$WORK/run.txt" | grep -oE '[0-9]+' || echo -1)
+  # job X (stage 1): ... N row(s) and N marker(s) to `T` (N bytes)
+  exchange_bytes=$(grep -oE 'marker\(s\) to `[^`]*` \([0-9]+ bytes\)' "$WORK/run.txt" | grep -oE '[0-9]+ bytes' | grep -oE '[0-9]+' || echo 0)
   all_keys=$(redis-cli -p "$REDIS_PORT" dbsize)
   companions=$(redis-cli -p "$REDIS_PORT" --scan --pattern 'pipec-window-end*' | wc -l)
   features=$(redis-cli -p "$REDIS_PORT" --scan --pattern "$FEATURE:*" | wc -l)
   echo "Redis: $all_keys keys = $features feature keys + $companions window-end companions + $((all_keys - features - companions)) other"
   [ "$records" = "$EVENTS" ] || echo "WARNING: pipec consumed $records records, not $EVENTS (did the broker drop some?)"
-  echo "$round $name $interval $records $start $end $user $sys $rss $features $commits $ckpt $ckpt_ms ${floor:-none}" >> "$RESULTS"
+  echo "$round $name $interval $records $start $end $user $sys $rss $features $commits $ckpt $ckpt_ms $exchange_bytes ${floor:-none}" >> "$RESULTS"
 done
 
 python3 - "$RESULTS" "$PARTITIONS" <<'PY'
@@ -131,12 +157,13 @@ for line in open(path):
     cpu = float(parts[6]) + float(parts[7])
     rss, features, commits = int(parts[8]), int(parts[9]), int(parts[10])
     task_checkpoints, cl_records, cl_bytes, ckpt_ms = int(parts[11]), int(parts[12]), int(parts[13]), int(parts[14])
-    floor = dict(item.split("=") for item in parts[15:]) if parts[15] != "none" else None
+    exchange_bytes = int(parts[15])
+    floor = dict(item.split("=") for item in parts[16:]) if parts[16] != "none" else None
     # Each checkpoint of the job ends with one commit; a drained run's last commit is not a checkpoint.
     checkpoints = commits - 1 if task_checkpoints > 0 else 0
     rows.append(dict(round=round_, name=name, interval=interval, records=records, phase=end - start, cpu=cpu, rss=rss,
                      features=features, checkpoints=checkpoints, cl_records=cl_records, cl_bytes=cl_bytes, ckpt_ms=ckpt_ms,
-                     floor=floor))
+                     floor=floor, exchange_bytes=exchange_bytes))
 print()
 print(f"{'round':<5} {'run':<15} {'events':>8} {'phase M/s':>9} {'CPU s':>6} {'M ev/s/core':>11} {'floor M/s/core':>14} "
       f"{'CPU/floor':>9} {'ckpts':>5} {'changelog B':>12} {'B/event':>7} {'ckpt ms':>7} {'RSS MiB':>7} {'features':>8}")
@@ -159,6 +186,12 @@ if len({r["features"] for r in rows}) > 1:
 rounds = sorted({r["round"] for r in rows})
 for round_ in rounds:
     mine = {r["name"]: r for r in rows if r["round"] == round_}
+    if "exchange" in mine and "keyed" in mine:
+        x, k = mine["exchange"], mine["keyed"]
+        print(f"{round_} exchange: {x['rate'] / 1e6:.2f} M events/s per pipec core vs {k['rate'] / 1e6:.2f} without an exchange = "
+              f"{x['rate'] / k['rate']:.2f}x (target >= 0.5); {x['exchange_bytes'] / x['records']:.1f} bytes per event on the "
+              f"repartition topic (key + value, markers included)")
+        continue
     off = mine.get("ckpt-off")
     base = mine.get("baseline")
     for name, r in mine.items():
