@@ -73,7 +73,7 @@ start_broker "$TOPIC:$PARTITIONS,$(changelog keyed "$JOB" "$PARTITIONS")" || exi
 declare -a PORTS
 for slot in 0 1 2; do
   PORTS[slot]=$(free_port)
-  "$PIPEC" run "$SPEC" --brokers "$BROKERS" --group keyed --sink redis --checkpoint-interval 1000 --idle-timeout 0 \
+  "$PIPEC" run "$SPEC" --env-file pipec.yaml --proto-path schemas --brokers "$BROKERS" --group keyed --sink redis --checkpoint-interval 1000 --idle-timeout 0 \
     --session-timeout 3000 --metrics-port "${PORTS[slot]}" --set "sinks.prod_canary_features.address=127.0.0.1:$REDIS_PORT" \
     > /dev/null 2> "$WORK/member-$slot.log" &
   RUN_PIDS+=($!)
@@ -107,7 +107,7 @@ run_claimed() {  # run_claimed NAME [FLAGS...]: one member over a fresh round-ro
     "$PIPEC" produce "$TOPIC" --brokers "$BROKERS" --from "$WORK/rr-$(printf %02d "$p").jsonl" --partition "$p" \
       --proto-class com.doordash.timeline_events.StoreTimelineEvent > /dev/null 2>> "$WORK/produce.log" || { echo "FAIL produce"; exit 1; }
   done
-  "$PIPEC" run "$SPEC" --brokers "$BROKERS" --group "$name" --sink jsonl --until-end --idle-timeout 0 "$@" \
+  "$PIPEC" run "$SPEC" --env-file pipec.yaml --proto-path schemas --brokers "$BROKERS" --group "$name" --sink jsonl --until-end --idle-timeout 0 "$@" \
     > "$WORK/$name.jsonl" 2> "$WORK/$name.log"
   local status=$?
   stop_pid "$BROKER_PID"; BROKER_PID=""
@@ -117,11 +117,11 @@ run_claimed claimed; status=$?
 check "a topic not keyed as claimed: the member counts the split keys and exits 0" 0 "$status"
 check "pipec_split_keys_total = the (store, further partition) pairs in the data" "$(cat "$WORK/split.txt")" \
   "$(summary_count "$WORK/claimed.log" "split")"
-grep -q "error: split key #1: GROUP BY key (st=" "$WORK/claimed.log" && echo "ok   the first split key is logged with its key and partitions" ||
+grep -q "error: split key #1: GROUP BY key (store_id=" "$WORK/claimed.log" && echo "ok   the first split key is logged with its key and partitions" ||
   { echo "FAIL no split-key error in the log:"; tail -n 5 "$WORK/claimed.log"; failures=$((failures + 1)); }
 run_claimed strict --strict; status=$?
 check "with --strict the job stops with exit 1" 1 "$status"
-grep -q "arrives in partitions .* --strict: stopping" "$WORK/strict.log" && echo "ok   --strict says why it stopped" ||
+grep -q "arrives in partitions .*(--strict: stopping)" "$WORK/strict.log" && echo "ok   --strict says why it stopped" ||
   { echo "FAIL --strict gave no reason:"; tail -n 5 "$WORK/strict.log"; failures=$((failures + 1)); }
 
 echo "     $((SECONDS - START)) s in all"

@@ -3,6 +3,7 @@
 #include "runtime/formats/record_decoder.h"
 #include "runtime/kafka/kafka_job_status.h"
 #include "runtime/kafka/kafka_partition_watermarks.h"
+#include "runtime/kafka/record_admission.h"
 #include "runtime/operators/pipeline_executor.h"
 #include "runtime/sinks/fanout_sink.h"
 #include "runtime/sinks/json_lines_sink.h"
@@ -50,50 +51,34 @@ struct DecodedEvent {
 };
 
 /// Decodes one event with the rules of the path it stands for. Fields: `pipec run --input`'s JSON line (`_time` as the
-/// envelope time, the Protobuf JSON mapping). `_raw`: the Kafka job's record (KafkaJob::Impl::handle): a NULL value
-/// is a tombstone, an empty one an empty value, then the envelope headers (created-at, encoding, schema), the
-/// Confluent framing, the payload. Both then reject a NULL time and times beyond the event-time range.
-DecodedEvent decode(runtime::RecordDecoder& decoder, const plan::Source& source, const EventStep& event) {
+/// envelope time, the Protobuf JSON mapping). `_raw`: the Kafka job's record, through the Kafka job's own admission
+/// (RecordAdmission: tombstone, empty value, envelope headers, encoding and schema, Confluent framing, payload, time
+/// range); its wall-clock guard is off here, the replay's guard below decides on times in the future.
+DecodedEvent decode(runtime::RecordDecoder& decoder, runtime::RecordAdmission& admission, const EventStep& event) {
     DecodedEvent result;
-    std::string error;
-    runtime::RecordDecoder::Status status;
     auto reject = [&](BadRecordReason reason, std::string detail) {
         result.rejected = reason;
         result.detail = std::move(detail);
         return result;
     };
-    if (!event.raw) {
-        std::string json = event.json;
-        bool timeOk = true;
-        std::optional<int64_t> envelopeTime = runtime::extractEnvelopeTime(json, timeOk);
-        if (!timeOk) return reject(BadRecordReason::InvalidCreatedAt, "`_time` is neither epoch millis nor an ISO-8601 timestamp");
-        status = decoder.decodeJson(json, envelopeTime.value_or(std::numeric_limits<int64_t>::min()), result.row, &error);
-    } else {
-        if (!event.value) return reject(BadRecordReason::Tombstone, event.key.empty() ? "" : fmt::format("key `{}`", event.key));
-        if (event.value->empty()) return reject(BadRecordReason::EmptyValue, "");
-        runtime::EnvelopeParseResult envelope = runtime::parseEnvelope(event.headers);
-        if (envelope.error == runtime::EnvelopeError::InvalidCreatedAt) return reject(BadRecordReason::InvalidCreatedAt, envelope.detail);
-        if (envelope.error == runtime::EnvelopeError::UnknownEncoding) return reject(BadRecordReason::UnknownEncoding, envelope.detail);
-        runtime::PayloadEncoding defaultEncoding = source.format() == "json" ? runtime::PayloadEncoding::Json : runtime::PayloadEncoding::Protobuf;
-        runtime::PayloadEncoding encoding =
-            envelope.envelope.encoding == runtime::PayloadEncoding::Unspecified ? defaultEncoding : envelope.envelope.encoding;
-        if (encoding != runtime::PayloadEncoding::ConfluentProtobuf && !envelope.envelope.schema.empty() &&
-            envelope.envelope.schema != source.message_type())
-            return reject(BadRecordReason::SchemaMismatch, std::string(envelope.envelope.schema));
-        bool timeFromEnvelope = source.time_column() < 1;
-        if (timeFromEnvelope && !envelope.envelope.createdAtMs) return reject(BadRecordReason::MissingTime, "no event-created-at header");
-        int64_t envelopeTime = envelope.envelope.createdAtMs.value_or(std::numeric_limits<int64_t>::min());
-        std::string_view payload = *event.value;
-        if (encoding == runtime::PayloadEncoding::ConfluentProtobuf) {
-            auto stripped = runtime::stripConfluentFraming(payload);
-            if (!stripped) return reject(BadRecordReason::UndecodablePayload, "not in the Confluent wire format");
-            payload = *stripped;
-        }
-        status = encoding == runtime::PayloadEncoding::Json ? decoder.decodeJson(payload, envelopeTime, result.row, &error)
-                                                            : decoder.decodeProtobuf(payload, envelopeTime, result.row, &error);
+    if (event.raw) {
+        std::vector<runtime::HeaderView> headers;
+        for (const auto& [name, value] : event.headers) headers.emplace_back(name, value);
+        runtime::SourceRecordView record{!event.value.has_value(), event.key, event.value ? std::string_view(*event.value) : std::string_view(),
+                                         headers};
+        runtime::Rejection rejection;
+        if (!admission.admit(record, 0, result.row, rejection)) return reject(rejection.reason, std::move(rejection.detail));
+        return result;
     }
+    std::string error;
+    std::string json = event.json;
+    bool timeOk = true;
+    std::optional<int64_t> envelopeTime = runtime::extractEnvelopeTime(json, timeOk);
+    if (!timeOk) return reject(BadRecordReason::InvalidCreatedAt, "`_time` is neither epoch millis nor an ISO-8601 timestamp");
+    runtime::RecordDecoder::Status status =
+        decoder.decodeJson(json, envelopeTime.value_or(std::numeric_limits<int64_t>::min()), result.row, &error);
     if (status == runtime::RecordDecoder::Status::MissingTime)
-        return reject(BadRecordReason::MissingTime, event.raw ? error : "no event time (add `_time` or set the source's time_field)");
+        return reject(BadRecordReason::MissingTime, "no event time (add `_time` or set the source's time_field)");
     if (status != runtime::RecordDecoder::Status::Ok) return reject(BadRecordReason::UndecodablePayload, error);
     if (result.row.empty() || result.row[0].isNull) return reject(BadRecordReason::MissingTime, "the time field is NULL");
     int64_t time = result.row[0].i;
@@ -124,11 +109,12 @@ TestOutcome runTest(const plan::Job& job, const TestCase& test) {
     // Decode every event first: the replay's time guard decides on a record with the records after it (up to
     // eight), whatever steps lie in between, and its verdicts depend only on the sequence of event times.
     runtime::RecordDecoder decoder(source);
+    runtime::RecordAdmission admission(source, 0);
     std::vector<DecodedEvent> decoded;
     runtime::ReplayTimeGuard guard;
     for (const auto& step : test.steps) {
         if (const auto* event = std::get_if<EventStep>(&step)) {
-            decoded.push_back(decode(decoder, source, *event));
+            decoded.push_back(decode(decoder, admission, *event));
             if (!decoded.back().rejected) guard.push(decoded.back().row[0].i);
         }
     }
