@@ -127,11 +127,14 @@ void ExchangeCodec::encodeRow(const Row& row, int32_t partition, int64_t offset,
 
 void ExchangeCodec::encodeMarker(const Marker& marker, uint32_t formatTag, std::string& out) {
     putTag(kMarker, formatTag, out);
-    putVarint(static_cast<uint32_t>(marker.partition), out);
     putVarint(static_cast<uint32_t>(marker.partitions), out);
-    uint8_t flags = (marker.watermark ? 1 : 0) | (marker.idle ? 2 : 0) | (marker.end ? 4 : 0);
-    out.push_back(static_cast<char>(flags));
-    if (marker.watermark) putVarint(zigzag(*marker.watermark), out);
+    putVarint(marker.entries.size(), out);
+    for (const MarkerEntry& entry : marker.entries) {
+        putVarint(static_cast<uint32_t>(entry.partition), out);
+        uint8_t flags = (entry.watermark ? 1 : 0) | (entry.idle ? 2 : 0) | (entry.end ? 4 : 0);
+        out.push_back(static_cast<char>(flags));
+        if (entry.watermark) putVarint(zigzag(*entry.watermark), out);
+    }
 }
 
 ExchangeCodec::Kind ExchangeCodec::kind(std::string_view record) const {
@@ -191,20 +194,25 @@ bool ExchangeCodec::decodeRow(std::string_view record, Row& row, int32_t& partit
 bool ExchangeCodec::decodeMarker(std::string_view record, Marker& marker) {
     if (record.size() < kHeaderSize || static_cast<uint8_t>(record[0]) != kMarker) return false;
     Cursor in{record.substr(kHeaderSize)};
-    uint64_t partition, partitions;
-    std::string_view flags;
-    if (!in.varint(partition) || !in.varint(partitions) || !in.take(1, flags)) return false;
-    if (partition >= partitions || partitions > INT32_MAX) return false;
-    marker.partition = static_cast<int32_t>(partition);
+    uint64_t partitions, count;
+    if (!in.varint(partitions) || !in.varint(count)) return false;
+    if (partitions > INT32_MAX || count > partitions) return false;
     marker.partitions = static_cast<int32_t>(partitions);
-    uint8_t bits = static_cast<uint8_t>(flags[0]);
-    marker.idle = bits & 2;
-    marker.end = bits & 4;
-    marker.watermark.reset();
-    if (bits & 1) {
-        int64_t watermark;
-        if (!in.signedVarint(watermark)) return false;
-        marker.watermark = watermark;
+    marker.entries.resize(count);
+    for (MarkerEntry& entry : marker.entries) {
+        uint64_t partition;
+        std::string_view flags;
+        if (!in.varint(partition) || partition >= partitions || !in.take(1, flags)) return false;
+        entry.partition = static_cast<int32_t>(partition);
+        uint8_t bits = static_cast<uint8_t>(flags[0]);
+        entry.idle = bits & 2;
+        entry.end = bits & 4;
+        entry.watermark.reset();
+        if (bits & 1) {
+            int64_t watermark;
+            if (!in.signedVarint(watermark)) return false;
+            entry.watermark = watermark;
+        }
     }
     return in.bytes.empty();
 }

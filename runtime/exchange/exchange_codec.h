@@ -20,8 +20,8 @@ namespace pipec::runtime {
 ///   stage 1 after a crash is not counted twice), its event time, and the carried columns: a null bitmap, then each
 ///   non-NULL value (integers and times as zigzag varints, FLOAT as 4 bytes, DOUBLE as 8, text as a varint length and
 ///   bytes). Its Kafka key is the encoded GROUP BY key, and its partition a hash of that key.
-/// - a watermark marker, written by every stage-1 task to every repartition partition: the source partition it
-///   speaks for, the source's partition count, and that partition's watermark, idleness and end.
+/// - a watermark marker, written by every stage-1 member to every repartition partition: the source's partition count,
+///   and for each source partition the member reads, its watermark, idleness and end.
 class ExchangeCodec {
 public:
     static constexpr uint8_t kRow = 1;
@@ -37,12 +37,18 @@ public:
     /// Appends the row record for a source row (row[0] = `_time`) read at source `partition`@`offset`.
     void encodeRow(const Row& row, int32_t partition, int64_t offset, std::string& out) const;
 
-    struct Marker {
-        int32_t partition = 0;        // the source partition
-        int32_t partitions = 0;       // the source topic's partition count
+    /// What a stage-1 member says about one source partition it reads.
+    struct MarkerEntry {
+        int32_t partition = 0;             // the source partition
         std::optional<int64_t> watermark;  // nullopt: the partition has had no event yet
-        bool idle = false;            // no record for the idle timeout: not holding stage 2 back
-        bool end = false;             // a bounded run drained the partition: nothing more comes from it
+        bool idle = false;                 // no record for the idle timeout: not holding stage 2 back
+        bool end = false;                  // a bounded run drained the partition: nothing more comes from it
+    };
+    /// One marker record: the source topic's partition count and an entry per source partition of the writer, so
+    /// that a member sends one record per repartition partition and interval, however many partitions it reads.
+    struct Marker {
+        int32_t partitions = 0;
+        std::vector<MarkerEntry> entries;
     };
     static void encodeMarker(const Marker& marker, uint32_t formatTag, std::string& out);
 

@@ -23,19 +23,23 @@ void SourcePartitionClock::observe(int32_t partition, int64_t timeMs, int64_t no
 
 void SourcePartitionClock::end(int32_t partition) { states_[partition].ended = true; }
 
-ExchangeCodec::Marker SourcePartitionClock::marker(int32_t partition, int32_t partitions, int64_t nowMs) const {
-    ExchangeCodec::Marker marker;
-    marker.partition = partition;
-    marker.partitions = partitions;
+ExchangeCodec::MarkerEntry SourcePartitionClock::entry(int32_t partition, int64_t nowMs) const {
+    ExchangeCodec::MarkerEntry entry;
+    entry.partition = partition;
     auto found = states_.find(partition);
-    if (found == states_.end()) return marker;
+    if (found == states_.end()) return entry;
     const State& state = found->second;
-    if (state.maxEventTime) {
-        // Saturating: the event-time bound (±2^60 ms) keeps this far from overflow, the delay is bounded too.
-        marker.watermark = *state.maxEventTime - delayMs_;
-    }
-    marker.end = state.ended;
-    marker.idle = !state.ended && idleTimeoutMs_ > 0 && nowMs - state.lastActivityMs >= idleTimeoutMs_;
+    // Event times are bounded (±2^60 ms) and so is the delay: no overflow.
+    if (state.maxEventTime) entry.watermark = *state.maxEventTime - delayMs_;
+    entry.end = state.ended;
+    entry.idle = !state.ended && idleTimeoutMs_ > 0 && nowMs - state.lastActivityMs >= idleTimeoutMs_;
+    return entry;
+}
+
+ExchangeCodec::Marker SourcePartitionClock::marker(int32_t partitions, int64_t nowMs) const {
+    ExchangeCodec::Marker marker;
+    marker.partitions = partitions;
+    for (const auto& [partition, state] : states_) marker.entries.push_back(entry(partition, nowMs));
     return marker;
 }
 
@@ -53,11 +57,13 @@ UpstreamWatermarks::Upstream& UpstreamWatermarks::upstream(int32_t partition) {
 void UpstreamWatermarks::observe(const ExchangeCodec::Marker& marker) {
     // The source topic may have grown: the largest count heard is the one to wait for.
     expected_ = std::max(expected_, marker.partitions);
-    Upstream& state = upstream(marker.partition);
-    state.heard = true;
-    if (marker.watermark && (!state.watermark || *marker.watermark > *state.watermark)) state.watermark = marker.watermark;
-    state.idle = marker.idle;
-    state.end = marker.end;
+    for (const ExchangeCodec::MarkerEntry& entry : marker.entries) {
+        Upstream& state = upstream(entry.partition);
+        state.heard = true;
+        if (entry.watermark && (!state.watermark || *entry.watermark > *state.watermark)) state.watermark = entry.watermark;
+        state.idle = entry.idle;
+        state.end = entry.end;
+    }
 }
 
 bool UpstreamWatermarks::admitRow(int32_t partition, int64_t offset) {

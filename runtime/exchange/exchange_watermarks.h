@@ -25,8 +25,10 @@ public:
     void observe(int32_t partition, int64_t timeMs, int64_t nowMs);
     /// Every record of `partition` was read (a bounded run): its markers say so from now on.
     void end(int32_t partition);
-    /// The marker for `partition` as of `nowMs`; `partitions`: the source topic's partition count.
-    ExchangeCodec::Marker marker(int32_t partition, int32_t partitions, int64_t nowMs) const;
+    /// The marker entry for `partition` as of `nowMs`.
+    ExchangeCodec::MarkerEntry entry(int32_t partition, int64_t nowMs) const;
+    /// The marker for every partition read, as of `nowMs`; `partitions`: the source topic's partition count.
+    ExchangeCodec::Marker marker(int32_t partitions, int64_t nowMs) const;
     std::vector<int32_t> partitions() const;
 
 private:

@@ -147,14 +147,14 @@ void ExchangeSourceJob::Impl::handle(const KafkaRecord& record) {
 }
 
 void ExchangeSourceJob::Impl::sendMarkers() {
-    int64_t now = idleClock();
-    for (int32_t partition : clock_.partitions()) {
-        marker_.clear();
-        ExchangeCodec::encodeMarker(clock_.marker(partition, sourcePartitions_, now), codec_.formatTag(), marker_);
-        for (int32_t target = 0; target < repartitionPartitions_; ++target) {
-            producer_->produce(options_.repartitionTopic, {}, marker_, {}, target);
-            status_.exchangeMarkersOut++;
-        }
+    ExchangeCodec::Marker marker = clock_.marker(sourcePartitions_, idleClock());
+    if (marker.entries.empty()) return;
+    marker_.clear();
+    ExchangeCodec::encodeMarker(marker, codec_.formatTag(), marker_);
+    // One record per repartition partition, whatever the number of source partitions this member reads.
+    for (int32_t target = 0; target < repartitionPartitions_; ++target) {
+        producer_->produce(options_.repartitionTopic, {}, marker_, {}, target);
+        status_.exchangeMarkersOut++;
     }
 }
 

@@ -27,11 +27,8 @@ plan::Pipeline pipelineWithExchange() {
 
 ExchangeCodec::Marker marker(int32_t partition, int32_t partitions, std::optional<int64_t> watermark, bool idle = false, bool end = false) {
     ExchangeCodec::Marker m;
-    m.partition = partition;
     m.partitions = partitions;
-    m.watermark = watermark;
-    m.idle = idle;
-    m.end = end;
+    m.entries.push_back(ExchangeCodec::MarkerEntry{partition, watermark, idle, end});
     return m;
 }
 
@@ -101,16 +98,25 @@ TEST_CASE("a plan whose exchange lists a column the source lacks is refused") {
 }
 
 TEST_CASE("markers round-trip") {
-    for (const auto& m : {marker(0, 1, std::nullopt), marker(11, 12, -1767225600000, true), marker(3, 12, 5, false, true)}) {
-        std::string bytes;
-        ExchangeCodec::encodeMarker(m, 0x0badcafe, bytes);
-        ExchangeCodec::Marker back;
-        REQUIRE(ExchangeCodec::decodeMarker(bytes, back));
-        CHECK(back.partition == m.partition);
-        CHECK(back.partitions == m.partitions);
-        CHECK(back.watermark == m.watermark);
-        CHECK(back.idle == m.idle);
-        CHECK(back.end == m.end);
+    ExchangeCodec::Marker all;
+    all.partitions = 12;
+    for (const auto& m : {marker(0, 12, std::nullopt), marker(11, 12, -1767225600000, true), marker(3, 12, 5, false, true)}) {
+        all.entries.push_back(m.entries[0]);
+        for (const ExchangeCodec::Marker& sent : {m, all}) {
+            std::string bytes;
+            ExchangeCodec::encodeMarker(sent, 0x0badcafe, bytes);
+            ExchangeCodec::Marker back;
+            REQUIRE(ExchangeCodec::decodeMarker(bytes, back));
+            CHECK(back.partitions == sent.partitions);
+            REQUIRE(back.entries.size() == sent.entries.size());
+            for (size_t i = 0; i < sent.entries.size(); ++i) {
+                CHECK(back.entries[i].partition == sent.entries[i].partition);
+                CHECK(back.entries[i].watermark == sent.entries[i].watermark);
+                CHECK(back.entries[i].idle == sent.entries[i].idle);
+                CHECK(back.entries[i].end == sent.entries[i].end);
+            }
+            for (size_t size = 5; size < bytes.size(); ++size) CHECK_FALSE(ExchangeCodec::decodeMarker(bytes.substr(0, size), back));
+        }
     }
     std::string bad;
     ExchangeCodec::encodeMarker(marker(12, 12, 1), 0, bad);  // a partition outside the count
@@ -153,9 +159,7 @@ TEST_CASE("virtual clock: a slow stage-1 task holds stage 2 back; an idle one do
     int64_t now = 0;
     stageOne.assign(0, now);
     stageOne.assign(1, now);
-    auto exchangeMarkers = [&] {
-        for (int32_t p : stageOne.partitions()) stageTwo.observe(stageOne.marker(p, 2, now));
-    };
+    auto exchangeMarkers = [&] { stageTwo.observe(stageOne.marker(2, now)); };
     // Partition 0 is fast, partition 1 slow: stage 2 follows the slow one.
     for (int step = 0; step < 10; ++step) {
         now += 100;
@@ -218,4 +222,36 @@ TEST_CASE("rows produced again after a stage-1 restart are applied once") {
     CHECK(restored.upstreamWatermarks()[0] == 77);
     StateReader truncated(std::string_view(writer.bytes()).substr(0, 10));
     CHECK_THROWS_AS(restored.read(truncated), std::runtime_error);
+}
+
+TEST_CASE("virtual clock: two stage-1 members, one stalled — stage 2 holds until it is idle, never guessing") {
+    SourcePartitionClock memberA(0, 1000);
+    SourcePartitionClock memberB(0, 1000);
+    UpstreamWatermarks stageTwo;
+    int64_t now = 0;
+    memberA.assign(0, now);
+    memberB.assign(1, now);
+    memberA.observe(0, 5000, now);
+    stageTwo.observe(memberA.marker(2, now));
+    CHECK_FALSE(stageTwo.watermark());  // nothing heard from partition 1 yet: waiting is right
+    memberB.observe(1, 3000, now);
+    stageTwo.observe(memberB.marker(2, now));
+    CHECK(stageTwo.watermark() == 3000);
+    // Member B keeps reading but its partition lags: it holds stage 2 back however far A runs.
+    for (int step = 1; step <= 20; ++step) {
+        now += 100;
+        memberA.observe(0, 5000 + step * 1000, now);
+        memberB.observe(1, 3000 + step, now);
+        stageTwo.observe(memberA.marker(2, now));
+        stageTwo.observe(memberB.marker(2, now));
+        CHECK(stageTwo.watermark() == 3000 + step);
+    }
+    // Member B's partition goes quiet: after its idle timeout its markers say so, and A alone moves stage 2.
+    now += 999;
+    stageTwo.observe(memberB.marker(2, now));
+    CHECK(stageTwo.watermark() == 3020);
+    now += 1;
+    stageTwo.observe(memberB.marker(2, now));
+    stageTwo.observe(memberA.marker(2, now));
+    CHECK(stageTwo.watermark() == 25000);
 }
