@@ -130,6 +130,13 @@ std::string resolvedSpec(const driver::Compilation& compilation, const driver::C
     source.set("format", YamlNode::string(job.pipeline.source().format()));
     source.set("time_field", YamlNode::string(kafka.timeField ? kafka.timeField->value : "_time (envelope event-created-at)"));
     source.set("watermark_delay_ms", YamlNode::number(kafka.watermarkDelayMs.value));
+    source.set("key_field", YamlNode::string(kafka.keyField ? kafka.keyField->value : "(not declared)"));
+    std::string exchange = kafka.exchange.value;
+    if (exchange == "auto")
+        exchange += job.pipeline.has_exchange() ? " (repartitioned by the GROUP BY key: " + job.pipeline.exchange().reason() + ")"
+                    : job.pipeline.window().kind() == plan::WINDOW_NONE ? " (not needed: no window)"
+                                                                         : " (not needed: the topic is keyed by a GROUP BY key)";
+    source.set("exchange", YamlNode::string(exchange));
     root.set("sql", YamlNode::string(job.source.sql.text));
     YamlNode& resources = root.set("resource_config", YamlNode::map());
     resources.set("number_task_manager", YamlNode::number(job.source.resources.numberTaskManager.value));
