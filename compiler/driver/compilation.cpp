@@ -206,6 +206,8 @@ void compile(const std::vector<std::string>& inputs, const CompileOptions& optio
 }
 
 void noteExchanges(Compilation& compilation) {
+    // Errors first: the notes are for specs that compile, and would only hide what has to be fixed.
+    if (compilation.diagnostics.hasErrors()) return;
     for (const auto& job : compilation.jobs) {
         if (!job.pipeline.has_exchange()) continue;
         const spec::KafkaSource& kafka = job.source.kafkaSources.front();

@@ -76,7 +76,8 @@ std::string findSchemaDirectory(const std::string& specPath);
 void compile(const std::vector<std::string>& inputs, const CompileOptions& options, Compilation& compilation);
 
 /// One note (N0406) per compiled job with a repartition exchange, saying why it has one, at the source's `key_field`
-/// (or `topic` when it has none). `pipec validate` reports them; the other commands do not.
+/// (or `topic` when it has none), when the compilation has no errors. `pipec validate` reports them; the other
+/// commands do not.
 void noteExchanges(Compilation& compilation);
 
 /// Builds the deployable job (pipeline + resolved sinks + cluster settings) for one compiled job.

@@ -130,6 +130,13 @@ std::string resolvedSpec(const driver::Compilation& compilation, const driver::C
     source.set("format", YamlNode::string(job.pipeline.source().format()));
     source.set("time_field", YamlNode::string(kafka.timeField ? kafka.timeField->value : "_time (envelope event-created-at)"));
     source.set("watermark_delay_ms", YamlNode::number(kafka.watermarkDelayMs.value));
+    source.set("key_field", YamlNode::string(kafka.keyField ? kafka.keyField->value : "(not declared)"));
+    std::string exchange = kafka.exchange.value;
+    if (exchange == "auto")
+        exchange += job.pipeline.has_exchange() ? " (repartitioned by the GROUP BY key: " + job.pipeline.exchange().reason() + ")"
+                    : job.pipeline.window().kind() == plan::WINDOW_NONE ? " (not needed: no window)"
+                                                                         : " (not needed: the topic is keyed by a GROUP BY key)";
+    source.set("exchange", YamlNode::string(exchange));
     root.set("sql", YamlNode::string(job.source.sql.text));
     YamlNode& resources = root.set("resource_config", YamlNode::map());
     resources.set("number_task_manager", YamlNode::number(job.source.resources.numberTaskManager.value));
@@ -162,7 +169,13 @@ std::string resolvedSpec(const driver::Compilation& compilation, const driver::C
 std::string helmValues(const driver::CompiledJob& job, const ArtifactOptions& options) {
     YamlNode values = YamlNode::map();
     values.set("image", YamlNode::string(options.image));
-    values.set("replicas", YamlNode::number(job.source.resources.numberTaskManager.value));
+    if (job.pipeline.has_exchange()) {
+        // A job with a repartition exchange: each stage's Deployment has its own replica count.
+        for (const char* stage : {"stage1", "stage2"})
+            values.set(stage, YamlNode::map()).set("replicas", YamlNode::number(job.source.resources.numberTaskManager.value));
+    } else {
+        values.set("replicas", YamlNode::number(job.source.resources.numberTaskManager.value));
+    }
     YamlNode& resources = values.set("resources", YamlNode::map());
     for (const char* kind : {"requests", "limits"}) {
         YamlNode& entry = resources.set(kind, YamlNode::map());
@@ -254,6 +267,16 @@ std::string compareState(const plan::Job& before, const plan::Job& after) {
             describe(a, x.argument()) != describe(b, y.argument()))
             return "incompatible: the aggregates changed";
     }
+    // Stage 2's state is partitioned like the repartition topic, not like the source, and rows in flight on that topic
+    // are in the old row format: adding, removing or reshaping the exchange cannot keep either.
+    if (!a.has_exchange() && b.has_exchange())
+        return "incompatible: a repartition exchange was added (" + b.exchange().reason() + ")";
+    if (a.has_exchange() && !b.has_exchange())
+        return "incompatible: the repartition exchange was removed (stage 2's state is partitioned by the GROUP BY key, not "
+               "like the source topic)";
+    if (a.has_exchange() && a.exchange().row_format() != b.exchange().row_format())
+        return "incompatible: the repartition topic's row format changed (" + a.exchange().row_format() + " → " +
+               b.exchange().row_format() + ")";
     std::vector<std::string> changes;
     if (a.filters_size() != b.filters_size()) changes.push_back("filters");
     else
@@ -264,6 +287,7 @@ std::string compareState(const plan::Job& before, const plan::Job& after) {
                                                                           [&](const plan::Expr& x, const plan::Expr& y) { return same(x, y); }))
         changes.push_back("outputs");
     if (a.source().watermark_delay_ms() != b.source().watermark_delay_ms()) changes.push_back("watermark delay");
+    if (a.source().key_field() != b.source().key_field()) changes.push_back("key_field");
     // The plan carries the message's descriptors: a field added to the .proto changes the plan, not its state.
     if (!same(a.source().descriptors(), b.source().descriptors())) changes.push_back("message schema");
     if (before.sinks_size() != after.sinks_size() || !std::equal(before.sinks().begin(), before.sinks().end(), after.sinks().begin(),

@@ -9,12 +9,15 @@ ExchangeDecision decideExchange(const LogicalPlan& plan) {
     decision.disabled = plan.source.exchangeDisabled;
     decision.windowed = plan.aggregated && plan.window.kind != plan::WINDOW_NONE;
     if (!decision.windowed) return decision;
-    for (size_t i = 0; i < plan.groupKeyNames.size(); ++i) decision.keys += (i ? ", " : "") + plan.groupKeyNames[i];
     const auto& keyField = plan.source.keyField;
-    for (const auto& key : plan.groupKeys) {
-        if (keyField.empty() || key->kind != BoundKind::Column || key->column <= 0) continue;
-        if (static_cast<size_t>(key->column) < plan.source.columns.size() && plan.source.columns[static_cast<size_t>(key->column)].source.name() == keyField)
-            decision.keyedByGroupKey = true;
+    for (size_t i = 0; i < plan.groupKeys.size(); ++i) {
+        const BoundExpression& key = *plan.groupKeys[i];
+        bool bare = key.kind == BoundKind::Column && key.column > 0 && static_cast<size_t>(key.column) < plan.source.columns.size();
+        // A bare column by its full name (`store_location.region`), an expression as written.
+        std::string name = bare ? plan.source.columns[static_cast<size_t>(key.column)].source.name()
+                                : (i < plan.groupKeyNames.size() ? plan.groupKeyNames[i] : printExpression(key));
+        decision.keys += (i ? ", " : "") + name;
+        if (bare && !keyField.empty() && name == keyField) decision.keyedByGroupKey = true;
     }
     if (decision.keyedByGroupKey) return decision;
     if (plan.groupKeys.empty())

@@ -73,6 +73,8 @@ JobReads fieldReads(const driver::CompiledJob& job, const catalog::Catalog& cata
         result.reads.push_back(std::move(read));
     };
     if (kafka.timeField) addRead(kafka.timeField->value, kafka.timeField->location, result.features);
+    // The topic's key: the field must stay, and keep its meaning, or the job loses its partitioning guarantee.
+    if (kafka.keyField) addRead(kafka.keyField->value, kafka.keyField->location, result.features);
     for (const auto& reference : job.optimizedPlan.columnReferences)
         addRead(reference.column, reference.location, reference.output.empty() ? result.features : featuresOfOutput[reference.output]);
     return result;

@@ -17,7 +17,7 @@ using FieldKey = std::pair<std::string, int>;
 /// One place where a spec reads a field, and the features that depend on that read.
 struct FieldRead {
     std::string column;                 // the SQL column, e.g. "store_location.region"
-    SourceLocation location;            // in the spec: the column in the query, or the `time_field` value
+    SourceLocation location;            // in the spec: the column in the query, or the `time_field` / `key_field` value
     std::vector<FieldKey> path;         // from the root message to the leaf field
     std::string enumType;               // the leaf's enum type (full name), if it is an enum
     std::vector<std::string> features;  // sorted
@@ -37,7 +37,7 @@ struct JobReads {
 
 /// The fields each compiled job reads, with the features each read matters to: a column named in a SELECT item
 /// matters to the feature that materializes that output (or to all features when the output is a key), a column in
-/// WHERE, GROUP BY or HAVING and the `time_field` to every feature of the job. `catalog` is the one the job was
+/// WHERE, GROUP BY or HAVING, the `time_field` and the `key_field` to every feature of the job. `catalog` is the one the job was
 /// compiled against.
 JobReads fieldReads(const driver::CompiledJob& job, const catalog::Catalog& catalog);
 

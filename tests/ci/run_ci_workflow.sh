@@ -127,7 +127,7 @@ sed -i '/has_store_order_confirmed_data = /d' schemas/com/doordash/timeline_even
 git add -A && git_commit "delete a field a feature reads"
 run_steps "Check Protobuf changes"
 [ "$last_status" = 1 ] || fail "the schema check step exited $last_status on a breaking change, expected 1"
-grep -q '^::error file=specs/store_order_count.yaml,line=13,col=27,.*title=E0220::schema change breaks feature `canary_store_order_count`' "$last_log" ||
+grep -q '^::error file=specs/store_order_count.yaml,line=14,col=27,.*title=E0220::schema change breaks feature `canary_store_order_count`' "$last_log" ||
   { fail "no E0220 annotation on the spec line that reads the deleted field"; cat "$last_log"; }
 
 if [ "$failures" != 0 ]; then

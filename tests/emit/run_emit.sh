@@ -50,6 +50,30 @@ for variant in kubernetes helm flink; do
   fi
 done
 [ "$BLESS" = "--bless" ] && { echo "blessed"; exit 0; }
+# A job with a repartition exchange (consumer_session_count: its topic is keyed by store) runs as two Deployments,
+# `--stage 1` and `--stage 2`; a job keyed by key_field (store_order_count) as one, without --stage.
+stages_of() {  # stages_of MANIFEST → "NAME:STAGE" per Deployment
+  python3 - "$1" <<'PY'
+import sys
+documents = open(sys.argv[1]).read().split("---\n")
+for document in documents:
+    if 'kind: "Deployment"' not in document:
+        continue
+    name = document.split('  name: "', 1)[1].split('"', 1)[0]
+    lines = document.split("\n")
+    stage = "-"
+    for i, line in enumerate(lines):
+        if line.strip() == '- "--stage"':
+            stage = lines[i + 1].strip().strip('-').strip().strip('"')
+    print(f"{name}:{stage}")
+PY
+}
+check "an exchange gives two Deployments, --stage 1 and --stage 2" \
+  "pipec-consumer-session-activity-stage1:1 pipec-consumer-session-activity-stage2:2" \
+  "$(stages_of "$WORK/kubernetes/consumer_session_activity/kubernetes.yaml" | tr '\n' ' ' | sed 's/ $//')"
+check "no exchange: one Deployment without --stage" "pipec-canary-store-order-count:-" \
+  "$(stages_of "$WORK/kubernetes/canary_store_order_count/kubernetes.yaml" | tr '\n' ' ' | sed 's/ $//')"
+check "Helm values: replicas per stage with an exchange" "2" "$(grep -c '^stage[12]:' "$WORK/helm/consumer_session_activity/chart/values.yaml")"
 grep -q "W0601" "$WORK/flink.log" && echo "ok   flink target warns about what it cannot express" || { echo "FAIL no W0601 warnings"; failures=$((failures + 1)); }
 
 # --- 2. determinism -------------------------------------------------------------------------------------------------
@@ -74,6 +98,28 @@ check "window change needs a fresh start" "incompatible: the group window change
 check "new job" "new" "$(verdict consumer_session_activity_v2)"
 check "removed job" "removed" "$(verdict consumer_session_activity)"
 grep -q '"fresh_start": true' "$WORK/next/compatibility.json" && echo "ok   compatibility.json written" || { echo "FAIL compatibility.json"; failures=$((failures + 1)); }
+# The repartition exchange: added (key_field dropped), removed (key_field declared), and its row format changed (a
+# filter on order_id shifts the pruned column numbers of the columns stage 2 reads).
+mkdir -p "$WORK/exchange" "$WORK/row_format"
+grep -v 'key_field:' examples/store_order_count.yaml > "$WORK/exchange/store_order_count.yaml"
+sed 's/^\(            proto_class: .*\)$/\1\n            key_field: consumer_id/' examples/consumer_session_count.yaml > "$WORK/exchange/consumer_session_count.yaml"
+sed "s/WHERE consumer_id <> 0/WHERE consumer_id <> 0 AND order_id <> ''/" examples/consumer_session_count.yaml > "$WORK/row_format/consumer_session_count.yaml"
+for variant in exchange row_format; do
+  "$PIPEC" compile "$WORK/$variant" --env prod --env-file pipec.yaml --proto-path schemas --git-revision test -o "$WORK/$variant-out" \
+    --against "$WORK/kubernetes" > "$WORK/against.txt" 2>&1
+  case $variant in
+    exchange)
+      check "an exchange added is incompatible" \
+        "incompatible: a repartition exchange was added (the topic's key (key_field not declared) is not the GROUP BY key store_id) — requires a fresh start / back-fill" \
+        "$(verdict canary_store_order_count)"
+      check "an exchange removed is incompatible" \
+        "incompatible: the repartition exchange was removed (stage 2's state is partitioned by the GROUP BY key, not like the source topic) — requires a fresh start / back-fill" \
+        "$(verdict consumer_session_activity)" ;;
+    row_format)
+      check "a changed row format of the repartition topic is incompatible" "incompatible: the repartition topic's row format changed" \
+        "$(verdict consumer_session_activity | sed 's/ (.*//')" ;;
+  esac
+done
 
 # --- 4. offline validation against the Kubernetes API schemas ---------------------------------------------------------
 if command -v node > /dev/null && command -v npm > /dev/null; then

@@ -11,7 +11,9 @@ require_tools python3 curl
 REDIS_PID=""; BROKER_PID=""; RUN_PIDS=()
 trap integration_cleanup EXIT
 
-SPEC=examples/consumer_session_count.yaml  # SESSION(event_time_ms, 10 min) per consumer_id, watermark delay 2 s
+# examples/consumer_session_count.yaml with `key_field: consumer_id`: SESSION(event_time_ms, 10 min) per consumer_id,
+# watermark delay 2 s, on a topic keyed by consumer_id (no repartition exchange)
+SPEC=tests/integration/specs/consumer_session_keyed.yaml
 TOPIC=store_timeline_events
 
 # 3000 events 1-20 s apart over 40 consumers: a consumer's events are ~7 min apart on average, so some sessions
