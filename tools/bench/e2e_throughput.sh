@@ -61,7 +61,7 @@ if [ "$EXCHANGE" = 1 ]; then
   python3 - "$SPEC" "$WORK" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
-text = re.sub(r"\n *key_field: *\S+", "", text)
+text = re.sub(r"\n *key_field:[^\n]*", "", text)
 anchor = 'proto_class: "com.doordash.timeline_events.StoreTimelineEvent"\n'
 assert anchor in text
 open(f"{sys.argv[2]}/exchange.yaml", "w").write(text)
@@ -112,6 +112,8 @@ for run in "${RUNS[@]}"; do
   args=()
   [ "$interval" != off ] || interval=1000000000
   [ "$name" = baseline ] || args=(--checkpoint-interval "$interval")
+  # The specs of --exchange are written to the scratch directory: the repository's environment and schemas.
+  [ "$EXCHANGE" = 0 ] || args+=(--env-file pipec.yaml --proto-path schemas)
   perf_prefix=()
   if [ -n "${PERF:-}" ] && [ "$name" != baseline ] && [ "$first_current" = 1 ]; then
     perf_prefix=(perf record ${PERF_ARGS:--g} -o /tmp/e2e_perf.data --)
