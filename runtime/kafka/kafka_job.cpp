@@ -175,6 +175,7 @@ struct KafkaJob::Impl {
     // waits on a blocked sink; this thread hands it the positions (after polls, and before flushes).
     std::unique_ptr<LagMonitor> lagMonitor_;
     int64_t lastPositionsMs_ = 0;
+    int64_t lastUpstreamPublishMs_ = 0;
     std::unique_ptr<Changelog> changelog_;
     bool changelogReady_ = false;
     std::map<TopicPartition, std::unique_ptr<PartitionTask>> tasks_;
@@ -631,7 +632,11 @@ void KafkaJob::Impl::publish() {
     if (exchange_) {
         status_.exchangeRecordsIn += std::exchange(recordsIn_, 0);
         decoded_ = 0;  // stage 1 counts the decoded source records
-        publishUpstream();
+        // Per task and source partition: a second's staleness is fine for the metrics, a scan per poll is not.
+        if (int64_t now = steadyMillis(); now - lastUpstreamPublishMs_ >= 1000) {
+            publishUpstream();
+            lastUpstreamPublishMs_ = now;
+        }
     } else {
         status_.recordsIn += std::exchange(recordsIn_, 0);
         status_.decoded += std::exchange(decoded_, 0);

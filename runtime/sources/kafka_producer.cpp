@@ -11,6 +11,7 @@ namespace pipec::runtime {
 
 struct KafkaProducer::Handle {
     rd_kafka_t* producer = nullptr;
+    uint32_t sincePoll = 0;  // records enqueued since delivery reports were last served
     std::atomic<uint64_t>* delivered = nullptr;
     std::atomic<uint64_t>* failed = nullptr;
     mutable std::mutex errorMutex;
@@ -63,24 +64,38 @@ KafkaProducer::~KafkaProducer() {
 void KafkaProducer::produce(const std::string& topic, std::string_view key, std::string_view value,
                             const HeaderList& headers, int32_t partition) {
     for (;;) {
-        rd_kafka_headers_t* rawHeaders = rd_kafka_headers_new(headers.size());
-        for (const auto& [name, headerValue] : headers)
-            rd_kafka_header_add(rawHeaders, name.data(), static_cast<ssize_t>(name.size()), headerValue.data(),
-                                static_cast<ssize_t>(headerValue.size()));
-        rd_kafka_resp_err_t error = rd_kafka_producev(
-            handle_->producer, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_KEY(key.empty() ? nullptr : const_cast<char*>(key.data()), key.size()),
-            RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()), RD_KAFKA_V_HEADERS(rawHeaders),
-            RD_KAFKA_V_END);
+        // No header list for a record without headers (the exchange's rows): one allocation less per record.
+        rd_kafka_headers_t* rawHeaders = nullptr;
+        if (!headers.empty()) {
+            rawHeaders = rd_kafka_headers_new(headers.size());
+            for (const auto& [name, headerValue] : headers)
+                rd_kafka_header_add(rawHeaders, name.data(), static_cast<ssize_t>(name.size()), headerValue.data(),
+                                    static_cast<ssize_t>(headerValue.size()));
+        }
+        rd_kafka_resp_err_t error =
+            rawHeaders != nullptr
+                ? rd_kafka_producev(handle_->producer, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
+                                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                    RD_KAFKA_V_KEY(key.empty() ? nullptr : const_cast<char*>(key.data()), key.size()),
+                                    RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()), RD_KAFKA_V_HEADERS(rawHeaders),
+                                    RD_KAFKA_V_END)
+                : rd_kafka_producev(handle_->producer, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
+                                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                    RD_KAFKA_V_KEY(key.empty() ? nullptr : const_cast<char*>(key.data()), key.size()),
+                                    RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()), RD_KAFKA_V_END);
         if (error == RD_KAFKA_RESP_ERR_NO_ERROR) break; // the record now owns the headers
-        rd_kafka_headers_destroy(rawHeaders);
+        if (rawHeaders != nullptr) rd_kafka_headers_destroy(rawHeaders);
         if (error != RD_KAFKA_RESP_ERR__QUEUE_FULL)
             throw UserError("cannot produce to `" + topic + "`: " + rd_kafka_err2str(error), UserError::kEnvironmentRefused);
         // Back-pressure: serve delivery reports until the local queue drains.
         rd_kafka_poll(handle_->producer, 100);
+        handle_->sincePoll = 0;
     }
-    rd_kafka_poll(handle_->producer, 0);
+    // Delivery reports are served every 256 records (and by flush), not after each one.
+    if (++handle_->sincePoll >= 256) {
+        rd_kafka_poll(handle_->producer, 0);
+        handle_->sincePoll = 0;
+    }
 }
 
 bool KafkaProducer::flush(int timeoutMs) {

@@ -5,7 +5,8 @@
 #   --exchange: the repartition exchange (docs/exchange.md) instead of the checkpoint intervals: per round, the seed
 #     spec with `key_field: store_id` (no exchange) and without it (an exchange by store_id, both stages in the one
 #     process), same topic, checkpoints every 10 s; reported: the exchange run's events/s per pipec core against the
-#     run without it, and the bytes per event on the repartition topic.
+#     run without it, and the bytes per event on the repartition topic. EXCHANGE_INTERVAL: their checkpoint interval
+#     (default 10000; `off` = none during the run); PERF=1 profiles the first exchange run.
 #   env: BASELINE=PIPEC (another build, e.g. the runtime before a change: run on the same topic in the same run and
 #          compared against its own client floor; it writes no checkpoints if it predates them),
 #        INTERVALS (checkpoint intervals in ms of this build's runs, default "off 10000 1000 250"; `off` is 10^9 ms:
@@ -69,8 +70,8 @@ indent = text[:text.index(anchor)].rsplit("\n", 1)[1]
 open(f"{sys.argv[2]}/keyed.yaml", "w").write(text.replace(anchor, anchor + indent + "key_field: store_id\n", 1))
 PY
   for round in $(seq "$REPEATS"); do
-    RUNS+=("keyed $PIPEC $FLOOR 10000 r$round $WORK/keyed.yaml")
-    RUNS+=("exchange $PIPEC $FLOOR 10000 r$round $WORK/exchange.yaml")
+    RUNS+=("keyed $PIPEC $FLOOR ${EXCHANGE_INTERVAL:-10000} r$round $WORK/keyed.yaml")
+    RUNS+=("exchange $PIPEC $FLOOR ${EXCHANGE_INTERVAL:-10000} r$round $WORK/exchange.yaml")
   done
 else
   for round in $(seq "$REPEATS"); do
@@ -115,10 +116,10 @@ for run in "${RUNS[@]}"; do
   # The specs of --exchange are written to the scratch directory: the repository's environment and schemas.
   [ "$EXCHANGE" = 0 ] || args+=(--env-file pipec.yaml --proto-path schemas)
   perf_prefix=()
-  if [ -n "${PERF:-}" ] && [ "$name" != baseline ] && [ "$first_current" = 1 ]; then
+  if [ -n "${PERF:-}" ] && [ "$name" != baseline ] && [ "$first_current" = 1 ] && { [ "$EXCHANGE" = 0 ] || [ "$name" = exchange ]; }; then
     perf_prefix=(perf record ${PERF_ARGS:--g} -o /tmp/e2e_perf.data --)
   fi
-  [ "$name" = baseline ] || first_current=0
+  if [ "$name" != baseline ] && { [ "$EXCHANGE" = 0 ] || [ "$name" = exchange ]; }; then first_current=0; fi
   /usr/bin/time -v -o "$WORK/time.txt" "${perf_prefix[@]}" "$binary" run "$spec" --brokers "$BROKERS" --until-end --sink redis \
     --group "bench-$round-$name" --set "sinks.prod_canary_features.address=127.0.0.1:$REDIS_PORT" "${args[@]}" ${RUN_ARGS:-} \
     > /dev/null 2> >(stamp > "$WORK/run.log")
