@@ -102,8 +102,8 @@ YamlNode deploymentObject(const std::string& name, int stage, const driver::Comp
     deployment.set("kind", YamlNode::string("Deployment"));
     deployment.set("metadata", metadata(objectName, name, job, settings));
     YamlNode& spec = deployment.set("spec", YamlNode::map());
-    spec.set("replicas", settings.helm ? YamlNode::raw(stage > 0 ? fmt::format("{{{{ .Values.stage{}.replicas }}}}", stage) : "{{ .Values.replicas }}")
-                                       : YamlNode::number(replicas));
+    std::string helmReplicas = stage > 0 ? fmt::format("{{{{ .Values.stage{}.replicas }}}}", stage) : "{{ .Values.replicas }}";
+    spec.set("replicas", settings.helm ? YamlNode::raw(helmReplicas) : YamlNode::number(replicas));
     spec.set("selector", YamlNode::map()).set("matchLabels", selector(name, stage));
     YamlNode& strategy = spec.set("strategy", YamlNode::map());
     strategy.set("type", YamlNode::string("RollingUpdate"));
