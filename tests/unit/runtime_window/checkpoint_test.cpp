@@ -276,13 +276,20 @@ TEST_CASE("changelog keys, values and checkpoint marks round-trip; garbage is no
     CHECK(decodedValue->state == "state");
     CHECK_FALSE(decodeChangelogValue("").has_value());
 
-    CheckpointMark mark{0xabcULL, 5, "00ff", 3, -1767225600000, std::string("\x00\x01\xff", 3)};
+    CheckpointMark mark{0xabcULL, 5, "00ff", 3, -1767225600000, std::string("\x00\x01\xff", 3), {}};
     auto parsed = parseCheckpointMark(formatCheckpointMark(mark));
     REQUIRE(parsed.has_value());
     CHECK(parsed->writer == 0xabc);
     CHECK(parsed->sequence == 5);
     CHECK(parsed->entries == 3);
     CHECK(parsed->maxEventTime == -1767225600000);
+    CHECK(parsed->meta == mark.meta);
+    CHECK(parsed->input.empty());
+    // Stage 2 of an exchange carries its input state (which source offsets it applied) in the mark too.
+    mark.input = std::string("\x07\x00;=", 4);
+    parsed = parseCheckpointMark(formatCheckpointMark(mark));
+    REQUIRE(parsed.has_value());
+    CHECK(parsed->input == mark.input);
     CHECK(parsed->meta == mark.meta);
     CHECK_FALSE(parseCheckpointMark("pipec-watermark=5").has_value());
     CHECK_FALSE(parseCheckpointMark("pipec-checkpoint=1;w=zz").has_value());
