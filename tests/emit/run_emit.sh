@@ -78,7 +78,7 @@ grep -q '"fresh_start": true' "$WORK/next/compatibility.json" && echo "ok   comp
 # --- 4. offline validation against the Kubernetes API schemas ---------------------------------------------------------
 if command -v node > /dev/null && command -v npm > /dev/null; then
   if [ ! -d tests/emit/validator/node_modules/kubernetes-models ]; then
-    (cd tests/emit/validator && npm install --no-audit --no-fund --silent > "$WORK/npm.log" 2>&1)
+    (cd tests/emit/validator && npm ci --no-audit --no-fund --silent > "$WORK/npm.log" 2>&1)
   fi
   if [ -d tests/emit/validator/node_modules/kubernetes-models ]; then
     compile "$WORK/hpa" --hpa --partitions 8
