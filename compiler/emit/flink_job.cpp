@@ -27,12 +27,14 @@ std::string quoteSql(std::string_view text) {
 
 std::string identifier(std::string_view name) { return fmt::format("`{}`", name); }
 
-/// Flink's protobuf format maps message fields to columns: scalars, enums as STRING, messages as ROW, repeated as ARRAY.
-std::string flinkType(const FieldDescriptor* field, int depth) {
+/// Flink's protobuf format maps message fields to columns: scalars (unsigned 32-bit values as INT), enums as STRING,
+/// messages as ROW, repeated as ARRAY. The json format reads numbers into the declared type: there unsigned 32-bit
+/// values are BIGINT.
+std::string flinkType(const FieldDescriptor* field, int depth, bool json = false) {
     std::string type;
     switch (field->cpp_type()) {
     case FieldDescriptor::CPPTYPE_INT32: type = "INT"; break;
-    case FieldDescriptor::CPPTYPE_UINT32:
+    case FieldDescriptor::CPPTYPE_UINT32: type = json ? "BIGINT" : "INT"; break;
     case FieldDescriptor::CPPTYPE_INT64:
     case FieldDescriptor::CPPTYPE_UINT64: type = "BIGINT"; break;
     case FieldDescriptor::CPPTYPE_FLOAT: type = "FLOAT"; break;
@@ -45,7 +47,8 @@ std::string flinkType(const FieldDescriptor* field, int depth) {
         const Descriptor* message = field->message_type();
         std::string fields;
         for (int i = 0; i < message->field_count(); ++i)
-            fields += fmt::format("{}{} {}", i ? ", " : "", identifier(message->field(i)->name()), flinkType(message->field(i), depth + 1));
+            fields += fmt::format("{}{} {}", i ? ", " : "", identifier(json ? message->field(i)->json_name() : message->field(i)->name()),
+                                  flinkType(message->field(i), depth + 1, json));
         type = fmt::format("ROW<{}>", fields);
         break;
     }
@@ -118,7 +121,7 @@ std::string rewriteTimeArguments(const driver::CompiledJob& job) {
 
 /// How one top-level field of the source message appears in Flink: the column of the Kafka table (named and typed
 /// as Flink's protobuf or json format reads it), and the expression of the source view that gives it the name and
-/// SQL type pipec binds (wrappers unwrapped, Timestamps as TIMESTAMP(3), unsigned 32-bit values widened).
+/// SQL type pipec binds (wrappers unwrapped, Timestamps as TIMESTAMP(3), unsigned 32-bit values widened, at any depth).
 struct SourceColumn {
     std::string name;            // the proto field name, as the spec's SQL spells it
     std::string physicalName;    // the name in the record: the proto name (protobuf), the JSON name (json)
@@ -138,68 +141,104 @@ bool isUnsigned32(const FieldDescriptor* field) {
     return field->type() == FieldDescriptor::TYPE_UINT32 || field->type() == FieldDescriptor::TYPE_FIXED32;
 }
 
-/// The Flink type of a scalar field as Flink's protobuf format maps it (unsigned 32-bit values are INT there); the
-/// json format reads every integer into the declared type, so unsigned 32-bit values are declared BIGINT.
-std::string scalarType(const FieldDescriptor* field, bool json) {
-    if (isUnsigned32(field)) return json ? "BIGINT" : "INT";
-    return flinkType(field, 0);
+const Descriptor* messageOf(const FieldDescriptor* field) {
+    return field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE ? field->message_type() : nullptr;
 }
 
-/// Whether a message holds, at any depth, a field the Flink formats read with another shape than pipec binds.
-bool holdsConvertedField(const Descriptor* message, int depth) {
+/// The name of a field in the record: the JSON mapping's lowerCamelCase name on a json topic.
+std::string recordName(const FieldDescriptor* field, bool json) { return json ? field->json_name() : field->name(); }
+
+/// The field's type in the Kafka table, as the format reads the record. The protobuf format reads a wrapper as
+/// ROW<value T>, a Timestamp as ROW<seconds, nanos> and unsigned 32-bit values as INT; the Protobuf JSON mapping
+/// writes a wrapper as its bare value and a Timestamp as an RFC 3339 string, which the json format reads as
+/// TIMESTAMP_LTZ with `json.timestamp-format.standard = ISO-8601`.
+std::string physicalType(const FieldDescriptor* field, bool json, int depth) {
+    if (field->is_map() || depth > 8) return flinkType(field, depth, json);
+    const Descriptor* message = messageOf(field);
+    std::string type;
+    if (isTimestamp(message)) type = json ? "TIMESTAMP_LTZ(3)" : "ROW<`seconds` BIGINT, `nanos` INT>";
+    else if (isWrapper(message)) type = json ? flinkType(message->field(0), 0, true) : fmt::format("ROW<`value` {}>", flinkType(message->field(0), 0));
+    else if (message) {
+        std::string fields;
+        for (int i = 0; i < message->field_count(); ++i)
+            fields += fmt::format("{}{} {}", i ? ", " : "", identifier(recordName(message->field(i), json)), physicalType(message->field(i), json, depth + 1));
+        type = fmt::format("ROW<{}>", fields);
+    } else {
+        type = flinkType(field, depth, json);
+        return type;  // flinkType already wraps repeated scalars in ARRAY
+    }
+    return field->is_repeated() ? fmt::format("ARRAY<{}>", type) : type;
+}
+
+/// Whether the view must convert a message field: it holds, at some depth, a field whose record type or name is not
+/// what pipec binds.
+bool needsConversion(const Descriptor* message, bool json, int depth) {
     if (depth > 8) return false;
     for (int i = 0; i < message->field_count(); ++i) {
         const FieldDescriptor* field = message->field(i);
-        if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
-        if (isTimestamp(field->message_type()) || isWrapper(field->message_type()) || holdsConvertedField(field->message_type(), depth + 1))
+        if (field->is_repeated()) continue;  // pipec reads no repeated field (E0401)
+        const Descriptor* inner = messageOf(field);
+        if (isTimestamp(inner) || isWrapper(inner) || (json && field->json_name() != field->name()) || (!json && isUnsigned32(field)) ||
+            (inner && needsConversion(inner, json, depth + 1)))
             return true;
     }
     return false;
 }
 
+/// The type the view gives a field: the SQL type pipec binds.
+std::string viewType(const FieldDescriptor* field, bool json, int depth) {
+    const Descriptor* message = messageOf(field);
+    if (field->is_repeated() || field->is_map() || depth > 8) return physicalType(field, json, depth);
+    if (isTimestamp(message)) return "TIMESTAMP(3)";
+    if (isWrapper(message)) return isUnsigned32(message->field(0)) ? "BIGINT" : flinkType(message->field(0), 0, true);
+    if (message) {
+        std::string fields;
+        for (int i = 0; i < message->field_count(); ++i)
+            fields += fmt::format("{}{} {}", i ? ", " : "", identifier(message->field(i)->name()), viewType(message->field(i), json, depth + 1));
+        return fmt::format("ROW<{}>", fields);
+    }
+    return isUnsigned32(field) ? "BIGINT" : flinkType(field, depth, json);
+}
+
+std::string widenUnsigned32(const std::string& value) {
+    return fmt::format("IF({0} < 0, CAST({0} AS BIGINT) + 4294967296, CAST({0} AS BIGINT))", value);
+}
+
+/// The expression of the view that reads `record` (the field as the Kafka table holds it) as the view's type. A
+/// nested message holding converted fields is rebuilt with ROW(…) and cast to its named ROW type; pipec reads only
+/// leaf fields of nested messages, and a leaf of an absent message is NULL either way.
+std::string viewExpression(const FieldDescriptor* field, const std::string& record, bool json, int depth) {
+    const Descriptor* message = messageOf(field);
+    if (field->is_repeated() || field->is_map() || depth > 8) return record;
+    if (isTimestamp(message)) {
+        if (json) return fmt::format("CAST({} AS TIMESTAMP(3))", record);
+        return fmt::format("CAST(TO_TIMESTAMP_LTZ({0}.`seconds` * 1000 + {0}.`nanos` / 1000000, 3) AS TIMESTAMP(3))", record);
+    }
+    if (isWrapper(message)) {
+        std::string value = json ? record : record + ".`value`";
+        return isUnsigned32(message->field(0)) && !json ? widenUnsigned32(value) : value;
+    }
+    if (message) {
+        if (!needsConversion(message, json, depth + 1)) return record;
+        std::string fields;
+        for (int i = 0; i < message->field_count(); ++i) {
+            const FieldDescriptor* inner = message->field(i);
+            fields += (i ? ", " : "") + viewExpression(inner, record + "." + identifier(recordName(inner, json)), json, depth + 1);
+        }
+        return fmt::format("CAST(ROW({}) AS {})", fields, viewType(field, json, depth));
+    }
+    return isUnsigned32(field) && !json ? widenUnsigned32(record) : record;
+}
+
 SourceColumn sourceColumn(const FieldDescriptor* field, bool json) {
     SourceColumn column;
     column.name = field->name();
-    column.physicalName = json ? field->json_name() : field->name();
+    column.physicalName = recordName(field, json);
     std::string physical = identifier(column.physicalName);
-    column.viewExpression = physical;
-    const Descriptor* message = field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE ? field->message_type() : nullptr;
-    if (field->is_repeated() || field->is_map()) {
-        column.physicalType = flinkType(field, 0);
-    } else if (isTimestamp(message)) {
-        // pipec binds a Timestamp as TIMESTAMP(3) in UTC; the job's session time zone is UTC (SET below).
-        if (json) {
-            column.physicalType = "TIMESTAMP_LTZ(3)";  // RFC 3339 in the Protobuf JSON mapping
-            column.viewExpression = fmt::format("CAST({} AS TIMESTAMP(3))", physical);
-        } else {
-            column.physicalType = "ROW<`seconds` BIGINT, `nanos` INT>";
-            column.epochMillis = fmt::format("{0}.`seconds` * 1000 + {0}.`nanos` / 1000000", physical);
-            column.viewExpression = fmt::format("CAST(TO_TIMESTAMP_LTZ({}, 3) AS TIMESTAMP(3))", column.epochMillis);
-        }
-    } else if (isWrapper(message)) {
-        const FieldDescriptor* value = message->field(0);
-        if (json) {
-            column.physicalType = scalarType(value, true);  // the JSON mapping writes a wrapper as its bare value
-        } else {
-            column.physicalType = fmt::format("ROW<`value` {}>", scalarType(value, false));
-            column.viewExpression = physical + ".`value`";
-            if (isUnsigned32(value))
-                column.viewExpression = fmt::format("IF({0} < 0, CAST({0} AS BIGINT) + 4294967296, CAST({0} AS BIGINT))", column.viewExpression);
-        }
-    } else if (message) {
-        column.physicalType = flinkType(field, 0);
-        if (json) {
-            // Nested fields keep their JSON names inside the ROW as well.
-            std::string fields;
-            for (int i = 0; i < message->field_count(); ++i)
-                fields += fmt::format("{}{} {}", i ? ", " : "", identifier(message->field(i)->json_name()), flinkType(message->field(i), 1));
-            column.physicalType = fmt::format("ROW<{}>", fields);
-        }
-    } else {
-        column.physicalType = scalarType(field, json);
-        if (isUnsigned32(field) && !json)
-            column.viewExpression = fmt::format("IF({0} < 0, CAST({0} AS BIGINT) + 4294967296, CAST({0} AS BIGINT))", physical);
-    }
+    column.physicalType = physicalType(field, json, 0);
+    column.viewExpression = viewExpression(field, physical, json, 0);
+    if (isTimestamp(messageOf(field)) && !field->is_repeated() && !json)
+        column.epochMillis = fmt::format("{0}.`seconds` * 1000 + {0}.`nanos` / 1000000", physical);
     return column;
 }
 
@@ -314,18 +353,7 @@ std::string flinkSql(const driver::Compilation& compilation, const driver::Compi
     // type the spec's SQL was bound with, so the query runs unchanged (docs/deployment.md, "Flink target").
     std::vector<SourceColumn> fields;
     if (message) {
-        for (int i = 0; i < message->field_count(); ++i) {
-            fields.push_back(sourceColumn(message->field(i), json));
-            const FieldDescriptor* field = message->field(i);
-            if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && !isTimestamp(field->message_type()) &&
-                !isWrapper(field->message_type()) && holdsConvertedField(field->message_type(), 0)) {
-                auto& d = diagnostics.warning("W0601", kafka.location,
-                                              fmt::format("job `{}`: the nested message `{}` holds wrapper or Timestamp fields, which Flink "
-                                                          "reads as ROW<value …> / ROW<seconds, nanos> inside it",
-                                                          job.source.name.value, field->name()));
-                d.help = "read them through `.value` / `.seconds` on the Flink target, or move them to the top level of the message";
-            }
-        }
+        for (int i = 0; i < message->field_count(); ++i) fields.push_back(sourceColumn(message->field(i), json));
     }
     out += fmt::format("CREATE TABLE {} (\n", identifier(kafkaTable));
     std::vector<std::string> columns;
@@ -361,6 +389,7 @@ std::string flinkSql(const driver::Compilation& compilation, const driver::Compi
         options.emplace_back("format", "json");
         options.emplace_back("json.timestamp-format.standard", "ISO-8601");
         options.emplace_back("json.fail-on-missing-field", "false");
+        options.emplace_back("json.ignore-parse-errors", "true");  // pipec counts and routes bad records aside
         auto& d = diagnostics.warning("W0601", kafka.location,
                                       fmt::format("job `{}`: Flink's `json` format matches field names exactly; the table declares the "
                                                   "lowerCamelCase names of the Protobuf JSON mapping, and Timestamps as RFC 3339 in UTC "
