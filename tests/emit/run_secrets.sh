@@ -88,13 +88,13 @@ local:
       address: 127.0.0.1:$PORT
       password: \${PIPEC_TEST_REDIS_PASSWORD}
 YAML
-  run() { "$PIPEC" run examples/store_order_count.yaml --env-file "$WORK/pipec.yaml" --input examples/data/store_timeline_events.jsonl --sink redis "$@"; }
+  # The embedded broker, seeded with the sample and read to its end: the features go to the Redis sink.
+  run() { "$PIPEC" run examples/store_order_count.yaml --env-file "$WORK/pipec.yaml" --seed examples/data/store_timeline_events.jsonl --until-end --sink redis "$@"; }
   PIPEC_TEST_REDIS_PASSWORD=$REDIS_SECRET run > "$WORK/run.out" 2> "$WORK/run.err"
   check "pipec run with the password in the environment: exit 0" 0 "$?"
   keys=$(redis-cli -p "$PORT" -a "$REDIS_SECRET" --no-auth-warning dbsize)
   [ "$keys" -gt 0 ] && echo "ok   features written to the password-protected Redis ($keys keys)" || { echo "FAIL no features"; cat "$WORK/run.err"; failures=$((failures + 1)); }
-  env -u PIPEC_TEST_REDIS_PASSWORD "$PIPEC" run examples/store_order_count.yaml --env-file "$WORK/pipec.yaml" \
-    --input examples/data/store_timeline_events.jsonl --sink redis > "$WORK/unset.out" 2> "$WORK/unset.err"
+  (unset PIPEC_TEST_REDIS_PASSWORD; run > "$WORK/unset.out" 2> "$WORK/unset.err")
   check "pipec run without the variable: exit 2" 2 "$?"
   grep -q 'setting `password` of sink `prod_canary_features` names the environment variable `PIPEC_TEST_REDIS_PASSWORD`, which is not set' "$WORK/unset.err" &&
     echo "ok   the error names the sink, the setting and the variable" || { echo "FAIL unexpected error"; cat "$WORK/unset.err"; failures=$((failures + 1)); }
@@ -103,8 +103,8 @@ YAML
   # From a compiled plan: the plan names the variable, the run reads it.
   "$PIPEC" compile examples/store_order_count.yaml --env-file "$WORK/pipec.yaml" -o "$WORK/compiled" > /dev/null 2>&1
   redis-cli -p "$PORT" -a "$REDIS_SECRET" --no-auth-warning flushall > /dev/null
-  PIPEC_TEST_REDIS_PASSWORD=$REDIS_SECRET "$PIPEC" run --plan "$WORK/compiled/canary_store_order_count/plan.pb" \
-    --input examples/data/store_timeline_events.jsonl --sink redis > /dev/null 2> "$WORK/plan.err"
+  PIPEC_TEST_REDIS_PASSWORD=$REDIS_SECRET "$PIPEC" run --plan "$WORK/compiled/canary_store_order_count/plan.pb" --brokers embedded \
+    --seed examples/data/store_timeline_events.jsonl --until-end --sink redis > /dev/null 2> "$WORK/plan.err"
   check "pipec run --plan with the password in the environment: exit 0" 0 "$?"
   keys=$(redis-cli -p "$PORT" -a "$REDIS_SECRET" --no-auth-warning dbsize)
   [ "$keys" -gt 0 ] && echo "ok   features written from the compiled plan ($keys keys)" || { echo "FAIL no features from the plan"; cat "$WORK/plan.err"; failures=$((failures + 1)); }
