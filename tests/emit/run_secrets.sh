@@ -58,6 +58,13 @@ flinkdeployment.yaml PIPEC_SECRET_REDIS_AUTH_PASSWORD redis-auth password
 kubernetes.yaml KAFKA_SASL_PASSWORD pipec-secrets KAFKA_SASL_PASSWORD
 kubernetes.yaml PIPEC_SECRET_REDIS_AUTH_PASSWORD redis-auth password" "$(sort "$WORK/env.txt")"
 
+if [ -d tests/emit/validator/node_modules/kubernetes-models ] && command -v node > /dev/null; then
+  node tests/emit/validator/validate.mjs "$WORK"/yaml/*/kubernetes.yaml "$WORK"/flink/*/flinkdeployment.yaml > "$WORK/validate.log" 2>&1 &&
+    echo "ok   the manifests with secret environment variables validate" || { echo "FAIL"; cat "$WORK/validate.log"; failures=$((failures + 1)); }
+else
+  echo "skip manifest validation: tests/emit/validator is not installed (tools/setup installs it)"
+fi
+
 # --- 2. literal secrets are refused -----------------------------------------------------------------------------------
 mkdir -p "$WORK/literal"
 cp tests/emit/flink_specs/promo_orders.yaml "$WORK/literal/"
