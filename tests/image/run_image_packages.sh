@@ -63,5 +63,15 @@ version=$("$PIPEC" --version | awk '{print $NF}')
 grep -q "docker build -t pipec:$version ." Dockerfile && ok "the documented tag is pipec:$version, the manifests' default image" ||
   fail "Dockerfile comment should document docker build -t pipec:$version ."
 
+# `--image REF` names the image in the manifests; without it they name pipec:<version>.
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+"$PIPEC" compile examples/store_order_count.yaml --env prod -o "$WORK/default" > /dev/null 2>&1
+"$PIPEC" compile examples/store_order_count.yaml --env prod --image registry.example.com/pipec:test -o "$WORK/named" > /dev/null 2>&1
+grep -q "image: \"pipec:$version\"" "$WORK/default/canary_store_order_count/kubernetes.yaml" && ok "manifests name pipec:$version by default" ||
+  fail "the default image is not pipec:$version"
+grep -q 'image: "registry.example.com/pipec:test"' "$WORK/named/canary_store_order_count/kubernetes.yaml" && ok "--image names the image in the manifests" ||
+  fail "--image is not in the manifests"
+
 echo "image: $failures failure(s)"
 [ "$failures" = 0 ]
