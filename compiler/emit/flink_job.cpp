@@ -1,6 +1,6 @@
 #include "compiler/emit/flink_job.h"
 
-#include "compiler/emit/sha256.h"
+#include "compiler/emit/flink_source_table.h"
 
 #include <fmt/format.h>
 #include <google/protobuf/descriptor.h>
@@ -25,37 +25,7 @@ std::string quoteSql(std::string_view text) {
     return out + "'";
 }
 
-std::string identifier(std::string_view name) { return fmt::format("`{}`", name); }
-
-/// Flink's protobuf format maps message fields to columns: scalars (unsigned 32-bit values as INT), enums as STRING,
-/// messages as ROW, repeated as ARRAY. The json format reads numbers into the declared type: there unsigned 32-bit
-/// values are BIGINT.
-std::string flinkType(const FieldDescriptor* field, int depth, bool json = false) {
-    std::string type;
-    switch (field->cpp_type()) {
-    case FieldDescriptor::CPPTYPE_INT32: type = "INT"; break;
-    case FieldDescriptor::CPPTYPE_UINT32: type = json ? "BIGINT" : "INT"; break;
-    case FieldDescriptor::CPPTYPE_INT64:
-    case FieldDescriptor::CPPTYPE_UINT64: type = "BIGINT"; break;
-    case FieldDescriptor::CPPTYPE_FLOAT: type = "FLOAT"; break;
-    case FieldDescriptor::CPPTYPE_DOUBLE: type = "DOUBLE"; break;
-    case FieldDescriptor::CPPTYPE_BOOL: type = "BOOLEAN"; break;
-    case FieldDescriptor::CPPTYPE_ENUM: type = "STRING"; break;
-    case FieldDescriptor::CPPTYPE_STRING: type = field->type() == FieldDescriptor::TYPE_BYTES ? "BYTES" : "STRING"; break;
-    case FieldDescriptor::CPPTYPE_MESSAGE: {
-        if (depth > 8) return "BYTES";
-        const Descriptor* message = field->message_type();
-        std::string fields;
-        for (int i = 0; i < message->field_count(); ++i)
-            fields += fmt::format("{}{} {}", i ? ", " : "", identifier(json ? message->field(i)->json_name() : message->field(i)->name()),
-                                  flinkType(message->field(i), depth + 1, json));
-        type = fmt::format("ROW<{}>", fields);
-        break;
-    }
-    }
-    if (field->is_map()) return "MAP<STRING, STRING>";
-    return field->is_repeated() ? fmt::format("ARRAY<{}>", type) : type;
-}
+std::string identifier(std::string_view name) { return flinkIdentifier(name); }
 
 /// The Java class Flink's protobuf format loads: java_package (else the proto package), then either the message
 /// (java_multiple_files) or OuterClass$Message.
@@ -117,129 +87,6 @@ std::string rewriteTimeArguments(const driver::CompiledJob& job) {
     for (const auto& [offset, length] : spans) rewritten.replace(offset, length, "`_time`");
     while (!rewritten.empty() && (rewritten.back() == '\n' || rewritten.back() == ';' || rewritten.back() == ' ')) rewritten.pop_back();
     return rewritten;
-}
-
-/// How one top-level field of the source message appears in Flink: the column of the Kafka table (named and typed
-/// as Flink's protobuf or json format reads it), and the expression of the source view that gives it the name and
-/// SQL type pipec binds (wrappers unwrapped, Timestamps as TIMESTAMP(3), unsigned 32-bit values widened, at any depth).
-struct SourceColumn {
-    std::string name;            // the proto field name, as the spec's SQL spells it
-    std::string physicalName;    // the name in the record: the proto name (protobuf), the JSON name (json)
-    std::string physicalType;
-    std::string viewExpression;  // over the Kafka table's columns
-    std::string epochMillis;     // a protobuf Timestamp as epoch milliseconds (the event time is TO_TIMESTAMP_LTZ of it)
-};
-
-bool isTimestamp(const Descriptor* message) { return message && message->full_name() == "google.protobuf.Timestamp"; }
-
-bool isWrapper(const Descriptor* message) {
-    if (!message || message->file()->name() != "google/protobuf/wrappers.proto") return false;
-    return message->field_count() == 1 && message->field(0)->name() == "value";
-}
-
-bool isUnsigned32(const FieldDescriptor* field) {
-    return field->type() == FieldDescriptor::TYPE_UINT32 || field->type() == FieldDescriptor::TYPE_FIXED32;
-}
-
-const Descriptor* messageOf(const FieldDescriptor* field) {
-    return field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE ? field->message_type() : nullptr;
-}
-
-/// The name of a field in the record: the JSON mapping's lowerCamelCase name on a json topic.
-std::string recordName(const FieldDescriptor* field, bool json) { return json ? field->json_name() : field->name(); }
-
-/// The field's type in the Kafka table, as the format reads the record. The protobuf format reads a wrapper as
-/// ROW<value T>, a Timestamp as ROW<seconds, nanos> and unsigned 32-bit values as INT; the Protobuf JSON mapping
-/// writes a wrapper as its bare value and a Timestamp as an RFC 3339 string, which the json format reads as
-/// TIMESTAMP_LTZ with `json.timestamp-format.standard = ISO-8601`.
-std::string physicalType(const FieldDescriptor* field, bool json, int depth) {
-    if (field->is_map() || depth > 8) return flinkType(field, depth, json);
-    const Descriptor* message = messageOf(field);
-    std::string type;
-    if (isTimestamp(message)) type = json ? "TIMESTAMP_LTZ(3)" : "ROW<`seconds` BIGINT, `nanos` INT>";
-    else if (isWrapper(message)) type = json ? flinkType(message->field(0), 0, true) : fmt::format("ROW<`value` {}>", flinkType(message->field(0), 0));
-    else if (message) {
-        std::string fields;
-        for (int i = 0; i < message->field_count(); ++i)
-            fields += fmt::format("{}{} {}", i ? ", " : "", identifier(recordName(message->field(i), json)), physicalType(message->field(i), json, depth + 1));
-        type = fmt::format("ROW<{}>", fields);
-    } else {
-        type = flinkType(field, depth, json);
-        return type;  // flinkType already wraps repeated scalars in ARRAY
-    }
-    return field->is_repeated() ? fmt::format("ARRAY<{}>", type) : type;
-}
-
-/// Whether the view must convert a message field: it holds, at some depth, a field whose record type or name is not
-/// what pipec binds.
-bool needsConversion(const Descriptor* message, bool json, int depth) {
-    if (depth > 8) return false;
-    for (int i = 0; i < message->field_count(); ++i) {
-        const FieldDescriptor* field = message->field(i);
-        if (field->is_repeated()) continue;  // pipec reads no repeated field (E0401)
-        const Descriptor* inner = messageOf(field);
-        if (isTimestamp(inner) || isWrapper(inner) || (json && field->json_name() != field->name()) || (!json && isUnsigned32(field)) ||
-            (inner && needsConversion(inner, json, depth + 1)))
-            return true;
-    }
-    return false;
-}
-
-/// The type the view gives a field: the SQL type pipec binds.
-std::string viewType(const FieldDescriptor* field, bool json, int depth) {
-    const Descriptor* message = messageOf(field);
-    if (field->is_repeated() || field->is_map() || depth > 8) return physicalType(field, json, depth);
-    if (isTimestamp(message)) return "TIMESTAMP(3)";
-    if (isWrapper(message)) return isUnsigned32(message->field(0)) ? "BIGINT" : flinkType(message->field(0), 0, true);
-    if (message) {
-        std::string fields;
-        for (int i = 0; i < message->field_count(); ++i)
-            fields += fmt::format("{}{} {}", i ? ", " : "", identifier(message->field(i)->name()), viewType(message->field(i), json, depth + 1));
-        return fmt::format("ROW<{}>", fields);
-    }
-    return isUnsigned32(field) ? "BIGINT" : flinkType(field, depth, json);
-}
-
-std::string widenUnsigned32(const std::string& value) {
-    return fmt::format("IF({0} < 0, CAST({0} AS BIGINT) + 4294967296, CAST({0} AS BIGINT))", value);
-}
-
-/// The expression of the view that reads `record` (the field as the Kafka table holds it) as the view's type. A
-/// nested message holding converted fields is rebuilt with ROW(…) and cast to its named ROW type; pipec reads only
-/// leaf fields of nested messages, and a leaf of an absent message is NULL either way.
-std::string viewExpression(const FieldDescriptor* field, const std::string& record, bool json, int depth) {
-    const Descriptor* message = messageOf(field);
-    if (field->is_repeated() || field->is_map() || depth > 8) return record;
-    if (isTimestamp(message)) {
-        if (json) return fmt::format("CAST({} AS TIMESTAMP(3))", record);
-        return fmt::format("CAST(TO_TIMESTAMP_LTZ({0}.`seconds` * 1000 + {0}.`nanos` / 1000000, 3) AS TIMESTAMP(3))", record);
-    }
-    if (isWrapper(message)) {
-        std::string value = json ? record : record + ".`value`";
-        return isUnsigned32(message->field(0)) && !json ? widenUnsigned32(value) : value;
-    }
-    if (message) {
-        if (!needsConversion(message, json, depth + 1)) return record;
-        std::string fields;
-        for (int i = 0; i < message->field_count(); ++i) {
-            const FieldDescriptor* inner = message->field(i);
-            fields += (i ? ", " : "") + viewExpression(inner, record + "." + identifier(recordName(inner, json)), json, depth + 1);
-        }
-        return fmt::format("CAST(ROW({}) AS {})", fields, viewType(field, json, depth));
-    }
-    return isUnsigned32(field) && !json ? widenUnsigned32(record) : record;
-}
-
-SourceColumn sourceColumn(const FieldDescriptor* field, bool json) {
-    SourceColumn column;
-    column.name = field->name();
-    column.physicalName = recordName(field, json);
-    std::string physical = identifier(column.physicalName);
-    column.physicalType = physicalType(field, json, 0);
-    column.viewExpression = viewExpression(field, physical, json, 0);
-    if (isTimestamp(messageOf(field)) && !field->is_repeated() && !json)
-        column.epochMillis = fmt::format("{0}.`seconds` * 1000 + {0}.`nanos` / 1000000", physical);
-    return column;
 }
 
 /// librdkafka settings of the cluster as the Java Kafka client of Flink's connector reads them: `sasl.mechanisms`
@@ -351,15 +198,12 @@ std::string flinkSql(const driver::Compilation& compilation, const driver::Compi
 
     // The Kafka table declares the record as Flink's format reads it; the view over it gives every field the name and
     // type the spec's SQL was bound with, so the query runs unchanged (docs/deployment.md, "Flink target").
-    std::vector<SourceColumn> fields;
-    if (message) {
-        for (int i = 0; i < message->field_count(); ++i) fields.push_back(sourceColumn(message->field(i), json));
-    }
+    std::vector<FlinkSourceColumn> fields = message ? flinkSourceColumns(message, json) : std::vector<FlinkSourceColumn>{};
     out += fmt::format("CREATE TABLE {} (\n", identifier(kafkaTable));
     std::vector<std::string> columns;
     for (const auto& field : fields) columns.push_back(fmt::format("  {} {}", identifier(field.physicalName), field.physicalType));
     if (kafka.timeField) {
-        auto field = std::find_if(fields.begin(), fields.end(), [&](const SourceColumn& c) { return c.name == kafka.timeField->value; });
+        auto field = std::find_if(fields.begin(), fields.end(), [&](const FlinkSourceColumn& c) { return c.name == kafka.timeField->value; });
         std::string time = identifier(kafka.timeField->value);
         if (field != fields.end() && json && field->physicalType == "TIMESTAMP_LTZ(3)") time = identifier(field->physicalName);
         else if (field != fields.end())
@@ -484,135 +328,6 @@ std::string flinkSql(const driver::Compilation& compilation, const driver::Compi
         d.help = "docs/deployment.md, \"Flink target\": the runner step that substitutes the environment";
     }
     return out;
-}
-
-namespace {
-
-/// The FlinkDeployment's name: the operator refuses names longer than 45 characters, so a longer job name keeps its
-/// first characters and a hash of the whole name.
-std::string flinkDeploymentName(const std::string& jobName) {
-    std::string name = kubernetesName(jobName);
-    if (name.size() <= 45) return name;
-    name = name.substr(0, 45 - 9);
-    while (!name.empty() && name.back() == '-') name.pop_back();
-    return name + "-" + sha256Hex(jobName).substr(0, 8);
-}
-
-/// A Kubernetes memory quantity (`512Mi`, `2Gi`, `1G`, `1048576`) in MiB; 0 when it cannot be read.
-int64_t mebibytes(const std::string& quantity) {
-    static const std::vector<std::pair<std::string, double>> kUnits = {
-        {"Ki", 1024.0}, {"Mi", 1024.0 * 1024}, {"Gi", 1024.0 * 1024 * 1024}, {"Ti", 1024.0 * 1024 * 1024 * 1024},
-        {"k", 1e3},     {"M", 1e6},            {"G", 1e9},                   {"T", 1e12}};
-    char* end = nullptr;
-    double number = std::strtod(quantity.c_str(), &end);
-    std::string unit = end ? std::string(end) : "";
-    double bytes = number;
-    if (!unit.empty()) {
-        auto found = std::find_if(kUnits.begin(), kUnits.end(), [&](const auto& u) { return u.first == unit; });
-        if (found == kUnits.end()) return 0;
-        bytes = number * found->second;
-    }
-    return static_cast<int64_t>(bytes / (1024.0 * 1024));
-}
-
-} // namespace
-
-bool checkFlinkStateDirectories(const driver::Compilation& compilation, const driver::CompiledJob& job, DiagnosticEngine& diagnostics) {
-    const spec::FlinkSettings flink = compilation.environment ? compilation.environment->flink : spec::FlinkSettings{};
-    if (!flink.checkpointsDir.empty() && !flink.savepointsDir.empty()) return true;
-    std::string environment = compilation.environment ? compilation.environment->name : "local";
-    std::vector<std::string> missing;
-    if (flink.checkpointsDir.empty()) missing.push_back("`flink.checkpoints_dir`");
-    if (flink.savepointsDir.empty()) missing.push_back("`flink.savepoints_dir`");
-    auto& d = diagnostics.error("E0603", job.source.name.location,
-                                fmt::format("job `{}`: the FlinkDeployment needs {} in environment `{}`", job.source.name.value,
-                                            missing.size() == 2 ? missing[0] + " and " + missing[1] : missing[0], environment));
-    d.label = "upgraded with a savepoint on Flink";
-    d.help = "add `flink: {checkpoints_dir: s3://…/checkpoints, savepoints_dir: s3://…/savepoints}` to the environment";
-    if (!compilation.environmentFile.empty()) d.notes.push_back(fmt::format("environment config: {}", compilation.environmentFile));
-    return false;
-}
-
-std::vector<YamlNode> flinkDeployment(const driver::Compilation& compilation, const driver::CompiledJob& job, const std::string& sql,
-                                      const DeploymentSettings& settings, DiagnosticEngine& diagnostics) {
-    std::string name = flinkDeploymentName(job.source.name.value);
-    auto objectMetadata = [&](const std::string& objectName) {
-        YamlNode metadata = YamlNode::map();
-        metadata.set("name", YamlNode::string(objectName));
-        YamlNode& labels = metadata.set("labels", YamlNode::map());
-        labels.set("app.kubernetes.io/name", YamlNode::string("pipec"));
-        labels.set("app.kubernetes.io/instance", YamlNode::string(name));
-        YamlNode& annotations = metadata.set("annotations", YamlNode::map());
-        annotations.set("pipec.dev/spec-file", YamlNode::string(settings.specFile));
-        annotations.set("pipec.dev/git-revision", YamlNode::string(settings.gitRevision));
-        annotations.set("pipec.dev/digest", YamlNode::string(settings.digest));
-        return metadata;
-    };
-
-    // The SQL script reaches the job through a ConfigMap mounted into the pods: the image stays the same for every job.
-    YamlNode script = YamlNode::map();
-    script.set("apiVersion", YamlNode::string("v1"));
-    script.set("kind", YamlNode::string("ConfigMap"));
-    script.set("metadata", objectMetadata(name + "-sql"));
-    script.set("data", YamlNode::map()).set("job.sql", YamlNode::string(sql));
-
-    const spec::FlinkSettings flink = compilation.environment ? compilation.environment->flink : spec::FlinkSettings{};
-
-    YamlNode node = YamlNode::map();
-    node.set("apiVersion", YamlNode::string("flink.apache.org/v1beta1"));
-    node.set("kind", YamlNode::string("FlinkDeployment"));
-    node.set("metadata", objectMetadata(name));
-    YamlNode& spec = node.set("spec", YamlNode::map());
-    spec.set("image", YamlNode::string(settings.flinkImage));
-    spec.set("flinkVersion", YamlNode::string("v1_18"));
-    spec.set("serviceAccount", YamlNode::string("flink"));
-    YamlNode& configuration = spec.set("flinkConfiguration", YamlNode::map());
-    configuration.set("taskmanager.numberOfTaskSlots", YamlNode::string("1"));
-    configuration.set("execution.checkpointing.interval", YamlNode::string("30s"));
-    configuration.set("state.backend.type", YamlNode::string("rocksdb"));
-    configuration.set("state.checkpoints.dir", YamlNode::string(flink.checkpointsDir));
-    configuration.set("state.savepoints.dir", YamlNode::string(flink.savepointsDir));
-    configuration.set("table.local-time-zone", YamlNode::string("UTC"));
-    YamlNode& jobManager = spec.set("jobManager", YamlNode::map()).set("resource", YamlNode::map());
-    jobManager.set("memory", YamlNode::string("1024m"));
-    jobManager.set("cpu", YamlNode::decimal(1));
-
-    // The spec's memory sizes a native pipec process. A TaskManager JVM needs metaspace (256m), JVM overhead (at least
-    // 192m), framework heap and off-heap (128m each), network and managed memory before any task heap: below Flink's
-    // own default process size (1728m) it is raised to that, and said so.
-    constexpr int64_t kMinimumTaskManagerMebibytes = 1728;
-    int64_t memory = mebibytes(job.source.resources.memory.value);
-    if (memory < kMinimumTaskManagerMebibytes) {
-        auto& d = diagnostics.warning("W0601", job.source.resources.memory.location,
-                                      fmt::format("job `{}`: the Flink TaskManager gets {}m, not the spec's {}: a Flink TaskManager "
-                                                  "process needs at least Flink's default process size", job.source.name.value,
-                                                  kMinimumTaskManagerMebibytes, job.source.resources.memory.value));
-        d.help = "memory is per pipec replica on the kubernetes target; the Flink target sizes the TaskManager JVM";
-        memory = kMinimumTaskManagerMebibytes;
-    }
-    YamlNode& taskManager = spec.set("taskManager", YamlNode::map()).set("resource", YamlNode::map());
-    taskManager.set("memory", YamlNode::string(fmt::format("{}m", memory)));
-    taskManager.set("cpu", YamlNode::decimal(cpuCores(job.source.resources.cpu.value)));
-
-    YamlNode& podSpec = spec.set("podTemplate", YamlNode::map()).set("spec", YamlNode::map());
-    YamlNode& container = podSpec.set("containers", YamlNode::list()).add(YamlNode::map());
-    container.set("name", YamlNode::string("flink-main-container"));  // the operator merges this into Flink's container
-    if (!settings.secrets.empty()) container.set("env", secretEnvironment(settings.secrets));
-    YamlNode& mount = container.set("volumeMounts", YamlNode::list()).add(YamlNode::map());
-    mount.set("name", YamlNode::string("pipec-sql"));
-    mount.set("mountPath", YamlNode::string("/opt/flink/pipec"));
-    mount.set("readOnly", YamlNode::boolean(true));
-    YamlNode& volume = podSpec.set("volumes", YamlNode::list()).add(YamlNode::map());
-    volume.set("name", YamlNode::string("pipec-sql"));
-    volume.set("configMap", YamlNode::map()).set("name", YamlNode::string(name + "-sql"));
-
-    YamlNode& flinkJob = spec.set("job", YamlNode::map());
-    flinkJob.set("jarURI", YamlNode::string("local:///opt/flink/usrlib/sql-runner.jar"));
-    YamlNode& arguments = flinkJob.set("args", YamlNode::list());
-    arguments.add(YamlNode::string("/opt/flink/pipec/job.sql"));
-    flinkJob.set("parallelism", YamlNode::number(job.source.resources.numberTaskManager.value));
-    flinkJob.set("upgradeMode", YamlNode::string("savepoint"));
-    return {std::move(script), std::move(node)};
 }
 
 } // namespace pipec::emit

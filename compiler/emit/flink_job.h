@@ -4,22 +4,13 @@
 #include "compiler/emit/kubernetes_manifests.h"
 
 #include <string>
-#include <vector>
 
 namespace pipec::emit {
 
-/// The job as Flink SQL (`job.sql`): the Kafka source table with the protobuf format and a WATERMARK, one sink
-/// table per materialized feature, and the INSERT statements. What Flink SQL cannot express the same way is
-/// reported as W0601 warnings at the spec location it concerns.
+/// The job as Flink SQL (`job.sql`): the session settings (UTC), the Kafka table with the protobuf or json format and a
+/// WATERMARK, the source view that gives every field the spec's type, the query as a view, one sink table per
+/// materialized feature and sink, and one statement set with their INSERTs. What Flink does differently is reported
+/// as W0601/W0603 warnings at the spec location it concerns.
 std::string flinkSql(const driver::Compilation& compilation, const driver::CompiledJob& job, DiagnosticEngine& diagnostics);
-
-/// Whether the environment names the checkpoint and savepoint directories the FlinkDeployment needs; E0603 if not.
-bool checkFlinkStateDirectories(const driver::Compilation& compilation, const driver::CompiledJob& job, DiagnosticEngine& diagnostics);
-
-/// The Kubernetes objects of the Flink target: a ConfigMap holding `sql` (the job's `job.sql`) and a FlinkDeployment
-/// for the Flink Kubernetes Operator that runs it with the SQL runner, its secrets mounted as environment variables.
-/// The checkpoint and savepoint directories come from the environment's `flink:` section (checked before).
-std::vector<YamlNode> flinkDeployment(const driver::Compilation& compilation, const driver::CompiledJob& job, const std::string& sql,
-                                      const DeploymentSettings& settings, DiagnosticEngine& diagnostics);
 
 } // namespace pipec::emit

@@ -1,5 +1,6 @@
 #include "compiler/emit/job_artifacts.h"
 
+#include "compiler/emit/flink_deployment.h"
 #include "compiler/emit/flink_job.h"
 #include "compiler/emit/kubernetes_manifests.h"
 #include "compiler/emit/sha256.h"
