@@ -172,6 +172,55 @@ std::string keyExpression(const driver::FeatureBinding& feature, const std::stri
     return parts.size() == 1 ? joined : fmt::format("CONCAT({})", joined);
 }
 
+/// The Flink type of an output column of `type` in a sink table.
+std::string outputFlinkType(plan::TypeId type) {
+    switch (type) {
+    case plan::BOOLEAN: return "BOOLEAN";
+    case plan::INT: return "INT";
+    case plan::BIGINT: return "BIGINT";
+    case plan::FLOAT: return "FLOAT";
+    case plan::DOUBLE: return "DOUBLE";
+    case plan::BYTES: return "BYTES";
+    case plan::TIMESTAMP: return "TIMESTAMP_LTZ(3)";
+    default: return "STRING";
+    }
+}
+
+/// The upsert-kafka table of a Kafka sink: the entity key as the record key, every output column in the JSON value,
+/// as pipec's Kafka sink writes rows (docs/feature-store.md, "Kafka sink").
+std::string kafkaSinkTable(const std::string& table, const std::string& topic, const std::map<std::string, std::string>& sink,
+                           const std::string& jobBootstrap, const std::map<std::string, std::string>& clusterProperties,
+                           const SourceLocation& location, const driver::CompiledJob& job, DiagnosticEngine& diagnostics) {
+    std::string out = fmt::format("\nCREATE TABLE {} (\n  `key` STRING", identifier(table));
+    for (const auto& column : job.pipeline.output_columns())
+        out += fmt::format(",\n  {} {}", identifier(column.name()), outputFlinkType(column.type()));
+    out += ",\n  PRIMARY KEY (`key`) NOT ENFORCED\n) WITH (\n";
+    std::vector<std::pair<std::string, std::string>> options = {
+        {"connector", "upsert-kafka"},
+        {"topic", topic},
+        {"properties.bootstrap.servers", sink.count("bootstrap_servers") ? sink.at("bootstrap_servers") : jobBootstrap},
+        {"key.format", "raw"},
+        {"value.format", "json"},
+        {"value.fields-include", "EXCEPT_KEY"},
+        {"value.json.timestamp-format.standard", "ISO-8601"},
+    };
+    // On the job's own cluster the producer needs the cluster's (security) settings, as pipec's Kafka sink does.
+    std::map<std::string, std::string> producer = sink.count("bootstrap_servers") ? std::map<std::string, std::string>{} : clusterProperties;
+    for (const auto& [key, value] : sink)
+        if (key != "topic" && key != "bootstrap_servers") producer[key] = value;
+    for (const auto& [key, value] : javaKafkaProperties(producer, location, job.source.name.value, diagnostics))
+        options.emplace_back("properties." + key, value);
+    for (size_t i = 0; i < options.size(); ++i)
+        out += fmt::format("  {} = {}{}\n", quoteSql(options[i].first), quoteSql(options[i].second), i + 1 < options.size() ? "," : "");
+    out += ");\n";
+    auto& d = diagnostics.warning("W0603", job.source.name.location,
+                                  fmt::format("topic `{}`: Flink's json format writes the row's DOUBLE values as Java prints them "
+                                              "(`450.0`) and timestamps without zero milliseconds (`…:05:00Z`), where pipec's Kafka "
+                                              "sink writes `450` and `…:05:00.000Z`", topic));
+    d.help = "readers that parse the JSON see the same values; readers that compare the text do not";
+    return out;
+}
+
 } // namespace
 
 std::string flinkSql(const driver::Compilation& compilation, const driver::CompiledJob& job, DiagnosticEngine& diagnostics) {
@@ -259,15 +308,9 @@ std::string flinkSql(const driver::Compilation& compilation, const driver::Compi
 
     std::vector<std::string> inserts;
     std::set<std::string> warnedColumns;
+    std::set<std::pair<std::string, std::string>> kafkaTables;  // (sink, topic)
     for (const auto& feature : job.features) {
         plan::TypeId valueType = outputType(job.pipeline, feature.column);
-        if ((valueType == plan::DOUBLE || valueType == plan::FLOAT) && warnedColumns.insert(feature.column).second) {
-            auto& d = diagnostics.warning("W0603", job.source.name.location,
-                                          fmt::format("feature `{}`: the Flink job writes the {} column `{}` as Java prints it (`20.0`, "
-                                                      "`1.0E-4`), where pipec writes `20`, `0.0001`",
-                                                      feature.name, valueType == plan::DOUBLE ? "DOUBLE" : "FLOAT", feature.column));
-            d.help = "compare the value as a number, or cast the column to an integer type when it holds whole numbers";
-        }
         for (const auto& sinkName : feature.sinks) {
             std::string table = feature.name + "__" + sinkName;
             std::string type = "redis";
@@ -278,9 +321,32 @@ std::string flinkSql(const driver::Compilation& compilation, const driver::Compi
                     properties = sink->second.properties;
                 }
             }
+            if (type == "kafka") {
+                // pipec's Kafka sink writes each output row once per (sink, topic) as a JSON object keyed by the entity key.
+                std::string topic = properties.count("topic") ? properties["topic"] : feature.name;
+                if (!kafkaTables.insert({sinkName, topic}).second) continue;
+                std::string kafkaTable = topic + "__" + sinkName;
+                out += kafkaSinkTable(kafkaTable, topic, properties, bootstrap, clusterProperties, kafka.location, job, diagnostics);
+                std::string columns;
+                for (const auto& column : job.pipeline.output_columns())
+                    columns += fmt::format(", {}", column.type() == plan::TIMESTAMP
+                                                       ? fmt::format("CAST({0} AS TIMESTAMP_LTZ(3)) AS {0}", identifier(column.name()))
+                                                       : identifier(column.name()));
+                inserts.push_back(fmt::format("INSERT INTO {}\nSELECT {} AS `key`{}\nFROM {};\n", identifier(kafkaTable),
+                                              keyExpression(feature, "{key}", job.pipeline), columns,
+                                              identifier(job.source.name.value + "_rows")));
+                continue;
+            }
             out += fmt::format("\nCREATE TABLE {} (\n  `key` STRING,\n  `value` STRING,\n  PRIMARY KEY (`key`) NOT ENFORCED\n) WITH (\n",
                                identifier(table));
             if (type == "redis") {
+                if ((valueType == plan::DOUBLE || valueType == plan::FLOAT) && warnedColumns.insert(feature.column).second) {
+                    auto& d = diagnostics.warning("W0603", job.source.name.location,
+                                                  fmt::format("feature `{}`: the Flink job writes the {} column `{}` as Java prints it "
+                                                              "(`20.0`, `1.0E-4`), where pipec writes `20`, `0.0001`",
+                                                              feature.name, valueType == plan::DOUBLE ? "DOUBLE" : "FLOAT", feature.column));
+                    d.help = "compare the value as a number, or cast the column to an integer type when it holds whole numbers";
+                }
                 std::string address = properties.count("address") ? properties["address"] : "127.0.0.1:6379";
                 std::string host = address.substr(0, address.rfind(':'));
                 std::string port = address.rfind(':') == std::string::npos ? "6379" : address.substr(address.rfind(':') + 1);
@@ -294,14 +360,8 @@ std::string flinkSql(const driver::Compilation& compilation, const driver::Compi
                                                           "connector ('connector' = 'redis'); Apache Flink has none",
                                                           feature.name));
                 d.help = "or materialize through a kafka sink, which the Flink target maps to the upsert-kafka connector";
-            } else if (type == "stdout") {
-                out += "  'connector' = 'print'\n);\n";
             } else {
-                std::string topic = properties.count("topic") ? properties["topic"] : feature.name;
-                std::string servers = properties.count("bootstrap_servers") ? properties["bootstrap_servers"] : bootstrap;
-                out += fmt::format("  'connector' = 'upsert-kafka',\n  'topic' = {},\n  'properties.bootstrap.servers' = {},\n"
-                                   "  'key.format' = 'raw',\n  'value.format' = 'json'\n);\n",
-                                   quoteSql(topic), quoteSql(servers));
+                out += "  'connector' = 'print'\n);\n";
             }
             std::string keyFormat = properties.count("key_format") ? properties["key_format"] : "{feature}:{key}";
             inserts.push_back(fmt::format("INSERT INTO {}\nSELECT {} AS `key`, {} AS `value`\nFROM {};\n", identifier(table),

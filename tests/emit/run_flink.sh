@@ -73,6 +73,10 @@ grep -q "'properties.sasl.jaas.config' = 'org.apache.kafka.common.security.scram
 json="$WORK/specs/store_basket_json/job.sql"
 grep -q '`createdAt` TIMESTAMP_LTZ(3)' "$json" && grep -q "'json.timestamp-format.standard' = 'ISO-8601'" "$json" &&
   echo "ok   JSON topics declare the JSON names and RFC 3339 Timestamps" || { echo "FAIL JSON topic columns"; failures=$((failures + 1)); }
+check "a Kafka sink of two features is one upsert-kafka table with one INSERT of the whole row" 1 \
+  "$(grep -c '^INSERT INTO `store_feature_events__feature_events`$' "$json")"
+grep -q 'warning\[W0603\]: topic `store_feature_events`' "$WORK/specs.log" && echo "ok   W0603 for the Kafka sink's JSON values" ||
+  { echo "FAIL no W0603 for the Kafka sink"; failures=$((failures + 1)); }
 grep -q 'warning\[W0603\]: feature `avg_basket_5m`' "$WORK/specs.log" && echo "ok   W0603 for a DOUBLE feature" ||
   { echo "FAIL no W0603"; failures=$((failures + 1)); }
 grep -q 'CAST(ROW(`courier`.`courier_id`, `courier`.`rating`.`value`) AS ROW<`courier_id` STRING, `rating` DOUBLE>) AS `courier`' "$promo" &&

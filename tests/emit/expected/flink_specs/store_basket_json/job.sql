@@ -69,6 +69,25 @@ CREATE TABLE `avg_basket_5m__features` (
   'ttl' = '600'
 );
 
+CREATE TABLE `store_feature_events__feature_events` (
+  `key` STRING,
+  `store_id` BIGINT,
+  `avg_basket_5m` DOUBLE,
+  `orders_5m` BIGINT,
+  PRIMARY KEY (`key`) NOT ENFORCED
+) WITH (
+  'connector' = 'upsert-kafka',
+  'topic' = 'store_feature_events',
+  'properties.bootstrap.servers' = 'kafka-prod.internal:9092',
+  'key.format' = 'raw',
+  'value.format' = 'json',
+  'value.fields-include' = 'EXCEPT_KEY',
+  'value.json.timestamp-format.standard' = 'ISO-8601',
+  'properties.sasl.jaas.config' = 'org.apache.kafka.common.security.scram.ScramLoginModule required username="pipec-features" password="${KAFKA_SASL_PASSWORD}";',
+  'properties.sasl.mechanism' = 'SCRAM-SHA-512',
+  'properties.security.protocol' = 'SASL_SSL'
+);
+
 CREATE TABLE `orders_5m__features` (
   `key` STRING,
   `value` STRING,
@@ -90,6 +109,10 @@ BEGIN
 
 INSERT INTO `avg_basket_5m__features`
 SELECT CONCAT('avg_basket_5m', ':', COALESCE(CAST(`store_id` AS STRING), 'null')) AS `key`, CAST(`avg_basket_5m` AS STRING) AS `value`
+FROM `store_basket_json_rows`;
+
+INSERT INTO `store_feature_events__feature_events`
+SELECT COALESCE(CAST(`store_id` AS STRING), 'null') AS `key`, `store_id`, `avg_basket_5m`, `orders_5m`
 FROM `store_basket_json_rows`;
 
 INSERT INTO `orders_5m__features`
