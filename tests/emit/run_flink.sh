@@ -128,6 +128,11 @@ else
   echo "skip offline Flink SQL and CRD checks: npm could not install tests/emit/validator (no node or no registry access?)"
 fi
 
+# --flink-image names the Flink image (Flink, the SQL runner and the connectors) in the FlinkDeployment.
+compile "$WORK/image" examples/store_order_count.yaml --flink-image registry.example.com/pipec-flink:1.18.1
+grep -q 'image: "registry.example.com/pipec-flink:1.18.1"' "$WORK/image/canary_store_order_count/flinkdeployment.yaml" &&
+  echo "ok   --flink-image names the image of the FlinkDeployment" || { echo "FAIL --flink-image"; failures=$((failures + 1)); }
+
 # --- 5. state directories -------------------------------------------------------------------------------------------
 mkdir -p "$WORK/nodirs"
 cp tests/emit/flink_specs/promo_orders.yaml "$WORK/nodirs/"
