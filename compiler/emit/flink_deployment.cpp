@@ -87,7 +87,9 @@ std::vector<YamlNode> flinkDeployment(const driver::Compilation& compilation, co
     node.set("metadata", objectMetadata(name));
     YamlNode& spec = node.set("spec", YamlNode::map());
     spec.set("image", YamlNode::string(settings.flinkImage));
-    spec.set("flinkVersion", YamlNode::string("v1_18"));
+    // 1.19, not 1.18: before FLINK-33817 (1.19) the protobuf format read an absent proto3 `optional` field or message
+    // as its default value, not NULL, so `delivery_wait_seconds IS NOT NULL` or a wrapper's NULL would differ from pipec.
+    spec.set("flinkVersion", YamlNode::string("v1_19"));
     spec.set("serviceAccount", YamlNode::string("flink"));
     YamlNode& configuration = spec.set("flinkConfiguration", YamlNode::map());
     configuration.set("taskmanager.numberOfTaskSlots", YamlNode::string("1"));

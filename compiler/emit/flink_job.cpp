@@ -292,6 +292,9 @@ std::string flinkSql(const driver::Compilation& compilation, const driver::Compi
     } else {
         options.emplace_back("format", "protobuf");
         options.emplace_back("protobuf.message-class-name", message ? javaClassName(message) : source.message_type());
+        // An absent `optional` field, wrapper or Timestamp is NULL, as pipec reads it (Flink 1.19+; proto3 fields without
+        // presence still read as their default values, as in pipec).
+        options.emplace_back("protobuf.read-default-values", "false");
     }
     for (const auto& [key, value] : javaKafkaProperties(clusterProperties, kafka.location, job.source.name.value, diagnostics))
         options.emplace_back("properties." + key, value);

@@ -19,7 +19,7 @@ struct DeploymentSettings {
     int metricsPort = 9102;
     bool helm = false;           // emit Helm template expressions for image, replicas and resources
     std::vector<spec::SecretReference> secrets;  // the `${NAME}` references the job's settings use, mounted as env vars
-    std::string flinkImage = "pipec-flink:1.18";  // the Flink target's image: Flink, the SQL runner and the connectors
+    std::string flinkImage = "pipec-flink:1.19";  // the Flink target's image: Flink, the SQL runner and the connectors
 };
 
 /// An RFC 1123 name for a job (`canary_store_order_count` → `pipec-canary-store-order-count`), at most 63 chars.

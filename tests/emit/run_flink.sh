@@ -112,7 +112,7 @@ if [ -d "$VALIDATOR/node_modules/dt-sql-parser" ] && [ -d "$VALIDATOR/node_modul
     "savepoint upgrades without state.savepoints.dir|state.savepoints.dir must be set|/state.savepoints.dir/d"
     "a TaskManager too small for Flink's memory model|leaves no heap|s/memory: \"1728m\"/memory: \"512m\"/"
     "a name longer than the operator's 45 characters|at most 45 characters|s/^  name: \"pipec-store-promo-orders\"/  name: \"pipec-store-promo-orders-with-a-name-much-longer-than-45\"/"
-    "Flink before 1.18|is not Flink 1.18+|s/flinkVersion: \"v1_18\"/flinkVersion: \"v1_17\"/"
+    "Flink before 1.18|is not Flink 1.18+|s/flinkVersion: \"v1_19\"/flinkVersion: \"v1_17\"/"
   )
   for i in "${!variants[@]}"; do sed "${variants[$i]##*|}" "$deployment" > "$WORK/refused-$i.yaml"; done
   node "$VALIDATOR/validate.mjs" "$WORK"/refused-*.yaml > "$WORK/refused.log" 2>&1

@@ -28,6 +28,7 @@ CREATE TABLE `store_timeline_events__kafka` (
   'properties.auto.offset.reset' = 'earliest',
   'format' = 'protobuf',
   'protobuf.message-class-name' = 'com.doordash.timeline_events.StoreTimelineEvent',
+  'protobuf.read-default-values' = 'false',
   'properties.security.protocol' = 'SASL_SSL'
 );
 

@@ -25,6 +25,7 @@ CREATE TABLE `order_events__kafka` (
   'properties.auto.offset.reset' = 'earliest',
   'format' = 'protobuf',
   'protobuf.message-class-name' = 'dev.pipec.test.orders.OrderEvents$OrderEvent',
+  'protobuf.read-default-values' = 'false',
   'properties.sasl.jaas.config' = 'org.apache.kafka.common.security.scram.ScramLoginModule required username="pipec-features" password="${KAFKA_SASL_PASSWORD}";',
   'properties.sasl.mechanism' = 'SCRAM-SHA-512',
   'properties.security.protocol' = 'SASL_SSL'
