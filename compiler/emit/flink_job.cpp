@@ -304,7 +304,9 @@ std::string flinkSql(const driver::Compilation& compilation, const driver::Compi
 
     out += fmt::format("CREATE TEMPORARY VIEW {} AS\nSELECT\n", identifier(source.topic()));
     for (const auto& field : fields) out += fmt::format("  {} AS {},\n", field.viewExpression, identifier(field.name));
-    out += fmt::format("  `_time`\nFROM {};\n\n", identifier(kafkaTable));
+    out += fmt::format("  `_time`\nFROM {}", identifier(kafkaTable));
+    // pipec routes a record without an event time aside (`missing_time`); Flink would fail the window on a NULL rowtime.
+    out += kafka.timeField ? "\nWHERE `_time` IS NOT NULL;\n\n" : ";\n\n";
 
     std::string query = rewriteTimeArguments(job);
     out += fmt::format("CREATE TEMPORARY VIEW {} AS\n{};\n", identifier(job.source.name.value + "_rows"), query);

@@ -48,7 +48,8 @@ SELECT
   `event_time_ms` AS `event_time_ms`,
   `tags` AS `tags`,
   `_time`
-FROM `store_timeline_events__kafka`;
+FROM `store_timeline_events__kafka`
+WHERE `_time` IS NOT NULL;
 
 CREATE TEMPORARY VIEW `store_delivery_wait_rows` AS
 SELECT store_id,

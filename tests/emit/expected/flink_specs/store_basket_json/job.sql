@@ -45,7 +45,8 @@ SELECT
   CAST(ROW(`courier`.`courierId`, `courier`.`rating`) AS ROW<`courier_id` STRING, `rating` DOUBLE>) AS `courier`,
   CAST(`promisedAt` AS TIMESTAMP(3)) AS `promised_at`,
   `_time`
-FROM `order_events_json__kafka`;
+FROM `order_events_json__kafka`
+WHERE `_time` IS NOT NULL;
 
 CREATE TEMPORARY VIEW `store_basket_json_rows` AS
 SELECT store_id,

@@ -44,7 +44,8 @@ SELECT
   CAST(ROW(`courier`.`courier_id`, `courier`.`rating`.`value`) AS ROW<`courier_id` STRING, `rating` DOUBLE>) AS `courier`,
   CAST(TO_TIMESTAMP_LTZ(`promised_at`.`seconds` * 1000 + `promised_at`.`nanos` / 1000000, 3) AS TIMESTAMP(3)) AS `promised_at`,
   `_time`
-FROM `order_events__kafka`;
+FROM `order_events__kafka`
+WHERE `_time` IS NOT NULL;
 
 CREATE TEMPORARY VIEW `store_promo_orders_rows` AS
 SELECT store_id,
