@@ -352,6 +352,16 @@ std::string flinkSql(const driver::Compilation& compilation, const driver::Compi
                                                               feature.name, valueType == plan::DOUBLE ? "DOUBLE" : "FLOAT", feature.column));
                     d.help = "compare the value as a number, or cast the column to an integer type when it holds whole numbers";
                 }
+                for (const auto& key : feature.keyColumns) {
+                    plan::TypeId keyType = outputType(job.pipeline, key);
+                    if ((keyType == plan::DOUBLE || keyType == plan::FLOAT) && warnedColumns.insert(key).second) {
+                        auto& d = diagnostics.warning("W0603", job.source.name.location,
+                                                      fmt::format("feature `{}`: the Flink job writes the key column `{}` into the Redis "
+                                                                  "key as Java prints it (`…:20.0`), where pipec writes `…:20`",
+                                                                  feature.name, key));
+                        d.help = "key features by an integer or string column";
+                    }
+                }
                 std::string address = properties.count("address") ? properties["address"] : "127.0.0.1:6379";
                 std::string host = address.substr(0, address.rfind(':'));
                 std::string port = address.rfind(':') == std::string::npos ? "6379" : address.substr(address.rfind(':') + 1);
