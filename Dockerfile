@@ -34,7 +34,7 @@ RUN apt-get update \
 # pipec resolves imports of google/protobuf/*.proto (Timestamp, wrappers) from the directory it was built against.
 COPY --from=build /usr/include/google/protobuf/*.proto /usr/include/google/protobuf/
 COPY --from=build /src/build/tools/pipec /usr/local/bin/pipec
-RUN useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin pipec
+RUN useradd --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin pipec
 USER 10001:10001
 WORKDIR /tmp
 # The Deployment's container command is `pipec run --plan /etc/pipec/plan.pb …`.
