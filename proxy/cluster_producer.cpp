@@ -1,10 +1,12 @@
 #include "proxy/cluster_producer.h"
 
+#include "runtime/core/secret_references.h"
 #include "runtime/core/user_error.h"
 
 #include <fmt/format.h>
 #include <librdkafka/rdkafka.h>
 
+#include <cstdlib>
 #include <iostream>
 
 namespace pipec::proxy {
@@ -84,8 +86,10 @@ ClusterProducer::ClusterProducer(const ClusterEndpoint &cluster, const std::stri
                                               {"compression.type", options.compression},
                                               {"message.timeout.ms", std::to_string(options.deliveryTimeoutMs)},
                                               {"log_level", "3"}};
+    // Secrets (`${NAME}` in pipec.yaml, e.g. sasl.password) are read from the environment now, never from the config.
     for (const auto &[name, value] : cluster.properties)
-        all[name] = value;
+        all[name] = runtime::expandReferences(value, fmt::format("cluster `{}` setting `{}`", cluster.name, name),
+                                              [](const char *variable) { return std::getenv(variable); });
     for (const auto &[name, value] : options.extra)
         all[name] = value;
     for (const auto &[name, value] : all) {

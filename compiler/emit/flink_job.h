@@ -7,12 +7,10 @@
 
 namespace pipec::emit {
 
-/// The job as Flink SQL (`job.sql`): the Kafka source table with the protobuf format and a WATERMARK, one sink
-/// table per materialized feature, and the INSERT statements. What Flink SQL cannot express the same way is
-/// reported as W0601 warnings at the spec location it concerns.
+/// The job as Flink SQL (`job.sql`): the session settings (UTC), the Kafka table with the protobuf or json format and a
+/// WATERMARK, the source view that gives every field the spec's type, the query as a view, one sink table per
+/// materialized feature and sink, and one statement set with their INSERTs. What Flink does differently is reported
+/// as W0601/W0603 warnings at the spec location it concerns.
 std::string flinkSql(const driver::Compilation& compilation, const driver::CompiledJob& job, DiagnosticEngine& diagnostics);
-
-/// A FlinkDeployment resource for the Flink Kubernetes Operator running `job.sql`.
-YamlNode flinkDeployment(const driver::CompiledJob& job, const DeploymentSettings& settings);
 
 } // namespace pipec::emit

@@ -1,10 +1,12 @@
 #include "compiler/emit/job_artifacts.h"
 
+#include "compiler/emit/flink_deployment.h"
 #include "compiler/emit/flink_job.h"
 #include "compiler/emit/kubernetes_manifests.h"
 #include "compiler/common/sha256.h"
 #include "compiler/emit/yaml_writer.h"
 #include "compiler/lower/lower.h"
+#include "compiler/spec/environment.h"
 
 #include <fmt/format.h>
 #include <google/protobuf/io/coded_stream.h>
@@ -14,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -31,7 +34,10 @@ void ArtifactOptions::addFlags(CLI::App& command) {
                        "Several are separated by commas: --format helm,markdown")
         ->delimiter(',')
         ->check(CLI::IsMember({"yaml", "helm", "markdown"}));
-    command.add_option("--image", image, "Container image that holds the pipec binary")->capture_default_str();
+    command.add_option("--image", image, "Container image that holds the pipec binary (the Dockerfile's image)")->capture_default_str();
+    command.add_option("--flink-image", flinkImage,
+                       "--target flink: the Flink image holding the SQL runner and connector jars (docs/deployment.md)")
+        ->capture_default_str();
     command.add_option("--git-revision", gitRevision, "Revision recorded in annotations (default: git rev-parse HEAD)");
     command.add_flag("--hpa", horizontalAutoscaler, "Add a HorizontalPodAutoscaler (needs --partitions to bound it)");
     command.add_option("--partitions", partitions, "Partition count of the source topics: the autoscaler's upper bound");
@@ -302,6 +308,29 @@ std::string compareState(const plan::Job& before, const plan::Job& after) {
     return "compatible: same keys, window and aggregates" + (list.empty() ? std::string() : "; changed " + list);
 }
 
+namespace {
+
+/// The secret references (`${NAME}`) that the job's cluster and sink settings use, in name order: what its pods must
+/// mount from Kubernetes Secrets.
+std::vector<spec::SecretReference> secretsUsed(const driver::Compilation& compilation, const plan::Job& job) {
+    std::set<std::string> names;
+    auto collect = [&](const std::string& value) {
+        for (const auto& name : spec::environmentReferences(value)) names.insert(name);
+    };
+    for (const auto& [key, value] : job.cluster_properties()) collect(value);
+    for (const auto& sink : job.sinks())
+        for (const auto& [key, value] : sink.properties()) collect(value);
+    std::vector<spec::SecretReference> secrets;
+    for (const auto& name : names) {
+        spec::SecretReference reference{name, "pipec-secrets", name};
+        if (compilation.environment && compilation.environment->secrets.count(name)) reference = compilation.environment->secrets.at(name);
+        secrets.push_back(reference);
+    }
+    return secrets;
+}
+
+} // namespace
+
 std::vector<std::string> writeArtifacts(const driver::Compilation& compilation, const ArtifactOptions& options,
                                         DiagnosticEngine& diagnostics, std::vector<JobComparison>* comparisons) {
     std::vector<std::string> written;
@@ -322,6 +351,7 @@ std::vector<std::string> writeArtifacts(const driver::Compilation& compilation, 
             d.label = "rename one of the jobs";
             continue;
         }
+        if (options.target == "flink" && !checkFlinkStateDirectories(compilation, job, diagnostics)) continue;
         fs::path directory = root / jobName;
         std::string specFile = repositoryPath(job.specPath);
         plan::Job deployable = driver::buildJob(compilation, job);
@@ -331,7 +361,7 @@ std::vector<std::string> writeArtifacts(const driver::Compilation& compilation, 
         // a job does not redeploy it.
         deployable.clear_digest();
         std::string planBytes = serializeJob(deployable);
-        std::string digest = sha256Hex(planBytes + spec + options.image);
+        std::string digest = sha256Hex(planBytes + spec + (options.target == "flink" ? options.flinkImage : options.image));
         deployable.set_digest(digest);
         planBytes = serializeJob(deployable);
         // `pipec run --plan` must be able to read what is written: Protobuf refuses, for one, a `string` field that
@@ -346,6 +376,8 @@ std::vector<std::string> writeArtifacts(const driver::Compilation& compilation, 
         settings.digest = digest;
         settings.horizontalAutoscaler = options.horizontalAutoscaler;
         settings.partitions = options.partitions;
+        settings.flinkImage = options.flinkImage;
+        settings.secrets = secretsUsed(compilation, deployable);
         if (options.horizontalAutoscaler && options.partitions <= 0)
             diagnostics.warning("W0602", job.source.name.location, "--hpa needs --partitions: no autoscaler emitted (it must be bounded by the partition count)");
         if (options.partitions > 0 && job.source.resources.numberTaskManager.value > options.partitions) {
@@ -362,8 +394,10 @@ std::vector<std::string> writeArtifacts(const driver::Compilation& compilation, 
         if (!ok) continue;
         std::string what;
         if (options.target == "flink") {
-            ok = writeFile(directory / "job.sql", flinkSql(compilation, job, diagnostics), diagnostics) &&
-                 writeFile(directory / "flinkdeployment.yaml", joinDocuments({flinkDeployment(job, settings)}), diagnostics);
+            std::string sql = flinkSql(compilation, job, diagnostics);
+            ok = writeFile(directory / "job.sql", sql, diagnostics) &&
+                 writeFile(directory / "flinkdeployment.yaml", joinDocuments(flinkDeployment(compilation, job, sql, settings, diagnostics)),
+                           diagnostics);
             what = "job.sql, flinkdeployment.yaml";
         } else if (options.format == "helm") {
             settings.helm = true;

@@ -17,6 +17,7 @@ struct ArtifactOptions {
     std::vector<std::string> formats;   // --format as given: yaml, helm, markdown
     bool markdownSummary = false;       // print the pull-request summary (with `against`) instead of the job lines
     std::string image = "pipec:" PIPEC_VERSION;
+    std::string flinkImage = "pipec-flink:1.19";  // --target flink: Flink 1.19 with the SQL runner and connectors
     std::string gitRevision;            // default: `git rev-parse HEAD` of the specs' repository, else "unknown"
     bool horizontalAutoscaler = false;
     int partitions = 0;

@@ -134,6 +134,7 @@ YamlNode deploymentObject(const std::string& name, int stage, const driver::Comp
     port.set("name", YamlNode::string("metrics"));
     port.set("containerPort", YamlNode::number(settings.metricsPort));
     port.set("protocol", YamlNode::string("TCP"));
+    if (!settings.secrets.empty()) container.set("env", secretEnvironment(settings.secrets));
     container.set("resources", resources(job, settings));
     container.set("livenessProbe", probe("/healthz", settings.metricsPort, 10));
     container.set("readinessProbe", probe("/readyz", settings.metricsPort, 5));
@@ -253,6 +254,18 @@ std::vector<YamlNode> kubernetesObjects(const driver::CompiledJob& job, const st
     if (settings.horizontalAutoscaler && settings.partitions > 0)
         for (int stage : stages) objects.push_back(autoscalerObject(name, stage, job, settings));
     return objects;
+}
+
+YamlNode secretEnvironment(const std::vector<spec::SecretReference>& secrets) {
+    YamlNode environment = YamlNode::list();
+    for (const auto& secret : secrets) {
+        YamlNode& variable = environment.add(YamlNode::map());
+        variable.set("name", YamlNode::string(secret.variable));
+        YamlNode& reference = variable.set("valueFrom", YamlNode::map()).set("secretKeyRef", YamlNode::map());
+        reference.set("name", YamlNode::string(secret.secretName));
+        reference.set("key", YamlNode::string(secret.secretKey));
+    }
+    return environment;
 }
 
 std::string joinDocuments(const std::vector<YamlNode>& documents) {

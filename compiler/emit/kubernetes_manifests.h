@@ -18,6 +18,8 @@ struct DeploymentSettings {
     int partitions = 0;          // the topic's partition count, bounding the autoscaler; 0 = unknown
     int metricsPort = 9102;
     bool helm = false;           // emit Helm template expressions for image, replicas and resources
+    std::vector<spec::SecretReference> secrets;  // the `${NAME}` references the job's settings use, mounted as env vars
+    std::string flinkImage = "pipec-flink:1.19";  // the Flink target's image: Flink, the SQL runner and the connectors
 };
 
 /// An RFC 1123 name for a job (`canary_store_order_count` → `pipec-canary-store-order-count`), at most 63 chars.
@@ -30,6 +32,9 @@ std::vector<YamlNode> kubernetesObjects(const driver::CompiledJob& job, const st
 
 /// The container command that runs the job from its mounted plan.
 std::vector<std::string> containerCommand(const driver::CompiledJob& job, const DeploymentSettings& settings);
+
+/// The container's `env`: each secret reference as an environment variable read from its Kubernetes Secret.
+YamlNode secretEnvironment(const std::vector<spec::SecretReference>& secrets);
 
 /// YAML documents joined with `---`.
 std::string joinDocuments(const std::vector<YamlNode>& documents);

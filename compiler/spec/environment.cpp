@@ -6,6 +6,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -35,15 +36,68 @@ std::string findEnvironmentFile(const std::string& specPath) {
 
 namespace {
 
+/// Whether a setting holds a secret, which must never be written into a plan or a manifest: a Redis `password`, and
+/// Kafka settings such as `sasl.password`, `ssl.key.password`, `ssl.keystore.password`,
+/// `sasl.oauthbearer.client.secret`, `ssl.key.pem`.
+bool isSecretSetting(const std::string& key) {
+    std::string last = key.substr(key.rfind('.') == std::string::npos ? 0 : key.rfind('.') + 1);
+    return last.find("password") != std::string::npos || last.find("secret") != std::string::npos || key == "ssl.key.pem" ||
+           key == "sasl.oauthbearer.config" || key == "sasl.jaas.config";
+}
+
+/// The environment variable a `{secretKeyRef: {name, key}}` setting is mounted as: PIPEC_SECRET_<NAME>_<KEY>.
+std::string secretVariable(const std::string& secretName, const std::string& secretKey) {
+    std::string variable = "PIPEC_SECRET_";
+    for (unsigned char c : secretName + "_" + secretKey) variable += std::isalnum(c) ? static_cast<char>(std::toupper(c)) : '_';
+    return variable;
+}
+
+/// Records the `${NAME}` references of a setting (each one, unless declared by a secretKeyRef, comes from the key NAME
+/// of the Secret `pipec-secrets`), and refuses a secret setting written as the secret itself (E0123).
+bool recordReferences(Environment& environment, const std::string& key, const std::string& value, const SourceLocation& location,
+                      DiagnosticEngine& diagnostics) {
+    bool referenced = false;
+    for (const auto& variable : environmentReferences(value)) {
+        referenced = true;
+        environment.secrets.emplace(variable, SecretReference{variable, "pipec-secrets", variable});
+    }
+    if (referenced || !isSecretSetting(key) || value.empty()) return true;
+    auto& d = diagnostics.error("E0123", location, fmt::format("`{}` holds a secret written as its value", key));
+    d.label = "a literal secret";
+    std::string variable;
+    for (unsigned char c : key) variable += std::isalnum(c) ? static_cast<char>(std::toupper(c)) : '_';
+    d.help = fmt::format("name where it comes from: `{0}: ${{{1}}}` or `{0}: {{secretKeyRef: {{name: SECRET, key: KEY}}}}`", key, variable);
+    d.notes.push_back("secrets never go into the compiled plan or its ConfigMap; the runtime reads them from the environment");
+    return false;
+}
+
 void loadProperties(YamlReader& reader, const YAML::Node& map, std::map<std::string, std::string>& properties,
-                    std::map<std::string, SourceLocation>& locations, const char* what) {
+                    std::map<std::string, SourceLocation>& locations, const char* what, Environment& environment) {
     for (auto it = map.begin(); it != map.end(); ++it) {
+        if (it->second.IsMap() && it->second["secretKeyRef"]) {
+            // {secretKeyRef: {name: SECRET, key: KEY}}: the value is the Secret's key, mounted as an environment variable.
+            const YAML::Node reference = it->second["secretKeyRef"];
+            auto secretName = reference.IsMap() ? reader.string(reference, "name") : std::nullopt;
+            auto secretKey = reference.IsMap() ? reader.string(reference, "key") : std::nullopt;
+            if (!secretName || !secretKey || it->second.size() != 1) {
+                reader.diagnostics().error("E0102", reader.locate(it->second),
+                                           fmt::format("{} `{}`: a secret reference is `{{secretKeyRef: {{name: SECRET, key: KEY}}}}`", what,
+                                                       it->first.as<std::string>("")));
+                continue;
+            }
+            std::string variable = secretVariable(secretName->value, secretKey->value);
+            environment.secrets[variable] = SecretReference{variable, secretName->value, secretKey->value};
+            properties[it->first.Scalar()] = "${" + variable + "}";
+            locations[it->first.Scalar()] = reader.locate(it->first);
+            continue;
+        }
         if (!it->second.IsScalar()) {
             reader.diagnostics().error("E0102", reader.locate(it->second), fmt::format("{} `{}` must be a string, found {}", what,
                                                                                        it->first.as<std::string>(""), nodeKind(it->second)));
             continue;
         }
         if ((it->first.IsScalar() && !reader.checkUtf8(it->first, what)) || !reader.checkUtf8(it->second, what)) continue;
+        if (!recordReferences(environment, it->first.Scalar(), it->second.Scalar(), reader.locate(it->second), reader.diagnostics())) continue;
         properties[it->first.Scalar()] = it->second.Scalar();
         locations[it->first.Scalar()] = reader.locate(it->first);
     }
@@ -86,10 +140,11 @@ bool applyOverride(Environment& environment, const std::string& assignment, Diag
     std::string value = equals == std::string::npos ? "" : assignment.substr(equals + 1);
     auto fail = [&] {
         auto& d = diagnostics.error("E0120", SourceLocation{}, fmt::format("invalid override `{}`", assignment));
-        d.help = "use clusters.NAME.bootstrap_servers=HOST:PORT, clusters.NAME.properties.KEY=VALUE or sinks.NAME.KEY=VALUE";
+        d.help = "use clusters.NAME.bootstrap_servers=HOST:PORT, clusters.NAME.properties.KEY=VALUE, sinks.NAME.KEY=VALUE or "
+                 "flink.checkpoints_dir=URI";
         return false;
     };
-    if (parts.size() < 3) return fail();
+    if (parts.size() < 3 && !(parts.size() == 2 && parts[0] == "flink")) return fail();
     if (parts[0] == "clusters") {
         ClusterConfig& cluster = environment.clusters[parts[1]];
         cluster.name = parts[1];
@@ -97,6 +152,7 @@ bool applyOverride(Environment& environment, const std::string& assignment, Diag
         else if (parts.size() >= 4 && parts[2] == "properties") {
             std::string key = parts[3];
             for (size_t i = 4; i < parts.size(); ++i) key += "." + parts[i];
+            if (!recordReferences(environment, key, value, SourceLocation{}, diagnostics)) return false;
             cluster.properties[key] = value;
             cluster.propertyLocations.erase(key);
         } else return fail();
@@ -112,8 +168,13 @@ bool applyOverride(Environment& environment, const std::string& assignment, Diag
             return true;
         }
         if (!checkSinkSetting(diagnostics, SourceLocation{}, sink, key)) return false;
+        if (!recordReferences(environment, key, value, SourceLocation{}, diagnostics)) return false;
         sink.properties[key] = value;
         sink.propertyLocations.erase(key);
+        return true;
+    }
+    if (parts[0] == "flink" && parts.size() == 2 && (parts[1] == "checkpoints_dir" || parts[1] == "savepoints_dir")) {
+        (parts[1] == "checkpoints_dir" ? environment.flink.checkpointsDir : environment.flink.savepointsDir) = value;
         return true;
     }
     return fail();
@@ -155,7 +216,7 @@ std::optional<Environment> loadEnvironment(const std::string& path, const std::s
     Environment environment;
     environment.name = name;
     SourceLocation owner = reader.keyLocation(root, name.c_str());
-    if (!reader.checkMap(section, "an environment", {}, {"clusters", "sinks"}, owner)) return std::nullopt;
+    if (!reader.checkMap(section, "an environment", {}, {"clusters", "sinks", "flink"}, owner)) return std::nullopt;
     if (YAML::Node clusters = section["clusters"]; clusters && reader.requireMap(clusters, "clusters", reader.keyLocation(section, "clusters"))) {
         for (auto it = clusters.begin(); it != clusters.end(); ++it) {
             ClusterConfig cluster;
@@ -167,7 +228,7 @@ std::optional<Environment> loadEnvironment(const std::string& path, const std::s
             if (auto servers = reader.string(settings, "bootstrap_servers")) cluster.bootstrapServers = servers->value;
             // Any librdkafka setting may appear in properties, so its keys are not checked.
             if (YAML::Node properties = settings["properties"]; properties && reader.requireMap(properties, "cluster properties", cluster.location))
-                loadProperties(reader, properties, cluster.properties, cluster.propertyLocations, "cluster property");
+                loadProperties(reader, properties, cluster.properties, cluster.propertyLocations, "cluster property", environment);
             environment.clusters[cluster.name] = std::move(cluster);
         }
     }
@@ -182,7 +243,7 @@ std::optional<Environment> loadEnvironment(const std::string& path, const std::s
                 diagnostics.error("E0102", reader.locate(settings), fmt::format("sink `{}` must be a map, found {}", sink.name, nodeKind(settings)));
                 continue;
             }
-            loadProperties(reader, settings, sink.properties, sink.propertyLocations, "sink setting");
+            loadProperties(reader, settings, sink.properties, sink.propertyLocations, "sink setting", environment);
             sink.type = sink.properties["type"];
             sink.properties.erase("type");
             if (sink.type != "redis" && sink.type != "kafka" && sink.type != "stdout") {
@@ -197,9 +258,29 @@ std::optional<Environment> loadEnvironment(const std::string& path, const std::s
             environment.sinks[sink.name] = std::move(sink);
         }
     }
+    if (YAML::Node flink = section["flink"]; flink && reader.requireMap(flink, "flink", reader.keyLocation(section, "flink"))) {
+        environment.flink.location = reader.keyLocation(section, "flink");
+        if (reader.checkMap(flink, "the flink settings", {}, {"checkpoints_dir", "savepoints_dir"}, environment.flink.location)) {
+            if (auto directory = reader.string(flink, "checkpoints_dir")) environment.flink.checkpointsDir = directory->value;
+            if (auto directory = reader.string(flink, "savepoints_dir")) environment.flink.savepointsDir = directory->value;
+        }
+    }
     for (const auto& assignment : overrides)
         if (!applyOverride(environment, assignment, diagnostics)) return std::nullopt;
     return environment;
+}
+
+std::vector<std::string> environmentReferences(const std::string& value) {
+    std::vector<std::string> names;
+    for (size_t start = value.find("${"); start != std::string::npos; start = value.find("${", start + 2)) {
+        size_t end = value.find('}', start + 2);
+        if (end == std::string::npos) break;
+        std::string name = value.substr(start + 2, end - start - 2);
+        bool valid = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0])) &&
+                     std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isalnum(c) || c == '_'; });
+        if (valid) names.push_back(name);
+    }
+    return names;
 }
 
 std::vector<std::string> environmentNames(const std::string& path) {

@@ -22,6 +22,9 @@ std::optional<Environment> loadEnvironment(const std::string& path, const std::s
 /// or is not a map (loadEnvironment then reports why).
 std::vector<std::string> environmentNames(const std::string& path);
 
+/// The `${NAME}` references in a setting's value, in order (NAME: a letter or `_`, then letters, digits, `_`).
+std::vector<std::string> environmentReferences(const std::string& value);
+
 /// The embedded defaults used when no config file exists: `local` = cluster "default" on the embedded broker and
 /// no sinks (runs print to stdout). Other names are an error (E0121).
 std::optional<Environment> defaultEnvironment(const std::string& name, DiagnosticEngine& diagnostics);

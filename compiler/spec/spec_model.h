@@ -92,11 +92,29 @@ struct SinkConfig {
     SourceLocation location;
 };
 
+/// Where the value of a `${NAME}` reference in an environment setting comes from on Kubernetes: a key of a Secret,
+/// mounted into the pod as the environment variable NAME (docs/deployment.md, "Secrets").
+struct SecretReference {
+    std::string variable;    // the environment variable the runtime expands
+    std::string secretName;  // the Kubernetes Secret
+    std::string secretKey;   // the key in it
+};
+
+/// The Flink target's state locations (`flink:` in an environment): the Flink Kubernetes Operator refuses a
+/// savepoint-upgraded job without them.
+struct FlinkSettings {
+    std::string checkpointsDir;  // state.checkpoints.dir
+    std::string savepointsDir;   // state.savepoints.dir
+    SourceLocation location;
+};
+
 /// One environment (local, staging, prod) of the environment config `pipec.yaml`.
 struct Environment {
     std::string name;
     std::map<std::string, ClusterConfig> clusters;
     std::map<std::string, SinkConfig> sinks;
+    FlinkSettings flink;
+    std::map<std::string, SecretReference> secrets;  // by variable: every `${NAME}` the settings use
 };
 
 } // namespace pipec::spec

@@ -124,7 +124,7 @@ done
 # --- 4. offline validation against the Kubernetes API schemas ---------------------------------------------------------
 if command -v node > /dev/null && command -v npm > /dev/null; then
   if [ ! -d tests/emit/validator/node_modules/kubernetes-models ]; then
-    (cd tests/emit/validator && npm install --no-audit --no-fund --silent > "$WORK/npm.log" 2>&1)
+    (cd tests/emit/validator && npm ci --no-audit --no-fund --silent > "$WORK/npm.log" 2>&1)
   fi
   if [ -d tests/emit/validator/node_modules/kubernetes-models ]; then
     compile "$WORK/hpa" --hpa --partitions 8
@@ -182,7 +182,9 @@ PY
   else
     echo "FAIL no features written by the deployed command"; cat "$WORK/job.err"; failures=$((failures + 1))
   fi
-  curl -sf "http://127.0.0.1:$METRICS_PORT/metrics" | grep -q "pipec_" && echo "ok   /metrics serves Prometheus text" || { echo "FAIL /metrics"; failures=$((failures + 1)); }
+  # Into a file first: `curl | grep -q` fails under pipefail when grep stops reading early (curl gets SIGPIPE).
+  curl -sf "http://127.0.0.1:$METRICS_PORT/metrics" > "$WORK/metrics.txt" && grep -q "pipec_" "$WORK/metrics.txt" &&
+    echo "ok   /metrics serves Prometheus text" || { echo "FAIL /metrics"; failures=$((failures + 1)); }
   kill -TERM "$JOB_PID"
   status=0
   wait "$JOB_PID" || status=$?

@@ -1,2 +1,6 @@
 add_test(NAME emit COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_emit.sh $<TARGET_FILE:pipec>)
 set_tests_properties(emit PROPERTIES LABELS emit TIMEOUT 240 WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+add_test(NAME emit_flink COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_flink.sh $<TARGET_FILE:pipec>)
+set_tests_properties(emit_flink PROPERTIES LABELS emit TIMEOUT 180 WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+add_test(NAME emit_secrets COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_secrets.sh $<TARGET_FILE:pipec>)
+set_tests_properties(emit_secrets PROPERTIES LABELS emit TIMEOUT 120 WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})

@@ -3,6 +3,7 @@
 
 #include "runtime/core/expression.h"
 #include "runtime/core/metrics_server.h"
+#include "runtime/core/secret_references.h"
 #include "runtime/operators/pipeline_executor.h"
 #include "runtime/core/user_error.h"
 #include "runtime/sinks/fanout_sink.h"
@@ -431,6 +432,8 @@ void registerRunCommand(CLI::App& app) {
     options->flags.add(*command);
     command->callback([options] {
         plan::Job job = loadJob(*options);
+        // Secrets are named in the plan (`${NAME}`), never written there: read them from the environment now.
+        runtime::expandSecretReferences(job, [](const char* name) { return std::getenv(name); });
         int result = options->input.empty() ? runKafka(job, *options) : runReplay(job, *options);
         if (result != 0) throw CLI::RuntimeError(result);
     });

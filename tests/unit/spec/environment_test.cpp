@@ -123,3 +123,56 @@ TEST_CASE("environment names and settings must be UTF-8: they are written into p
     CHECK(local->sinks.empty());
     std::filesystem::remove_all(directory);
 }
+
+TEST_CASE("secrets are named, never written: ${NAME}, secretKeyRef, and E0123 for a literal secret") {
+    std::string directory = (std::filesystem::temp_directory_path() / "pipec-environment-secrets-test").string();
+    std::filesystem::create_directories(directory);
+    std::string path = directory + "/pipec.yaml";
+    std::ofstream(path) << "prod:\n"
+                           "  clusters:\n"
+                           "    default:\n"
+                           "      bootstrap_servers: kafka:9092\n"
+                           "      properties: {sasl.username: pipec, sasl.password: \"${KAFKA_PASSWORD}\"}\n"
+                           "  sinks:\n"
+                           "    features: {type: redis, password: {secretKeyRef: {name: redis-auth, key: password}}}\n"
+                           "  flink: {checkpoints_dir: s3://b/checkpoints, savepoints_dir: s3://b/savepoints}\n"
+                           "literal:\n"
+                           "  sinks:\n"
+                           "    features: {type: redis, password: hunter2}\n";
+    SourceManager sources;
+    DiagnosticEngine diagnostics;
+    auto prod = spec::loadEnvironment(path, "prod", {}, sources, diagnostics);
+    REQUIRE(prod);
+    CHECK(diagnostics.all().empty());
+    CHECK(prod->clusters.at("default").properties.at("sasl.password") == "${KAFKA_PASSWORD}");
+    CHECK(prod->sinks.at("features").properties.at("password") == "${PIPEC_SECRET_REDIS_AUTH_PASSWORD}");
+    REQUIRE(prod->secrets.size() == 2);
+    CHECK(prod->secrets.at("KAFKA_PASSWORD").secretName == "pipec-secrets");
+    CHECK(prod->secrets.at("KAFKA_PASSWORD").secretKey == "KAFKA_PASSWORD");
+    CHECK(prod->secrets.at("PIPEC_SECRET_REDIS_AUTH_PASSWORD").secretName == "redis-auth");
+    CHECK(prod->secrets.at("PIPEC_SECRET_REDIS_AUTH_PASSWORD").secretKey == "password");
+    CHECK(prod->flink.checkpointsDir == "s3://b/checkpoints");
+    CHECK(prod->flink.savepointsDir == "s3://b/savepoints");
+
+    DiagnosticEngine literal;
+    CHECK(spec::loadEnvironment(path, "literal", {}, sources, literal));
+    REQUIRE(literal.all().size() == 1);
+    CHECK(literal.all()[0].code == "E0123");
+    CHECK(literal.all()[0].location.line == 11);
+
+    DiagnosticEngine overridden;
+    auto set = spec::loadEnvironment(path, "prod", {"clusters.default.properties.ssl.key.password=${KEY_PASSWORD}",
+                                                    "flink.savepoints_dir=s3://other/savepoints"},
+                                     sources, overridden);
+    REQUIRE(set);
+    CHECK(overridden.all().empty());
+    CHECK(set->secrets.count("KEY_PASSWORD") == 1);
+    CHECK(set->flink.savepointsDir == "s3://other/savepoints");
+    DiagnosticEngine literalOverride;
+    CHECK_FALSE(spec::loadEnvironment(path, "prod", {"sinks.features.password=hunter2"}, sources, literalOverride));
+    REQUIRE_FALSE(literalOverride.all().empty());
+    CHECK(literalOverride.all()[0].code == "E0123");
+
+    CHECK(spec::environmentReferences("a ${X} b ${Y_2} ${3Z} ${") == std::vector<std::string>{"X", "Y_2"});
+    std::filesystem::remove_all(directory);
+}
