@@ -1,6 +1,6 @@
 #include "compiler/emit/flink_deployment.h"
 
-#include "compiler/emit/sha256.h"
+#include "compiler/common/sha256.h"
 
 #include <fmt/format.h>
 
