@@ -83,6 +83,10 @@ ClusterProducer::ClusterProducer(const ClusterEndpoint &cluster, const std::stri
                                               {"linger.ms", std::to_string(options.lingerMs)},
                                               {"compression.type", options.compression},
                                               {"message.timeout.ms", std::to_string(options.deliveryTimeoutMs)},
+                                              // librdkafka backs off reconnecting up to 10 s by default: after an
+                                              // outage the proxy would refuse requests for seconds after the
+                                              // brokers are back (seen in run_proxy_outage.sh). One second at most.
+                                              {"reconnect.backoff.max.ms", "1000"},
                                               {"log_level", "3"}};
     for (const auto &[name, value] : cluster.properties)
         all[name] = value;

@@ -8,3 +8,9 @@ set_tests_properties(integration_proxy PROPERTIES LABELS integration TIMEOUT 180
 add_test(NAME integration_proxy_flow COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_proxy_flow.sh $<TARGET_FILE:pipec>)
 set_tests_properties(integration_proxy_flow PROPERTIES LABELS integration TIMEOUT 180 RUN_SERIAL TRUE
                      WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} SKIP_RETURN_CODE 77)
+
+# The broker goes away while clients keep posting: every acknowledged record is on the topic exactly once, the others
+# got a clear error, and the proxy recovers.
+add_test(NAME integration_proxy_outage COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_proxy_outage.sh $<TARGET_FILE:pipec>)
+set_tests_properties(integration_proxy_outage PROPERTIES LABELS integration TIMEOUT 120 RUN_SERIAL TRUE
+                     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} SKIP_RETURN_CODE 77)
