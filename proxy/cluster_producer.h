@@ -31,7 +31,13 @@ struct DeliveryReport {
 class DeliveryBatch {
 public:
     explicit DeliveryBatch(size_t size) : reports_(size), pending_(0) {}
-    void expect() { ++pending_; }
+    /// Counts one more record to wait for. Under the lock: the delivery callbacks of the request's earlier records
+    /// decrement the count on the polling thread while later ones are still being queued (a lost update here left a
+    /// request waiting for its full timeout with every record delivered, found by tools/bench/proxy_throughput.sh).
+    void expect() {
+        std::lock_guard lock(mutex_);
+        ++pending_;
+    }
     void complete(size_t index, DeliveryReport report);
     /// Waits until every expected record is reported; false on timeout.
     bool wait(std::chrono::milliseconds timeout);

@@ -9,6 +9,8 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <sys/socket.h>
+
 #include <chrono>
 #include <cmath>
 #include <iostream>
@@ -113,7 +115,21 @@ void ProxyServer::start() {
     int threads = options_.httpThreads;
     server_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
     server_->set_payload_max_length(options_.maxBodyBytes);
+    // cpp-httplib writes a response's headers and body separately: with Nagle's algorithm the body waits for the
+    // client's delayed ACK, ~40 ms per request (measured by tools/bench/proxy_throughput.sh: 90 ms per single record).
+    server_->set_tcp_nodelay(true);
     server_->set_read_timeout(30, 0);
+    // Connections are kept for up to 1000 requests (cpp-httplib's default of 5 makes busy clients reconnect all the
+    // time; see the listen backlog below).
+    server_->set_keep_alive_max_count(1000);
+    // The listening socket: SO_REUSEADDR only (cpp-httplib's default SO_REUSEPORT would let a second proxy bind the
+    // same port and silently take half of the connections), and its descriptor kept to raise the backlog.
+    int listeningSocket = -1;
+    server_->set_socket_options([&listeningSocket](int socket) {
+        int yes = 1;
+        setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+        listeningSocket = socket;
+    });
     routes();
     if (options_.port == 0) {
         port_ = server_->bind_to_any_port(options_.host);
@@ -127,6 +143,10 @@ void ProxyServer::start() {
                             UserError::kEnvironmentRefused);
         port_ = options_.port;
     }
+    // cpp-httplib 0.11 (as Debian builds it) listens with a backlog of 5: a burst of new connections overflows it and
+    // the kernel drops SYNs, which clients retry after 1, 3, 7… s (seen as 35 s stalls by the benchmark). Listening
+    // again on the bound socket raises the backlog (Linux; capped by net.core.somaxconn).
+    if (listeningSocket >= 0) ::listen(listeningSocket, 1024);
     listener_ = std::thread([this] { server_->listen_after_bind(); });
     warmer_ = std::thread([this] { warmUp(); });
 }

@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
         threads.emplace_back([&] {
             httplib::Client client(url);
             client.set_keep_alive(true);
+            client.set_tcp_nodelay(true); // headers and body are separate writes: no Nagle delay between them
             client.set_read_timeout(60, 0);
             std::vector<double> mine;
             std::map<int, long> myStatuses;
