@@ -11,13 +11,22 @@ namespace pipec::proxy {
 
 void DeliveryBatch::complete(size_t index, DeliveryReport report) {
     std::lock_guard lock(mutex_);
-    reports_[index] = std::move(report);
+    slots_[index] = Slot{report.offset, report.timestampMs, report.partition, report.delivered, report.retriable};
+    if (!report.delivered) errors_[index] = std::move(report.error);
     if (pending_ > 0 && --pending_ == 0) done_.notify_all();
 }
 
 bool DeliveryBatch::wait(std::chrono::milliseconds timeout) {
     std::unique_lock lock(mutex_);
     return done_.wait_for(lock, timeout, [this] { return pending_ == 0; });
+}
+
+DeliveryReport DeliveryBatch::report(size_t index) const {
+    std::lock_guard lock(mutex_);
+    const Slot &slot = slots_[index];
+    DeliveryReport report{slot.delivered, slot.partition, slot.offset, slot.timestampMs, "", slot.retriable};
+    if (auto error = errors_.find(index); error != errors_.end()) report.error = error->second;
+    return report;
 }
 
 /// What travels with each record through librdkafka to its delivery callback.
