@@ -1,6 +1,7 @@
 // The HTTP client of tools/bench/proxy_throughput.sh: posts one request body over and over from several keep-alive
 // connections and reports requests, records, wall time and the latency percentiles of the answers.
-//   pipec_proxy_load URL PATH CONTENT_TYPE BODY_FILE RECORDS_PER_REQUEST REQUESTS CONNECTIONS
+//   pipec_proxy_load URL PATH CONTENT_TYPE BODY_FILE RECORDS_PER_REQUEST REQUESTS CONNECTIONS [chunked]
+// `chunked`: the body is sent with chunked transfer encoding in 16 KiB pieces (v3 streaming read as it arrives).
 // Prints one line: `requests=N records=N seconds=S p50_ms=X p99_ms=X failed=N statuses=CODE:N,...`. A request
 // counts as failed unless it answered 200 or 202 and, for per-record answers, every record did too.
 #include <httplib.h>
@@ -31,8 +32,9 @@ bool everyRecordAccepted(const std::string& body) {
 } // namespace
 
 int main(int argc, char** argv) {
-    if (argc != 8) {
-        std::fprintf(stderr, "usage: %s URL PATH CONTENT_TYPE BODY_FILE RECORDS_PER_REQUEST REQUESTS CONNECTIONS\n", argv[0]);
+    if (argc != 8 && !(argc == 9 && std::string(argv[8]) == "chunked")) {
+        std::fprintf(stderr, "usage: %s URL PATH CONTENT_TYPE BODY_FILE RECORDS_PER_REQUEST REQUESTS CONNECTIONS [chunked]\n",
+                     argv[0]);
         return 2;
     }
     std::string url = argv[1], path = argv[2], contentType = argv[3];
@@ -43,6 +45,7 @@ int main(int argc, char** argv) {
     long recordsPerRequest = std::stol(argv[5]);
     long requests = std::stol(argv[6]);
     int connections = std::stoi(argv[7]);
+    bool chunked = argc == 9;
 
     std::atomic<long> next{0};
     std::atomic<long> failed{0};
@@ -61,7 +64,16 @@ int main(int argc, char** argv) {
             std::map<int, long> myStatuses;
             while (next.fetch_add(1) < requests) {
                 auto sent = std::chrono::steady_clock::now();
-                auto result = client.Post(path.c_str(), body, contentType.c_str());
+                auto result = chunked ? client.Post(
+                                            path.c_str(),
+                                            [&body](size_t offset, httplib::DataSink& sink) {
+                                                size_t size = std::min<size_t>(16384, body.size() - offset);
+                                                if (size > 0) sink.write(body.data() + offset, size);
+                                                if (offset + size == body.size()) sink.done();
+                                                return true;
+                                            },
+                                            contentType.c_str())
+                                      : client.Post(path.c_str(), body, contentType.c_str());
                 mine.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - sent).count());
                 int status = result ? result->status : 0;
                 ++myStatuses[status];

@@ -3,7 +3,7 @@
 # (`pipec broker`), per request shape and answer mode, against the client floor measured in the same run.
 #   tools/bench/proxy_throughput.sh PIPEC [RECORDS=20000]
 #   env: CONNECTIONS (concurrent keep-alive HTTP connections, default 16), SHAPES (default
-#        "v3:1 v3:100 v3:500 v2:100 v2:500"), MODES (default "sync async"), LOAD (the load client, default
+#        "v3:1 v3:100 v3:500 v3c:500 v2:100 v2:500"; v3c: the v3 body sent chunked, read as it arrives), MODES (default "sync async"), LOAD (the load client, default
 #        pipec_proxy_load next to PIPEC), KEEP_WORK=1
 # 1. The floor: `pipec produce --from EVENTS --key store_id` pushes the same StoreTimelineEvents (JSON in the Protobuf
 #    JSON mapping → binary Protobuf with the envelope headers) straight through librdkafka: the cost of checking,
@@ -22,7 +22,7 @@ PIPEC=$(realpath "$1")
 RECORDS=${2:-20000}
 LOAD=${LOAD:-$(dirname "$PIPEC")/pipec_proxy_load}
 CONNECTIONS=${CONNECTIONS:-16}
-SHAPES=${SHAPES:-v3:1 v3:100 v3:500 v2:100 v2:500}
+SHAPES=${SHAPES:-v3:1 v3:100 v3:500 v3c:500 v2:100 v2:500}
 MODES=${MODES:-sync async}
 cd "$(dirname "$0")/../.."
 WORK=$(mktemp -d)
@@ -91,16 +91,19 @@ for shape in $SHAPES; do
     total=$RECORDS
     [ "$batch" != 1 ] || [ "$total" -le 10000 ] || total=10000
     requests=$(( (total + batch - 1) / batch ))
-    if [ "$api" = v3 ]; then
+    chunked=""
+    file="$WORK/${api}_$batch.json"
+    if [ "$api" = v3 ] || [ "$api" = v3c ]; then
       path="/v3/clusters/default/topics/$TOPIC/records"
       type=application/json
+      [ "$api" = v3 ] || { chunked=chunked; file="$WORK/v3_$batch.json"; }
     else
       path="/topics/$TOPIC"
       type=application/vnd.kafka.json.v2+json
     fi
     [ "$mode" = sync ] || path="$path?async=true"
     before=$(cpu_ticks)
-    line=$("$LOAD" "$URL" "$path" "$type" "$WORK/${api}_$batch.json" "$batch" "$requests" "$CONNECTIONS") || true
+    line=$("$LOAD" "$URL" "$path" "$type" "$file" "$batch" "$requests" "$CONNECTIONS" $chunked) || true
     after=$(cpu_ticks)
     # Async records may still be in flight: let the producer drain so the next scenario starts clean.
     [ "$mode" = sync ] || sleep 1
