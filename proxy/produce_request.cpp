@@ -166,7 +166,8 @@ V3RecordReader::Step V3RecordReader::next(ParsedRecord &record) {
         // Reads exactly one JSON value and leaves the stream after it: concatenated JSON, as Confluent streams it.
         input_ >> value;
     } catch (const Json::exception &error) {
-        record = ParsedRecord{std::nullopt, badRequest(fmt::format("malformed JSON in record {}: {}", count_, error.what()))};
+        record = ParsedRecord{std::nullopt,
+                              badRequest(fmt::format("malformed JSON in record {}: {}", count_, error.what()))};
         return Step::Malformed;
     }
     ++count_;

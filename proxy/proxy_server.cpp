@@ -74,8 +74,8 @@ struct ProduceOutcome {
     std::string topic;
     std::deque<RecordVerdict> verdicts;
     std::vector<std::pair<std::string, std::string>> errors; // message, metrics reason
-    std::shared_ptr<DeliveryBatch> batch;                     // sync: the delivery reports, same indexes
-    bool retryLater = false;                                  // a 429/503 verdict: the answer says Retry-After
+    std::shared_ptr<DeliveryBatch> batch;                    // sync: the delivery reports, same indexes
+    bool retryLater = false;                                 // a 429/503 verdict: the answer says Retry-After
 
     void refuse(RecordVerdict &verdict, int status, std::string message, std::string reason) {
         verdict.status = status;
@@ -114,7 +114,7 @@ Json v3RecordJson(const ProduceOutcome &outcome, size_t index) {
     Json response{{"error_code", verdict.status},
                   {"cluster_id", outcome.clusterId},
                   {"topic_name", outcome.topic},
-                  {"partition_id", acknowledged ? Json(report.partition)
+                  {"partition_id", acknowledged             ? Json(report.partition)
                                    : verdict.partition >= 0 ? Json(verdict.partition)
                                                             : Json()},
                   {"offset", acknowledged ? Json(report.offset) : Json()},
@@ -594,17 +594,16 @@ void ProxyServer::handleProduce(Exchange &exchange, const std::string &clusterPa
         std::string text;
         bool tooLarge = false;
         size_t discarded = 0;
-        bool complete = exchange.reader == nullptr ||
-                        exchange.readBody([&](const char *data, size_t size) {
-                            if (!tooLarge && text.size() + size <= options_.maxBodyBytes) {
-                                text.append(data, size);
-                                return true;
-                            }
-                            // Past the limit: read on and discard (up to a bound) to keep the connection usable.
-                            tooLarge = true;
-                            text.clear();
-                            return (discarded += size) <= StreamedBody::kDrainBytes;
-                        });
+        bool complete = exchange.reader == nullptr || exchange.readBody([&](const char *data, size_t size) {
+            if (!tooLarge && text.size() + size <= options_.maxBodyBytes) {
+                text.append(data, size);
+                return true;
+            }
+            // Past the limit: read on and discard (up to a bound) to keep the connection usable.
+            tooLarge = true;
+            text.clear();
+            return (discarded += size) <= StreamedBody::kDrainBytes;
+        });
         const std::string &bodyText = exchange.reader == nullptr ? request.body : text;
         if (tooLarge || (!complete && exchange.response.status == 413)) {
             metrics_.countRefused("too_large");
@@ -618,8 +617,7 @@ void ProxyServer::handleProduce(Exchange &exchange, const std::string &clusterPa
         ParsedBody body = v2 ? parseV2Body(bodyText, *embedded, options_.maxRecordsPerRequest)
                              : parseV3Body(bodyText, options_.maxRecordsPerRequest);
         if (body.error) {
-            metrics_.countRefused(body.error->reason.empty() ? reasonFor(body.error->httpStatus)
-                                                             : body.error->reason);
+            metrics_.countRefused(body.error->reason.empty() ? reasonFor(body.error->httpStatus) : body.error->reason);
             return exchange.fail(body.error->httpStatus, body.error->errorCode, body.error->message);
         }
         size_t count = body.records.size();
@@ -658,9 +656,10 @@ void ProxyServer::handleProduce(Exchange &exchange, const std::string &clusterPa
             V3RecordReader::Step step = records.next(parsed);
             if (step == V3RecordReader::Step::End) break;
             if (step == V3RecordReader::Step::TooMany) {
-                rest = ProduceError{413, 413,
-                                    fmt::format("more than {} records in one request: the rest of the body was not read",
-                                                options_.maxRecordsPerRequest)};
+                rest =
+                    ProduceError{413, 413,
+                                 fmt::format("more than {} records in one request: the rest of the body was not read",
+                                             options_.maxRecordsPerRequest)};
                 break;
             }
             if (step == V3RecordReader::Step::Malformed) {
@@ -683,7 +682,8 @@ void ProxyServer::handleProduce(Exchange &exchange, const std::string &clusterPa
                                 fmt::format("the request body is larger than {} bytes: the rest of it was not read",
                                             options_.maxBodyBytes)};
         else if (stream.failed())
-            rest = ProduceError{400, 400, "the request body ended early (closed connection, bad chunk or read timeout)"};
+            rest =
+                ProduceError{400, 400, "the request body ended early (closed connection, bad chunk or read timeout)"};
         if (rest) {
             RecordVerdict &verdict = outcome->verdicts.emplace_back();
             if (outcome->batch) outcome->batch->add();
@@ -767,8 +767,10 @@ void ProxyServer::handleProduce(Exchange &exchange, const std::string &clusterPa
         if (verdict.status == 200) {
             allAsync = false;
             DeliveryReport report = outcome->batch->report(i);
-            offsets.push_back(
-                Json{{"partition", report.partition}, {"offset", report.offset}, {"error_code", nullptr}, {"error", nullptr}});
+            offsets.push_back(Json{{"partition", report.partition},
+                                   {"offset", report.offset},
+                                   {"error_code", nullptr},
+                                   {"error", nullptr}});
         } else if (verdict.status == 202) {
             offsets.push_back(Json{{"partition", verdict.partition >= 0 ? Json(verdict.partition) : Json()},
                                    {"offset", nullptr},
