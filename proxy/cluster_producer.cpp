@@ -13,13 +13,22 @@ namespace pipec::proxy {
 
 void DeliveryBatch::complete(size_t index, DeliveryReport report) {
     std::lock_guard lock(mutex_);
-    reports_[index] = std::move(report);
+    slots_[index] = Slot{report.offset, report.timestampMs, report.partition, report.delivered, report.retriable};
+    if (!report.delivered) errors_[index] = std::move(report.error);
     if (pending_ > 0 && --pending_ == 0) done_.notify_all();
 }
 
 bool DeliveryBatch::wait(std::chrono::milliseconds timeout) {
     std::unique_lock lock(mutex_);
     return done_.wait_for(lock, timeout, [this] { return pending_ == 0; });
+}
+
+DeliveryReport DeliveryBatch::report(size_t index) const {
+    std::lock_guard lock(mutex_);
+    const Slot &slot = slots_[index];
+    DeliveryReport report{slot.delivered, slot.partition, slot.offset, slot.timestampMs, "", slot.retriable};
+    if (auto error = errors_.find(index); error != errors_.end()) report.error = error->second;
+    return report;
 }
 
 /// What travels with each record through librdkafka to its delivery callback.
@@ -85,6 +94,10 @@ ClusterProducer::ClusterProducer(const ClusterEndpoint &cluster, const std::stri
                                               {"linger.ms", std::to_string(options.lingerMs)},
                                               {"compression.type", options.compression},
                                               {"message.timeout.ms", std::to_string(options.deliveryTimeoutMs)},
+                                              // librdkafka backs off reconnecting up to 10 s by default: after an
+                                              // outage the proxy would refuse requests for seconds after the
+                                              // brokers are back (seen in run_proxy_outage.sh). One second at most.
+                                              {"reconnect.backoff.max.ms", "1000"},
                                               {"log_level", "3"}};
     // Secrets (`${NAME}` in pipec.yaml, e.g. sasl.password) are read from the environment now, never from the config.
     for (const auto &[name, value] : cluster.properties)

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -27,20 +28,42 @@ struct DeliveryReport {
 };
 
 /// The records of one request that wait for their delivery reports (sync mode). The producer's delivery callback
-/// completes them from its polling thread; the request thread waits.
+/// completes them from its polling thread; the request thread waits. A streamed request adds its records one by one
+/// while earlier ones are already being delivered; each costs a small slot (the error text only when it failed), so
+/// a long stream holds little per record.
 class DeliveryBatch {
 public:
-    explicit DeliveryBatch(size_t size) : reports_(size), pending_(0) {}
-    void expect() { ++pending_; }
+    explicit DeliveryBatch(size_t size = 0) : slots_(size), pending_(0) {}
+    /// Adds a slot for one more record (streaming); returns its index.
+    size_t add() {
+        std::lock_guard lock(mutex_);
+        slots_.emplace_back();
+        return slots_.size() - 1;
+    }
+    /// Counts one more record to wait for. Under the lock: the delivery callbacks of the request's earlier records
+    /// decrement the count on the polling thread while later ones are still being queued (a lost update here left a
+    /// request waiting for its full timeout with every record delivered, found by tools/bench/proxy_throughput.sh).
+    void expect() {
+        std::lock_guard lock(mutex_);
+        ++pending_;
+    }
     void complete(size_t index, DeliveryReport report);
     /// Waits until every expected record is reported; false on timeout.
     bool wait(std::chrono::milliseconds timeout);
-    const DeliveryReport &report(size_t index) const { return reports_[index]; }
+    DeliveryReport report(size_t index) const;
 
 private:
-    std::mutex mutex_;
+    struct Slot {
+        int64_t offset = -1;
+        int64_t timestampMs = -1;
+        int32_t partition = -1;
+        bool delivered = false;
+        bool retriable = false;
+    };
+    mutable std::mutex mutex_;
     std::condition_variable done_;
-    std::vector<DeliveryReport> reports_;
+    std::deque<Slot> slots_;
+    std::map<size_t, std::string> errors_; // of the records that failed
     size_t pending_;
 };
 

@@ -157,35 +157,48 @@ std::string_view dataTypeName(DataType type) {
     return "";
 }
 
+V3RecordReader::Step V3RecordReader::next(ParsedRecord &record) {
+    input_ >> std::ws;
+    if (input_.peek() == std::char_traits<char>::eof()) return Step::End;
+    if (count_ == maxRecords_) return Step::TooMany;
+    Json value;
+    try {
+        // Reads exactly one JSON value and leaves the stream after it: concatenated JSON, as Confluent streams it.
+        input_ >> value;
+    } catch (const Json::exception &error) {
+        record = ParsedRecord{std::nullopt,
+                              badRequest(fmt::format("malformed JSON in record {}: {}", count_, error.what()))};
+        return Step::Malformed;
+    }
+    ++count_;
+    record = parseV3Record(value);
+    return Step::Record;
+}
+
 ParsedBody parseV3Body(std::string_view body, size_t maxRecords) {
     ParsedBody parsed;
     std::istringstream input{std::string(body)};
-    size_t objects = 0;
+    V3RecordReader reader(input, maxRecords);
     for (;;) {
-        input >> std::ws;
-        if (input.peek() == std::char_traits<char>::eof()) break;
-        if (objects == maxRecords) {
+        ParsedRecord record;
+        V3RecordReader::Step step = reader.next(record);
+        if (step == V3RecordReader::Step::End) break;
+        if (step == V3RecordReader::Step::TooMany) {
             parsed.error = ProduceError{413, 413, fmt::format("more than {} records in one request", maxRecords)};
             return parsed;
         }
-        Json record;
-        try {
-            // Reads exactly one JSON value and leaves the stream after it: concatenated JSON, as Confluent streams it.
-            input >> record;
-        } catch (const Json::exception &error) {
-            ProduceError malformed = badRequest(fmt::format("malformed JSON in record {}: {}", objects, error.what()));
-            if (objects == 0)
-                parsed.error = malformed;
+        if (step == V3RecordReader::Step::Malformed) {
+            if (reader.count() == 0)
+                parsed.error = record.error;
             else
-                parsed.records.push_back(ParsedRecord{std::nullopt, malformed});
-            parsed.streaming = objects > 0;
+                parsed.records.push_back(std::move(record));
+            parsed.streaming = reader.count() > 0;
             return parsed;
         }
-        ++objects;
-        parsed.records.push_back(parseV3Record(record));
+        parsed.records.push_back(std::move(record));
     }
-    if (objects == 0) parsed.error = badRequest("the request body holds no record");
-    parsed.streaming = objects > 1;
+    if (reader.count() == 0) parsed.error = badRequest("the request body holds no record");
+    parsed.streaming = reader.count() > 1;
     return parsed;
 }
 

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <istream>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -63,6 +64,27 @@ struct ParsedBody {
     std::optional<ProduceError> error;
     /// v3 only: the body held more than one JSON object (Confluent's streaming mode).
     bool streaming = false;
+};
+
+/// Reads the records of a v3 body one at a time from a stream (a buffered body, or one still arriving): concatenated
+/// JSON objects, `{…}{…}` or one per line, each read as soon as its last byte is there.
+class V3RecordReader {
+public:
+    enum class Step {
+        Record,    // `record` holds the next record (or its record-level error)
+        End,       // no more records (whitespace to the end)
+        TooMany,   // a record beyond `maxRecords` begins: nothing of it was read
+        Malformed, // JSON that does not parse: `record.error` says where; the rest cannot be framed
+    };
+    V3RecordReader(std::istream &input, size_t maxRecords) : input_(input), maxRecords_(maxRecords) {}
+    Step next(ParsedRecord &record);
+    /// Records read so far (with their errors).
+    size_t count() const { return count_; }
+
+private:
+    std::istream &input_;
+    size_t maxRecords_;
+    size_t count_ = 0;
 };
 
 /// Parses a v3 body: one JSON object, or several concatenated (streaming mode: `{…}{…}` or one per line). A record

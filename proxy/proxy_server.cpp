@@ -2,6 +2,7 @@
 
 #include "proxy/produce_request.h"
 #include "proxy/record_encoder.h"
+#include "proxy/streamed_body.h"
 #include "runtime/core/user_error.h"
 #include "runtime/sinks/json_lines_sink.h"
 
@@ -9,8 +10,11 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <sys/socket.h>
+
 #include <chrono>
 #include <cmath>
+#include <deque>
 #include <iostream>
 
 namespace pipec::proxy {
@@ -30,6 +34,9 @@ double monotonicSeconds() {
 
 constexpr const char *kV3ContentType = "application/json";
 
+/// Records in the producer's queue beyond which a streamed request stops reading until it drains.
+constexpr int kStreamQueueMark = 10000;
+
 /// JSON text of a response or log line. Error messages can quote a client's bytes (a parse error shows the offending
 /// token), which need not be UTF-8: they are replaced rather than thrown over.
 std::string jsonText(const nlohmann::json &value) {
@@ -47,13 +54,37 @@ struct AccessLogContext {
 };
 thread_local AccessLogContext accessLog;
 
-/// One produced record's verdict in the response.
+/// One record's verdict, small so that a long stream holds little per record: the encoded bytes are gone once
+/// the producer has them, the offset and time stay in the delivery batch, the error text in `ProduceOutcome`.
 struct RecordVerdict {
-    int status = 200;    // 200 acknowledged, 202 queued (async), else the error status
-    std::string message; // when an error
-    std::string reason;  // metrics reason when refused
-    std::optional<EncodedRecord> record;
-    DeliveryReport report;
+    int status = 200;       // 200 acknowledged, 202 queued (async), else the error status
+    uint32_t error = 0;     // when refused: 1 + its index in ProduceOutcome::errors
+    int32_t partition = -1; // the partition asked for (async answers)
+    uint32_t keySize = 0;
+    uint32_t valueSize = 0;
+    DataType keyType = DataType::Absent;
+    DataType valueType = DataType::Absent;
+    bool hasKey = false;
+    bool hasValue = false;
+};
+
+/// The verdicts of one produce request, shared with the writer of a streamed answer.
+struct ProduceOutcome {
+    std::string clusterId;
+    std::string topic;
+    std::deque<RecordVerdict> verdicts;
+    std::vector<std::pair<std::string, std::string>> errors; // message, metrics reason
+    std::shared_ptr<DeliveryBatch> batch;                    // sync: the delivery reports, same indexes
+    bool retryLater = false;                                 // a 429/503 verdict: the answer says Retry-After
+
+    void refuse(RecordVerdict &verdict, int status, std::string message, std::string reason) {
+        verdict.status = status;
+        errors.emplace_back(std::move(message), std::move(reason));
+        verdict.error = static_cast<uint32_t>(errors.size());
+        retryLater = retryLater || status == 429 || status == 503;
+    }
+    const std::string &message(const RecordVerdict &verdict) const { return errors[verdict.error - 1].first; }
+    const std::string &reason(const RecordVerdict &verdict) const { return errors[verdict.error - 1].second; }
 };
 
 std::string reasonFor(int status) {
@@ -73,6 +104,29 @@ std::string reasonFor(int status) {
     }
 }
 
+/// The v3 answer object of record `index`.
+Json v3RecordJson(const ProduceOutcome &outcome, size_t index) {
+    const RecordVerdict &verdict = outcome.verdicts[index];
+    if (verdict.status != 200 && verdict.status != 202)
+        return Json{{"error_code", verdict.status}, {"message", outcome.message(verdict)}};
+    bool acknowledged = verdict.status == 200;
+    DeliveryReport report = acknowledged ? outcome.batch->report(index) : DeliveryReport{};
+    Json response{{"error_code", verdict.status},
+                  {"cluster_id", outcome.clusterId},
+                  {"topic_name", outcome.topic},
+                  {"partition_id", acknowledged             ? Json(report.partition)
+                                   : verdict.partition >= 0 ? Json(verdict.partition)
+                                                            : Json()},
+                  {"offset", acknowledged ? Json(report.offset) : Json()},
+                  {"timestamp", acknowledged && report.timestampMs >= 0
+                                    ? Json(runtime::formatTimestamp(report.timestampMs))
+                                    : Json()}};
+    if (verdict.hasKey) response["key"] = Json{{"type", dataTypeName(verdict.keyType)}, {"size", verdict.keySize}};
+    if (verdict.hasValue)
+        response["value"] = Json{{"type", dataTypeName(verdict.valueType)}, {"size", verdict.valueSize}};
+    return response;
+}
+
 } // namespace
 
 /// One request being answered.
@@ -82,6 +136,23 @@ struct ProxyServer::Exchange {
     std::string route;
     bool v2 = false;
     Authentication authentication;
+    /// cpp-httplib hands produce requests over before their body is read: the handler reads it (buffered, or while
+    /// it arrives). A body left unread is drained after the answer, or the connection's next request would start
+    /// inside it.
+    const httplib::ContentReader *reader = nullptr;
+    bool bodyRead = false;
+
+    /// Reads the body through `receiver` (once).
+    bool readBody(const std::function<bool(const char *, size_t)> &receiver) {
+        bodyRead = true;
+        return (*reader)(receiver);
+    }
+    /// Reads and discards what is left of the body, up to StreamedBody::kDrainBytes.
+    void drainBody() {
+        if (reader == nullptr || bodyRead) return;
+        size_t discarded = 0;
+        readBody([&](const char *, size_t size) { return (discarded += size) <= StreamedBody::kDrainBytes; });
+    }
 
     void send(int status, const Json &body) {
         response.status = status;
@@ -113,7 +184,21 @@ void ProxyServer::start() {
     int threads = options_.httpThreads;
     server_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
     server_->set_payload_max_length(options_.maxBodyBytes);
+    // cpp-httplib writes a response's headers and body separately: with Nagle's algorithm the body waits for the
+    // client's delayed ACK, ~40 ms per request (measured by tools/bench/proxy_throughput.sh: 90 ms per single record).
+    server_->set_tcp_nodelay(true);
     server_->set_read_timeout(30, 0);
+    // Connections are kept for up to 1000 requests (cpp-httplib's default of 5 makes busy clients reconnect all the
+    // time; see the listen backlog below).
+    server_->set_keep_alive_max_count(1000);
+    // The listening socket: SO_REUSEADDR only (cpp-httplib's default SO_REUSEPORT would let a second proxy bind the
+    // same port and silently take half of the connections), and its descriptor kept to raise the backlog.
+    int listeningSocket = -1;
+    server_->set_socket_options([&listeningSocket](int socket) {
+        int yes = 1;
+        setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+        listeningSocket = socket;
+    });
     routes();
     if (options_.port == 0) {
         port_ = server_->bind_to_any_port(options_.host);
@@ -127,6 +212,10 @@ void ProxyServer::start() {
                             UserError::kEnvironmentRefused);
         port_ = options_.port;
     }
+    // cpp-httplib 0.11 (as Debian builds it) listens with a backlog of 5: a burst of new connections overflows it and
+    // the kernel drops SYNs, which clients retry after 1, 3, 7… s (seen as 35 s stalls by the benchmark). Listening
+    // again on the bound socket raises the backlog (Linux; capped by net.core.somaxconn).
+    if (listeningSocket >= 0) ::listen(listeningSocket, 1024);
     listener_ = std::thread([this] { server_->listen_after_bind(); });
     warmer_ = std::thread([this] { warmUp(); });
 }
@@ -255,31 +344,45 @@ void ProxyServer::routes() {
         });
     }
 
-    auto counted = [this](std::string route, bool v2, std::function<void(Exchange &)> handler) {
-        return [this, route, v2, handler](const httplib::Request &request, httplib::Response &response) {
-            Exchange exchange{request, response, route, v2, {}};
-            exchange.authentication = keys_.authenticate(request.get_header_value("Authorization"));
-            accessLog.client = exchange.authentication.outcome == Authentication::Outcome::Authenticated ||
-                                       exchange.authentication.outcome == Authentication::Outcome::Anonymous
-                                   ? exchange.authentication.clientName()
-                                   : "";
-            if (exchange.authentication.outcome == Authentication::Outcome::Missing ||
-                exchange.authentication.outcome == Authentication::Outcome::Invalid) {
-                metrics_.countRefused("unauthorized");
-                response.set_header("WWW-Authenticate", "Bearer realm=\"pipec-proxy\"");
-                exchange.fail(401, 401, exchange.authentication.reason);
-            } else {
-                handler(exchange);
-            }
-            metrics_.countRequest(route, response.status);
+    // Authenticates, runs the handler, and counts the request by route and status.
+    auto answer = [this](Exchange &exchange, const std::function<void(Exchange &)> &handler) {
+        exchange.authentication = keys_.authenticate(exchange.request.get_header_value("Authorization"));
+        accessLog.client = exchange.authentication.outcome == Authentication::Outcome::Authenticated ||
+                                   exchange.authentication.outcome == Authentication::Outcome::Anonymous
+                               ? exchange.authentication.clientName()
+                               : "";
+        if (exchange.authentication.outcome == Authentication::Outcome::Missing ||
+            exchange.authentication.outcome == Authentication::Outcome::Invalid) {
+            metrics_.countRefused("unauthorized");
+            exchange.response.set_header("WWW-Authenticate", "Bearer realm=\"pipec-proxy\"");
+            exchange.fail(401, 401, exchange.authentication.reason);
+        } else {
+            handler(exchange);
+        }
+        exchange.drainBody();
+        metrics_.countRequest(exchange.route, exchange.response.status);
+    };
+    auto counted = [answer](std::string route, bool v2, std::function<void(Exchange &)> handler) {
+        return [answer, route, v2, handler](const httplib::Request &request, httplib::Response &response) {
+            Exchange exchange{request, response, route, v2, {}, nullptr, false};
+            answer(exchange, handler);
+        };
+    };
+    // Produce requests get their body through a reader: read in full when it has a length, parsed and produced while
+    // it arrives when it is chunked (v3 streaming), and bounded by --max-body-bytes either way.
+    auto countedWithBody = [answer](std::string route, bool v2, std::function<void(Exchange &)> handler) {
+        return [answer, route, v2, handler](const httplib::Request &request, httplib::Response &response,
+                                            const httplib::ContentReader &reader) {
+            Exchange exchange{request, response, route, v2, {}, &reader, false};
+            answer(exchange, handler);
         };
     };
 
     server.Post(R"(/v3/clusters/([^/]+)/topics/([^/]+)/records)",
-                counted("v3_records", false, [this](Exchange &exchange) {
+                countedWithBody("v3_records", false, [this](Exchange &exchange) {
                     handleProduce(exchange, exchange.request.matches[1], exchange.request.matches[2], false);
                 }));
-    server.Post(R"(/topics/([^/]+))", counted("v2_records", true, [this](Exchange &exchange) {
+    server.Post(R"(/topics/([^/]+))", countedWithBody("v2_records", true, [this](Exchange &exchange) {
                     handleProduce(exchange, "", exchange.request.matches[1], true);
                 }));
     server.Get(R"(/v3/clusters)",
@@ -404,11 +507,11 @@ void ProxyServer::handleProduce(Exchange &exchange, const std::string &clusterPa
             fmt::format("API key `{}` may not produce to topic `{}`", exchange.authentication.key->name, topic));
     }
 
-    // The body.
+    // The body's format.
     std::string contentType = request.get_header_value("Content-Type");
-    ParsedBody body;
+    std::optional<DataType> embedded;
     if (v2) {
-        std::optional<DataType> embedded = v2EmbeddedFormat(contentType);
+        embedded = v2EmbeddedFormat(contentType);
         if (!embedded) {
             metrics_.countRefused("unsupported_media_type");
             return exchange.fail(415, 415,
@@ -416,61 +519,59 @@ void ProxyServer::handleProduce(Exchange &exchange, const std::string &clusterPa
                                              "application/vnd.kafka.binary.v2+json)",
                                              contentType));
         }
-        body = parseV2Body(request.body, *embedded, options_.maxRecordsPerRequest);
-    } else {
-        if (!isJsonContentType(contentType)) {
-            metrics_.countRefused("unsupported_media_type");
-            return exchange.fail(415, 415,
-                                 fmt::format("unsupported content type `{}` (application/json)", contentType));
-        }
-        body = parseV3Body(request.body, options_.maxRecordsPerRequest);
+    } else if (!isJsonContentType(contentType)) {
+        metrics_.countRefused("unsupported_media_type");
+        return exchange.fail(415, 415, fmt::format("unsupported content type `{}` (application/json)", contentType));
     }
-    if (body.error) {
-        metrics_.countRefused(body.error->reason.empty() ? reasonFor(body.error->httpStatus) : body.error->reason);
-        return exchange.fail(body.error->httpStatus, body.error->errorCode, body.error->message);
-    }
-    size_t count = body.records.size();
-    accessLog.records = count;
-
-    // The client's rate.
-    double rate = exchange.authentication.key != nullptr && exchange.authentication.key->recordsPerSecond > 0
-                      ? exchange.authentication.key->recordsPerSecond
-                      : options_.recordsPerSecond;
-    if (auto wait = rateLimiter_.take(exchange.authentication.clientName(), rate, count, monotonicSeconds())) {
-        metrics_.countRefused("rate_limited", count);
-        accessLog.refused = count;
-        exchange.response.set_header("Retry-After", std::to_string(*wait));
-        return exchange.fail(429, 429,
-                             fmt::format("rate limit of {} records/s exceeded; retry after {} s", rate, *wait));
-    }
+    // A v3 body without a length (chunked) is Confluent's streaming mode: its records are checked and produced as
+    // they arrive, so a long stream needs memory for one record at a time, not for the body.
+    bool streamed = !v2 && exchange.reader != nullptr && !request.has_header("Content-Length");
 
     bool async =
         request.has_param("async") ? request.get_param_value("async") == "true" : options_.asyncTopics.count(topic) > 0;
     RecordContext context{exchange.authentication.clientName(), receivedMs,
                           request.get_header_value("Event-Created-At")};
     ClusterProducer &producer = *producers_.at(clusterId);
-    std::vector<RecordVerdict> verdicts(count);
-    auto batch = async ? nullptr : std::make_shared<DeliveryBatch>(count);
+    double rate = exchange.authentication.key != nullptr && exchange.authentication.key->recordsPerSecond > 0
+                      ? exchange.authentication.key->recordsPerSecond
+                      : options_.recordsPerSecond;
+    auto outcome = std::make_shared<ProduceOutcome>();
+    outcome->clusterId = clusterId;
+    outcome->topic = topic;
+    if (!async) outcome->batch = std::make_shared<DeliveryBatch>();
     bool anyQueued = false;
-    for (size_t i = 0; i < count; ++i) {
-        RecordVerdict &verdict = verdicts[i];
+    int retryAfterSeconds = 1;
+
+    // Checks, encodes and queues one record; its verdict joins the outcome in request order.
+    auto produceRecord = [&](const ParsedRecord &parsed) {
+        RecordVerdict &verdict = outcome->verdicts.emplace_back();
+        size_t index = outcome->verdicts.size() - 1;
+        if (outcome->batch) outcome->batch->add();
         auto refuse = [&](const ProduceError &error) {
-            verdict.status = error.httpStatus;
-            verdict.message = error.message;
-            verdict.reason = error.reason.empty() ? reasonFor(error.httpStatus) : error.reason;
+            outcome->refuse(verdict, error.httpStatus, error.message,
+                            error.reason.empty() ? reasonFor(error.httpStatus) : error.reason);
         };
-        if (!body.records[i].record) {
-            refuse(body.records[i].error);
-            continue;
+        if (!parsed.record) return refuse(parsed.error);
+        auto encoded = encodeRecord(*parsed.record, topic, type, context);
+        if (auto *error = std::get_if<ProduceError>(&encoded)) return refuse(*error);
+        const EncodedRecord &record = std::get<EncodedRecord>(encoded);
+        verdict.hasKey = record.key.has_value();
+        verdict.keySize = static_cast<uint32_t>(record.key ? record.key->size() : 0);
+        verdict.keyType = record.keyType;
+        verdict.hasValue = record.value.has_value();
+        verdict.valueSize = static_cast<uint32_t>(record.value ? record.value->size() : 0);
+        verdict.valueType = record.valueType;
+        verdict.partition = record.partition.value_or(-1);
+        if (streamed) {
+            // A stream can outrun the cluster: rather than queue the whole stream in the producer (memory) or refuse
+            // records with 429, stop reading until the producer's queue is back under its mark (TCP slows the client).
+            auto waitUntil = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.deliveryTimeoutMs);
+            while (producer.queueDepth() > kStreamQueueMark && !producer.clusterDown() &&
+                   std::chrono::steady_clock::now() < waitUntil)
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
         }
-        auto encoded = encodeRecord(*body.records[i].record, topic, type, context);
-        if (auto *error = std::get_if<ProduceError>(&encoded)) {
-            refuse(*error);
-            continue;
-        }
-        verdict.record = std::move(std::get<EncodedRecord>(encoded));
         std::string error;
-        switch (producer.produce(*verdict.record, batch, i, error)) {
+        switch (producer.produce(record, outcome->batch, index, error)) {
         case EnqueueOutcome::Queued:
             verdict.status = async ? 202 : 200;
             anyQueued = true;
@@ -485,21 +586,131 @@ void ProxyServer::handleProduce(Exchange &exchange, const std::string &clusterPa
             refuse(ProduceError{500, 500, "Kafka refused the record: " + error});
             break;
         }
+    };
+
+    bool streamingAnswer = false;
+    if (!streamed) {
+        // The whole body first (a length, or v2's single JSON document), at most --max-body-bytes.
+        std::string text;
+        bool tooLarge = false;
+        size_t discarded = 0;
+        bool complete = exchange.reader == nullptr || exchange.readBody([&](const char *data, size_t size) {
+            if (!tooLarge && text.size() + size <= options_.maxBodyBytes) {
+                text.append(data, size);
+                return true;
+            }
+            // Past the limit: read on and discard (up to a bound) to keep the connection usable.
+            tooLarge = true;
+            text.clear();
+            return (discarded += size) <= StreamedBody::kDrainBytes;
+        });
+        const std::string &bodyText = exchange.reader == nullptr ? request.body : text;
+        if (tooLarge || (!complete && exchange.response.status == 413)) {
+            metrics_.countRefused("too_large");
+            return exchange.fail(413, 413,
+                                 fmt::format("the request body is larger than {} bytes", options_.maxBodyBytes));
+        }
+        if (!complete) {
+            metrics_.countRefused("malformed");
+            return exchange.fail(400, 400, "the request body could not be read to its end");
+        }
+        ParsedBody body = v2 ? parseV2Body(bodyText, *embedded, options_.maxRecordsPerRequest)
+                             : parseV3Body(bodyText, options_.maxRecordsPerRequest);
+        if (body.error) {
+            metrics_.countRefused(body.error->reason.empty() ? reasonFor(body.error->httpStatus) : body.error->reason);
+            return exchange.fail(body.error->httpStatus, body.error->errorCode, body.error->message);
+        }
+        size_t count = body.records.size();
+        accessLog.records = count;
+        // The client's rate: the whole request, up front.
+        if (auto wait = rateLimiter_.take(exchange.authentication.clientName(), rate, count, monotonicSeconds())) {
+            metrics_.countRefused("rate_limited", count);
+            accessLog.refused = count;
+            exchange.response.set_header("Retry-After", std::to_string(*wait));
+            return exchange.fail(429, 429,
+                                 fmt::format("rate limit of {} records/s exceeded; retry after {} s", rate, *wait));
+        }
+        for (const auto &record : body.records)
+            produceRecord(record);
+        streamingAnswer = body.streaming;
+    } else {
+        // Records as they arrive: a thread reads the socket into `stream`, this one parses and produces.
+        StreamedBody stream(options_.maxBodyBytes);
+        std::thread socketReader([&] {
+            bool complete = exchange.readBody([&](const char *data, size_t size) { return stream.push(data, size); });
+            stream.finish(complete);
+        });
+        struct JoinReader {
+            std::thread &thread;
+            StreamedBody &stream;
+            ~JoinReader() {
+                stream.stopParsing();
+                thread.join();
+            }
+        } joinReader{socketReader, stream};
+        std::istream input(&stream);
+        V3RecordReader records(input, options_.maxRecordsPerRequest);
+        std::optional<ProduceError> rest; // why the rest of the body was not read
+        for (;;) {
+            ParsedRecord parsed;
+            V3RecordReader::Step step = records.next(parsed);
+            if (step == V3RecordReader::Step::End) break;
+            if (step == V3RecordReader::Step::TooMany) {
+                rest =
+                    ProduceError{413, 413,
+                                 fmt::format("more than {} records in one request: the rest of the body was not read",
+                                             options_.maxRecordsPerRequest)};
+                break;
+            }
+            if (step == V3RecordReader::Step::Malformed) {
+                rest = parsed.error;
+                break;
+            }
+            // The client's rate: record by record, as they come.
+            if (auto wait = rateLimiter_.take(exchange.authentication.clientName(), rate, 1, monotonicSeconds())) {
+                RecordVerdict &verdict = outcome->verdicts.emplace_back();
+                if (outcome->batch) outcome->batch->add();
+                outcome->refuse(verdict, 429, fmt::format("rate limit of {} records/s exceeded", rate), "rate_limited");
+                retryAfterSeconds = std::max(retryAfterSeconds, *wait);
+                continue;
+            }
+            produceRecord(parsed);
+        }
+        stream.stopParsing();
+        if (stream.exceeded())
+            rest = ProduceError{413, 413,
+                                fmt::format("the request body is larger than {} bytes: the rest of it was not read",
+                                            options_.maxBodyBytes)};
+        else if (stream.failed())
+            rest =
+                ProduceError{400, 400, "the request body ended early (closed connection, bad chunk or read timeout)"};
+        if (rest) {
+            RecordVerdict &verdict = outcome->verdicts.emplace_back();
+            if (outcome->batch) outcome->batch->add();
+            outcome->refuse(verdict, rest->httpStatus, rest->message,
+                            rest->reason.empty() ? reasonFor(rest->httpStatus) : rest->reason);
+        } else if (outcome->verdicts.empty()) {
+            metrics_.countRefused("malformed");
+            return exchange.fail(400, 400, "the request body holds no record");
+        }
+        accessLog.records = outcome->verdicts.size();
+        streamingAnswer = outcome->verdicts.size() > 1;
     }
-    if (batch && anyQueued) {
-        bool complete = batch->wait(std::chrono::milliseconds(options_.deliveryTimeoutMs + 5000));
+
+    size_t count = outcome->verdicts.size();
+    if (outcome->batch && anyQueued) {
+        bool complete = outcome->batch->wait(std::chrono::milliseconds(options_.deliveryTimeoutMs + 5000));
         for (size_t i = 0; i < count; ++i) {
-            RecordVerdict &verdict = verdicts[i];
+            RecordVerdict &verdict = outcome->verdicts[i];
             if (verdict.status != 200) continue;
-            verdict.report = batch->report(i);
-            if (!complete && verdict.report.partition < 0 && verdict.report.error.empty()) {
-                verdict.status = 504;
-                verdict.message = "no acknowledgment from Kafka in time: the record may still be delivered";
-                verdict.reason = "delivery_timeout";
-            } else if (!verdict.report.delivered) {
-                verdict.status = verdict.report.retriable ? 503 : 500;
-                verdict.message = "Kafka did not acknowledge the record: " + verdict.report.error;
-                verdict.reason = verdict.report.retriable ? "cluster_unavailable" : "delivery_failed";
+            DeliveryReport report = outcome->batch->report(i);
+            if (!complete && report.partition < 0 && report.error.empty()) {
+                outcome->refuse(verdict, 504, "no acknowledgment from Kafka in time: the record may still be delivered",
+                                "delivery_timeout");
+            } else if (!report.delivered) {
+                outcome->refuse(verdict, report.retriable ? 503 : 500,
+                                "Kafka did not acknowledge the record: " + report.error,
+                                report.retriable ? "cluster_unavailable" : "delivery_failed");
             }
         }
         metrics_.observeProduceLatency(
@@ -507,65 +718,61 @@ void ProxyServer::handleProduce(Exchange &exchange, const std::string &clusterPa
     }
 
     // The answer: one record → the HTTP status is its verdict; several → 200 and a verdict per record.
-    bool retryLater = false;
-    for (const auto &verdict : verdicts) {
+    for (const auto &verdict : outcome->verdicts) {
         if (verdict.status == 200 || verdict.status == 202) {
             metrics_.countAccepted(topic);
         } else {
-            metrics_.countRefused(verdict.reason);
+            metrics_.countRefused(outcome->reason(verdict));
             ++accessLog.refused;
-            retryLater = retryLater || verdict.status == 429 || verdict.status == 503;
         }
     }
-    if (retryLater) exchange.response.set_header("Retry-After", "1");
-    auto sizeOf = [](const std::optional<std::string> &bytes) { return bytes ? bytes->size() : 0; };
-    auto v3Record = [&](const RecordVerdict &verdict) {
-        if (verdict.status != 200 && verdict.status != 202)
-            return Json{{"error_code", verdict.status}, {"message", verdict.message}};
-        const EncodedRecord &record = *verdict.record;
-        bool acknowledged = verdict.status == 200;
-        Json response{{"error_code", verdict.status},
-                      {"cluster_id", clusterId},
-                      {"topic_name", topic},
-                      {"partition_id", acknowledged       ? Json(verdict.report.partition)
-                                       : record.partition ? Json(*record.partition)
-                                                          : Json()},
-                      {"offset", acknowledged ? Json(verdict.report.offset) : Json()},
-                      {"timestamp", acknowledged && verdict.report.timestampMs >= 0
-                                        ? Json(runtime::formatTimestamp(verdict.report.timestampMs))
-                                        : Json()}};
-        if (record.key) response["key"] = Json{{"type", dataTypeName(record.keyType)}, {"size", sizeOf(record.key)}};
-        if (record.value)
-            response["value"] = Json{{"type", dataTypeName(record.valueType)}, {"size", sizeOf(record.value)}};
-        return response;
-    };
+    if (outcome->retryLater) exchange.response.set_header("Retry-After", std::to_string(retryAfterSeconds));
+    const RecordVerdict &first = outcome->verdicts.front();
     if (!v2) {
-        if (!body.streaming && count == 1) {
-            if (verdicts[0].status != 200 && verdicts[0].status != 202)
-                return exchange.fail(verdicts[0].status, verdicts[0].status, verdicts[0].message);
-            return exchange.send(verdicts[0].status, v3Record(verdicts[0]));
+        if (!streamingAnswer) {
+            if (first.status != 200 && first.status != 202)
+                return exchange.fail(first.status, first.status, outcome->message(first));
+            return exchange.send(first.status, v3RecordJson(*outcome, 0));
         }
-        // Streaming mode: concatenated JSON, one object per line, in request order.
-        std::string text;
-        for (const auto &verdict : verdicts)
-            text += jsonText(v3Record(verdict)) + "\n";
         exchange.response.status = 200;
-        exchange.response.set_content(text, kV3ContentType);
+        if (!streamed) {
+            // Streaming mode: concatenated JSON, one object per line, in request order.
+            std::string text;
+            for (size_t i = 0; i < count; ++i)
+                text += jsonText(v3RecordJson(*outcome, i)) + "\n";
+            exchange.response.set_content(text, kV3ContentType);
+            return;
+        }
+        // A streamed request's answer is written as it is rendered (chunked), a thousand records at a time: the
+        // verdicts are all that is kept of a long stream.
+        auto written = std::make_shared<size_t>(0);
+        exchange.response.set_chunked_content_provider(
+            kV3ContentType, [outcome, written](size_t, httplib::DataSink &sink) {
+                std::string text;
+                size_t end = std::min(outcome->verdicts.size(), *written + 1000);
+                for (; *written < end; ++*written)
+                    text += jsonText(v3RecordJson(*outcome, *written)) + "\n";
+                if (!text.empty() && !sink.write(text.data(), text.size())) return false;
+                if (*written == outcome->verdicts.size()) sink.done();
+                return true;
+            });
         return;
     }
-    if (count == 1 && verdicts[0].status != 200 && verdicts[0].status != 202)
-        return exchange.fail(verdicts[0].status, verdicts[0].status, verdicts[0].message);
+    if (count == 1 && first.status != 200 && first.status != 202)
+        return exchange.fail(first.status, first.status, outcome->message(first));
     Json offsets = Json::array();
     bool allAsync = true;
-    for (const auto &verdict : verdicts) {
+    for (size_t i = 0; i < count; ++i) {
+        const RecordVerdict &verdict = outcome->verdicts[i];
         if (verdict.status == 200) {
             allAsync = false;
-            offsets.push_back(Json{{"partition", verdict.report.partition},
-                                   {"offset", verdict.report.offset},
+            DeliveryReport report = outcome->batch->report(i);
+            offsets.push_back(Json{{"partition", report.partition},
+                                   {"offset", report.offset},
                                    {"error_code", nullptr},
                                    {"error", nullptr}});
         } else if (verdict.status == 202) {
-            offsets.push_back(Json{{"partition", verdict.record->partition ? Json(*verdict.record->partition) : Json()},
+            offsets.push_back(Json{{"partition", verdict.partition >= 0 ? Json(verdict.partition) : Json()},
                                    {"offset", nullptr},
                                    {"error_code", nullptr},
                                    {"error", nullptr}});
@@ -576,7 +783,7 @@ void ProxyServer::handleProduce(Exchange &exchange, const std::string &clusterPa
             offsets.push_back(Json{{"partition", nullptr},
                                    {"offset", nullptr},
                                    {"error_code", retriable ? 2 : 1},
-                                   {"error", verdict.message}});
+                                   {"error", outcome->message(verdict)}});
         }
     }
     exchange.send(allAsync ? 202 : 200,

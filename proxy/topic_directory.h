@@ -3,6 +3,8 @@
 #include "compiler/driver/compilation.h"
 #include "runtime/sources/envelope.h"
 
+#include <pipec/plan.pb.h>
+
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/dynamic_message.h>
 
@@ -41,6 +43,12 @@ public:
     /// a `proto_class` does not resolve, or when a Confluent topic is not a typed one.
     static TopicDirectory build(const driver::Compilation &compilation,
                                 const std::map<std::string, int32_t> &confluentTopics);
+    /// Builds the directory of compiled plans (`pipec compile`'s plan.pb, as deployed): each plan's source topic,
+    /// message (from the descriptors the plan carries), format and cluster, with the cluster's bootstrap servers and
+    /// properties. `names` label the plans in errors. Throws UserError as `build` does, and when a plan's descriptors
+    /// do not load or conflict with another plan's.
+    static TopicDirectory fromPlans(const std::vector<plan::Job> &jobs, const std::vector<std::string> &names,
+                                    const std::map<std::string, int32_t> &confluentTopics);
 
     const TopicType *find(const std::string &topic) const;
     const ClusterEndpoint *cluster(const std::string &name) const;
@@ -54,6 +62,10 @@ public:
     const std::string &defaultCluster() const;
 
 private:
+    void markConfluentTopics(const std::map<std::string, int32_t> &confluentTopics);
+
+    /// The descriptors of plans (fromPlans); declared before the factory, whose prototypes refer to them.
+    std::shared_ptr<google::protobuf::DescriptorPool> pool_;
     /// Owns the prototypes of the typed topics; shared so that the directory can be moved.
     std::shared_ptr<google::protobuf::DynamicMessageFactory> factory_;
     std::vector<ClusterEndpoint> clusters_;

@@ -42,6 +42,7 @@ void ArtifactOptions::addFlags(CLI::App& command) {
     command.add_flag("--hpa", horizontalAutoscaler, "Add a HorizontalPodAutoscaler (needs --partitions to bound it)");
     command.add_option("--partitions", partitions, "Partition count of the source topics: the autoscaler's upper bound");
     command.add_option("--against", against, "A previous output directory: report per job whether its state stays compatible");
+    proxy.addFlags(command);
 }
 
 void ArtifactOptions::resolveFormats() {
@@ -49,6 +50,7 @@ void ArtifactOptions::resolveFormats() {
     if (given("yaml") && given("helm")) throw CLI::ValidationError("--format", "pick one of yaml and helm");
     format = given("helm") ? "helm" : "yaml";
     markdownSummary = given("markdown");
+    proxy.validate();
     if (markdownSummary && against.empty())
         throw CLI::ValidationError("--format", "markdown summarizes the change against a previous output: add --against BASE_OUT/ "
                                                "(an empty directory makes every job new)");
@@ -448,6 +450,10 @@ std::vector<std::string> writeArtifacts(const driver::Compilation& compilation, 
     }
     index += firstJob ? "]\n}\n" : "\n  ]\n}\n";
     writeFile(root / "index.json", index, diagnostics);
+    if (options.proxy.enabled) {
+        std::string line = writeProxyArtifacts(compilation, options.outputDirectory, options.proxy, options.image, revision, diagnostics);
+        if (!line.empty()) written.push_back(line);
+    }
 
     if (!options.against.empty()) {
         std::error_code error;

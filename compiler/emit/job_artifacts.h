@@ -1,6 +1,7 @@
 #pragma once
 
 #include "compiler/driver/compilation.h"
+#include "compiler/emit/proxy_manifests.h"
 #include "compiler/emit/pull_request_summary.h"
 
 #include <CLI/CLI.hpp>
@@ -22,6 +23,7 @@ struct ArtifactOptions {
     bool horizontalAutoscaler = false;
     int partitions = 0;
     std::string against;                // a previous output directory to check state compatibility against
+    ProxyDeploymentOptions proxy;       // --proxy: also the manifests of `pipec proxy` for these jobs
     void addFlags(CLI::App& command);
     /// Splits --format into the manifest format and the summary; a usage error for yaml and helm together.
     void resolveFormats();

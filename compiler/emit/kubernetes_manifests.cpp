@@ -207,6 +207,10 @@ std::string kubernetesName(const std::string& jobName) {
     return name;
 }
 
+std::string base64Encode(std::string_view bytes) {
+    return base64(bytes);
+}
+
 double cpuCores(const std::string& quantity) {
     if (!quantity.empty() && quantity.back() == 'm') return std::strtod(quantity.c_str(), nullptr) / 1000.0;
     return std::strtod(quantity.c_str(), nullptr);

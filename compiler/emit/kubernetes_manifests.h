@@ -4,6 +4,7 @@
 #include "compiler/emit/yaml_writer.h"
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace pipec::emit {
@@ -38,6 +39,9 @@ YamlNode secretEnvironment(const std::vector<spec::SecretReference>& secrets);
 
 /// YAML documents joined with `---`.
 std::string joinDocuments(const std::vector<YamlNode>& documents);
+
+/// Standard base64 with padding, as ConfigMap `binaryData` holds bytes.
+std::string base64Encode(std::string_view bytes);
 
 /// Kubernetes CPU quantity ("2400m", "2", "0.5") as cores.
 double cpuCores(const std::string& quantity);

@@ -177,4 +177,12 @@ void EmbeddedBroker::createTopic(const std::string& name, int partitions) {
         throw UserError("cannot create topic `" + name + "`: " + rd_kafka_err2str(error), UserError::kEnvironmentRefused);
 }
 
+void EmbeddedBroker::setBrokersUp(bool up) {
+    rd_kafka_resp_err_t error = up ? rd_kafka_mock_broker_set_up(state_->cluster, -1)
+                                   : rd_kafka_mock_broker_set_down(state_->cluster, -1);
+    if (error != RD_KAFKA_RESP_ERR_NO_ERROR)
+        throw std::runtime_error(std::string("cannot take the embedded brokers ") + (up ? "up: " : "down: ") +
+                                 rd_kafka_err2str(error));
+}
+
 } // namespace pipec::runtime

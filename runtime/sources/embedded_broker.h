@@ -36,6 +36,11 @@ public:
     /// Creates a topic (replication factor 1). Throws std::runtime_error on failure.
     void createTopic(const std::string& name, int partitions);
 
+    /// Takes every broker down (open connections are closed, new ones refused) or brings them back up. The topics
+    /// and their records stay: this is a broker restart as clients see it, with the log kept, as a real broker keeps
+    /// it on disk. For failure tests (`pipec broker`: SIGUSR1 down, SIGUSR2 up).
+    void setBrokersUp(bool up);
+
 private:
     struct State;
     std::unique_ptr<State> state_;

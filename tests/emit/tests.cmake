@@ -4,3 +4,5 @@ add_test(NAME emit_flink COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_flink.sh $<TARGET
 set_tests_properties(emit_flink PROPERTIES LABELS emit TIMEOUT 180 WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 add_test(NAME emit_secrets COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_secrets.sh $<TARGET_FILE:pipec>)
 set_tests_properties(emit_secrets PROPERTIES LABELS emit TIMEOUT 120 WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+add_test(NAME emit_proxy COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_emit_proxy.sh $<TARGET_FILE:pipec>)
+set_tests_properties(emit_proxy PROPERTIES LABELS emit TIMEOUT 180 WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})

@@ -23,6 +23,12 @@ std::atomic<bool> brokerStopRequested{false};
 
 void requestBrokerStop(int) { brokerStopRequested = true; }
 
+/// Failure tests take the brokers away and back without losing the topics: SIGUSR1 down, SIGUSR2 up.
+std::atomic<int> brokerAvailabilityRequested{0};  // 0 nothing asked, 1 down, 2 up
+
+void requestBrokersDown(int) { brokerAvailabilityRequested = 1; }
+void requestBrokersUp(int) { brokerAvailabilityRequested = 2; }
+
 /// Topic names read by the specs under `path` (a file or a directory searched recursively), through the compiler's
 /// spec loader. Only the `kafka_sources[].topic` values are needed, so the specs are not compiled; a file that does
 /// not load at all is reported and skipped (`pipec validate` is the place for its errors).
@@ -65,7 +71,8 @@ void registerBrokerCommand(CLI::App& app) {
     CLI::App* command = app.add_subcommand(
         "broker", "Run an embedded Kafka-protocol broker in the foreground for local runs and tests. Prints "
                   "`bootstrap.servers=HOST:PORT` on the first line of stdout, then serves until SIGINT/SIGTERM. "
-                  "Each partition keeps only its newest ~5 MiB of records.");
+                  "Each partition keeps only its newest ~5 MiB of records. SIGUSR1 takes the brokers down (connections "
+                  "closed and refused, records kept), SIGUSR2 brings them back: a broker restart, for failure tests.");
     command->add_option("--topics", flags->topics, "Topics to create, NAME or NAME:PARTITIONS, comma-separated")
         ->delimiter(',');
     command->add_option("--specs", flags->specs, "Spec files or directories: create every topic they read");
@@ -116,6 +123,8 @@ void registerBrokerCommand(CLI::App& app) {
         }
         std::signal(SIGINT, requestBrokerStop);
         std::signal(SIGTERM, requestBrokerStop);
+        std::signal(SIGUSR1, requestBrokersDown);
+        std::signal(SIGUSR2, requestBrokersUp);
         // Scripts parse the first line; flush so they see it while we keep running.
         std::cout << "bootstrap.servers=" << broker->bootstrapServers() << "\n";
         for (const auto& [name, partitions] : topics)
@@ -124,7 +133,13 @@ void registerBrokerCommand(CLI::App& app) {
         std::cerr << fmt::format("pipec broker: {} broker(s) at {}; {} topic(s); Ctrl-C to stop. Each partition keeps "
                                  "only its newest ~5 MiB.\n",
                                  flags->brokers, broker->brokerAddresses(), topics.size());
-        while (!brokerStopRequested.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        while (!brokerStopRequested.load()) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            if (int asked = brokerAvailabilityRequested.exchange(0)) {
+                broker->setBrokersUp(asked == 2);
+                std::cerr << (asked == 2 ? "pipec broker: brokers up\n" : "pipec broker: brokers down\n") << std::flush;
+            }
+        }
         std::cerr << "pipec broker: stopping\n";
     });
 }

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <fstream>
 #include <iostream>
 #include <thread>
 
@@ -26,6 +27,7 @@ void requestProxyStop(int) {
 
 struct ProxyFlags {
     std::vector<std::string> specs;
+    std::vector<std::string> plans; // --plan: compiled plans (a deployment) instead of specs
     std::string listen = "127.0.0.1:8082";
     std::string brokers;
     std::string apiKeysFile;
@@ -78,11 +80,6 @@ void runProxy(ProxyFlags &flags) {
                         "--api-keys FILE (or $PIPEC_PROXY_API_KEYS), listen on 127.0.0.1, or pass --insecure",
                         flags.options.host));
 
-    // The specs, through the compiler: the same topics, messages and environment as `pipec run`.
-    flags.compiler.finish();
-    driver::Compilation compilation;
-    driver::compile(flags.specs, flags.compiler.options, compilation);
-    if (flags.compiler.report(compilation)) throw CLI::RuntimeError(1);
     std::map<std::string, int32_t> confluent;
     for (const auto &entry : flags.confluentTopics) {
         auto [topic, id] = splitSetting(entry, "--confluent-topic");
@@ -92,7 +89,27 @@ void runProxy(ProxyFlags &flags) {
             throw UserError(fmt::format("--confluent-topic `{}`: the schema id must be a number", entry));
         }
     }
-    proxy::TopicDirectory directory = proxy::TopicDirectory::build(compilation, confluent);
+    // The specs, through the compiler: the same topics, messages and environment as `pipec run`. Or the compiled
+    // plans of a deployment (`pipec compile --proxy` mounts them), whose environment is already resolved.
+    if (flags.specs.empty() == flags.plans.empty())
+        throw UserError("give the spec files or directories, or --plan files (one of them)");
+    driver::Compilation compilation; // owns the descriptors of a directory built from specs
+    proxy::TopicDirectory directory;
+    if (!flags.plans.empty()) {
+        std::vector<plan::Job> jobs;
+        for (const auto &path : flags.plans) {
+            std::ifstream in(path, std::ios::binary);
+            if (!in) throw UserError(fmt::format("cannot read compiled plan `{}`", path));
+            if (!jobs.emplace_back().ParseFromIstream(&in))
+                throw UserError(fmt::format("`{}` is not a compiled plan (plan.pb of `pipec compile`)", path));
+        }
+        directory = proxy::TopicDirectory::fromPlans(jobs, flags.plans, confluent);
+    } else {
+        flags.compiler.finish();
+        driver::compile(flags.specs, flags.compiler.options, compilation);
+        if (flags.compiler.report(compilation)) throw CLI::RuntimeError(1);
+        directory = proxy::TopicDirectory::build(compilation, confluent);
+    }
 
     // The clusters: --brokers overrides every one; `embedded` (or none) starts the in-process broker.
     proxy::ClusterProducer::Options producerOptions;
@@ -153,8 +170,10 @@ void registerProxyCommand(CLI::App &app) {
         "Serve an HTTP API for producing events (Confluent REST Proxy v3/v2 compatible): each record is checked "
         "against its topic's message, encoded, wrapped in the event envelope and produced to Kafka. Prints "
         "`listening on http://HOST:PORT` on stdout once it accepts requests.");
-    command->add_option("specs", flags->specs, "Spec files or directories: their Kafka sources type the topics")
-        ->required();
+    command->add_option("specs", flags->specs, "Spec files or directories: their Kafka sources type the topics");
+    command->add_option("--plan", flags->plans,
+                        "Compiled plans (plan.pb of `pipec compile`) instead of specs: their sources type the topics, "
+                        "their environment gives the clusters");
     command->add_option("--listen", flags->listen, "HOST:PORT to serve on (port 0: any free port)")
         ->capture_default_str();
     command->add_option(
