@@ -76,7 +76,12 @@ std::string scratchPath(std::string_view name) {
 }
 
 std::string writeScratchFile(std::string_view name, std::string_view data) {
-    const fs::path path = scratchPath(name);
+    const std::string path = scratchPath(name);
+    writeFile(path, data);
+    return path;
+}
+
+void writeFile(const std::string& path, std::string_view data) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out.write(data.data(), static_cast<std::streamsize>(data.size()));
     out.close();
@@ -84,7 +89,6 @@ std::string writeScratchFile(std::string_view name, std::string_view data) {
         std::fprintf(stderr, "fuzz: cannot write %s\n", path.c_str());
         std::abort();
     }
-    return path.string();
 }
 
 void renderEveryFormat(const std::vector<Diagnostic>& diagnostics, const SourceManager& sources) {

@@ -29,6 +29,8 @@ std::string scratchPath(std::string_view name);
 /// Writes `data` to scratchPath(name) and returns that path: for the entry points that take a path, as the `pipec`
 /// commands do.
 std::string writeScratchFile(std::string_view name, std::string_view data);
+/// Writes `data` to `path`; aborts when it cannot.
+void writeFile(const std::string& path, std::string_view data);
 
 /// Renders every diagnostic as each output format does (text with snippets, GitHub annotations, JSON): the renderers
 /// see whatever text the input carried.

@@ -1,6 +1,6 @@
 // Fuzz target: a `pipec test` file (../shared/SPEC-TESTS.md) → what `pipec test` does with it: load it, resolve its
-// expectations against the compiled job of the example spec it names (examples/*.yaml, compiled once), run each
-// test, check the expectations, render the failures and the JUnit report, and `--bless` the failing tests. Checked:
+// expectations against the job of the spec it names (compiled once per spec; the examples and the specs of the
+// seeds are within reach of its relative path), run each test, check the expectations, render the failures and the JUnit report, and `--bless` the failing tests. Checked:
 // no crash, hang or undefined behaviour; and the --bless round trip: the blessed file loads without errors and its
 // blessed tests pass.
 #include "tests/fuzz/fuzz_inputs.h"
@@ -15,6 +15,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <string_view>
 
 namespace {
@@ -22,17 +24,50 @@ namespace {
 using namespace pipec;
 using namespace pipec::spec_test;
 
-/// The example job the file is about: the one it names with `job:`, else the first of the spec it names (by file
-/// name, so that a seed copied from examples/ finds its own), else the first example job.
-const plan::Job& chooseJob(const TestFile& file) {
-    const std::vector<plan::Job>& jobs = fuzz::exampleJobs();
-    if (file.job)
-        for (const auto& job : jobs)
-            if (job.name() == file.job->value) return job;
-    const std::string specName = std::filesystem::path(file.specPath).filename().string();
-    for (const auto& job : jobs)
-        if (std::filesystem::path(job.spec_file()).filename().string() == specName) return job;
-    return jobs.front();
+namespace fs = std::filesystem;
+
+/// Where the input is written: four folders deep in the scratch directory, beside links to the example specs, with
+/// links that make the relative `spec:` paths of the seeds resolve as they do in the repository
+/// (`../../../../examples/…` from tests/golden/cli/spec_tests, `../specs/orders.yaml` from tests/spec_test/*,
+/// `../../golden/errors/…` from tests/spec_test/errors).
+std::string testFilePath() {
+    static const std::string path = [] {
+        const fs::path root = fuzz::scratchPath("");
+        const fs::path folder = root / "d1" / "d2" / "d3" / "d4";
+        fs::create_directories(folder);
+        fs::create_directory_symlink(fuzz::sourcePath("examples"), root / "examples");
+        fs::create_directory_symlink(fuzz::sourcePath("tests/spec_test/specs"), root / "d1" / "d2" / "d3" / "specs");
+        fs::create_directory_symlink(fuzz::sourcePath("tests/golden"), root / "d1" / "d2" / "golden");
+        for (const auto& entry : fs::directory_iterator(fuzz::sourcePath("examples")))
+            if (entry.path().extension() == ".yaml") fs::create_symlink(entry.path(), folder / entry.path().filename());
+        return (folder / "fuzz.test.yaml").string();
+    }();
+    return path;
+}
+
+/// The job a test file runs, compiled as `pipec test` compiles it (the spec it names, in its environment), once per
+/// spec file and environment: nothing when the spec has errors or does not have exactly the job the file asks for
+/// (what `pipec test` reports as errors of the file).
+const plan::Job* compiledJob(const TestFile& file) {
+    static std::map<std::string, std::optional<plan::Job>> cache;
+    std::error_code error;
+    const std::string spec = fs::canonical(file.specPath, error).string();
+    if (error) return nullptr;
+    const std::string key = spec + '\n' + file.environment.value + '\n' + (file.job ? file.job->value : std::string("\n"));
+    auto [found, inserted] = cache.try_emplace(key);
+    if (inserted && cache.size() < 1000) {
+        driver::CompileOptions options;
+        options.environmentName = file.environment.value;
+        driver::Compilation compilation;
+        driver::compile({spec}, options, compilation);
+        if (!compilation.diagnostics.hasErrors()) {
+            const driver::CompiledJob* chosen = nullptr;
+            for (const auto& job : compilation.jobs)
+                if (file.job ? job.source.name.value == file.job->value : compilation.jobs.size() == 1) chosen = &job;
+            if (chosen) found->second = driver::buildJob(compilation, *chosen);
+        }
+    }
+    return found->second ? &*found->second : nullptr;
 }
 
 struct FileRun {
@@ -73,12 +108,13 @@ FileRun runFile(const TestFile& file, const plan::Job& job, const SourceManager&
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    const std::string path = fuzz::writeScratchFile("fuzz.test.yaml", std::string_view(reinterpret_cast<const char*>(data), size));
+    const std::string path = testFilePath();
+    fuzz::writeFile(path, std::string_view(reinterpret_cast<const char*>(data), size));
     SourceManager sources;
     DiagnosticEngine diagnostics;
     std::unique_ptr<TestFile> file = loadTestFile(path, sources, diagnostics);
-    const plan::Job* job = file ? &chooseJob(*file) : nullptr;
-    if (!file || !resolveAgainstJob(*file, *job, diagnostics)) {
+    const plan::Job* job = file ? compiledJob(*file) : nullptr;
+    if (!job || !resolveAgainstJob(*file, *job, diagnostics)) {
         fuzz::renderEveryFormat(diagnostics.all(), sources);
         return 0;
     }
@@ -91,7 +127,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
     // --bless: the rewritten file must load, and the tests it rewrote must now pass.
     const std::string blessed = blessTestFile(*file, run.failing);
-    const std::string blessedPath = fuzz::writeScratchFile("fuzz.blessed.test.yaml", blessed);
+    const std::string blessedPath = (fs::path(path).parent_path() / "fuzz.blessed.test.yaml").string();
+    fuzz::writeFile(blessedPath, blessed);
     SourceManager blessedSources;
     DiagnosticEngine blessedDiagnostics;
     std::unique_ptr<TestFile> reloaded = loadTestFile(blessedPath, blessedSources, blessedDiagnostics);

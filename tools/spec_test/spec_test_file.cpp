@@ -53,6 +53,7 @@ public:
         file_.job = reader_.string(root, "job");
         if (auto environment = reader_.string(root, "env")) file_.environment = *environment;
         const YAML::Node tests = root["tests"];
+        if (!tests) return false;  // missing: checkMap reported it (E0103); yaml-cpp throws on a missing node's type
         if (!tests.IsSequence()) {
             auto& d = diagnostics_.error("E0102", tests.IsNull() ? reader_.keyLocation(root, "tests") : reader_.locate(tests),
                                          fmt::format("`tests` must be a list, found {}", spec::nodeKind(tests)));
