@@ -30,6 +30,8 @@ public:
     TestFileLoader(TestFile& file, DiagnosticEngine& diagnostics) : file_(file), reader_(file.path, file.text, diagnostics), diagnostics_(diagnostics) {}
 
     bool load() {
+        // Every error of the file counts, those of its top-level keys too (a misspelled `job:` must not be ignored).
+        const size_t errorsBefore = diagnostics_.errorCount();
         try {
             file_.root = YAML::Load(file_.text);
         } catch (const YAML::ParserException& error) {
@@ -60,7 +62,6 @@ public:
             d.label = "expected a list of tests (`- name: …`)";
             return false;
         }
-        size_t errorsBefore = diagnostics_.errorCount();
         for (const auto& test : tests) loadTest(test);
         return diagnostics_.errorCount() == errorsBefore;
     }
