@@ -20,6 +20,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
+/// Kafka's limit for a topic name.
+constexpr size_t kMaxTopicNameLength = 249;
+/// A job's changelog topic is `<group>-<job>-changelog` with the default group `pipec-<job>`: 2 × 100 + 17 ≤ 249.
+constexpr size_t kMaxJobNameLength = 100;
+
 bool isBlank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 bool isDigit(char c) { return c >= '0' && c <= '9'; }
 
@@ -145,11 +150,42 @@ private:
         d.label = suggestion.empty() ? fmt::format("expected {}", fmt::join(names, " or ")) : fmt::format("did you mean `{}`?", suggestion);
     }
 
+    /// Job and topic names become names that other systems restrict. A topic is a Kafka topic; a job is a folder of
+    /// `pipec compile -o` (`OUT/JOB/plan.pb`) and part of its changelog topic `<group>-<job>-changelog`. Kafka allows
+    /// ASCII letters, digits, `.`, `_` and `-`, at most 249 characters, and neither `.` nor `..`, the two names a folder
+    /// cannot have either; no `/` either, so that a job cannot write outside the output folder.
+    void requireKafkaName(const Located<std::string>& name, const char* what, size_t maxLength) {
+        const std::string& text = name.value;
+        auto allowed = [](unsigned char c) { return std::isalnum(c) || c == '.' || c == '_' || c == '-'; };
+        size_t bad = 0;
+        while (bad < text.size() && allowed(static_cast<unsigned char>(text[bad])) && text[bad] != 0) ++bad;
+        std::string problem;
+        if (text.empty())
+            problem = "empty";
+        else if (bad < text.size())
+            problem = text[bad] == ' '                                    ? std::string("a space is not allowed")
+                      : std::isprint(static_cast<unsigned char>(text[bad])) ? fmt::format("`{}` is not allowed", text[bad])
+                                                                            : fmt::format("byte 0x{:02x} is not allowed", static_cast<unsigned char>(text[bad]));
+        else if (text == "." || text == "..")
+            problem = fmt::format("`{}` is not allowed", text);
+        else if (text.size() > maxLength)
+            problem = fmt::format("{} characters, more than {}", text.size(), maxLength);
+        else
+            return;
+        auto& d = diagnostics_.error("E0117", name.location, fmt::format("invalid {} name", what));
+        d.label = problem;
+        d.help = fmt::format("use ASCII letters, digits, `_`, `-` and `.` (Kafka's topic-name characters), at most {} characters",
+                             maxLength);
+    }
+
     void loadSource(const YAML::Node& item, SpecFile& file) {
         Source source;
         source.location = reader_.locate(item);
         if (!reader_.checkMap(item, "a source", {"name", "type", "compute_spec"}, {"metadata_spec", "description"}, source.location)) return;
-        if (auto name = reader_.string(item, "name")) source.name = *name;
+        if (auto name = reader_.string(item, "name")) {
+            source.name = *name;
+            requireKafkaName(*name, "job", kMaxJobNameLength);
+        }
         if (auto type = reader_.string(item, "type")) {
             source.type = *type;
             requireOneOf(*type, {"REALTIME"}, "type");
@@ -234,7 +270,10 @@ private:
                               {"time_field", "watermark_delay", "format", "key_field", "exchange"}, kafka.location))
             return;
         if (auto value = reader_.string(item, "cluster")) kafka.cluster = *value;
-        if (auto value = reader_.string(item, "topic")) kafka.topic = *value;
+        if (auto value = reader_.string(item, "topic")) {
+            kafka.topic = *value;
+            requireKafkaName(*value, "topic", kMaxTopicNameLength);
+        }
         if (auto value = reader_.string(item, "proto_class")) kafka.protoClass = *value;
         if (auto value = reader_.string(item, "time_field")) kafka.timeField = *value;
         if (auto value = reader_.string(item, "format")) {

@@ -30,6 +30,8 @@ public:
     TestFileLoader(TestFile& file, DiagnosticEngine& diagnostics) : file_(file), reader_(file.path, file.text, diagnostics), diagnostics_(diagnostics) {}
 
     bool load() {
+        // Every error of the file counts, those of its top-level keys too (a misspelled `job:` must not be ignored).
+        const size_t errorsBefore = diagnostics_.errorCount();
         try {
             file_.root = YAML::Load(file_.text);
         } catch (const YAML::ParserException& error) {
@@ -53,13 +55,13 @@ public:
         file_.job = reader_.string(root, "job");
         if (auto environment = reader_.string(root, "env")) file_.environment = *environment;
         const YAML::Node tests = root["tests"];
+        if (!tests) return false;  // missing: checkMap reported it (E0103); yaml-cpp throws on a missing node's type
         if (!tests.IsSequence()) {
             auto& d = diagnostics_.error("E0102", tests.IsNull() ? reader_.keyLocation(root, "tests") : reader_.locate(tests),
                                          fmt::format("`tests` must be a list, found {}", spec::nodeKind(tests)));
             d.label = "expected a list of tests (`- name: …`)";
             return false;
         }
-        size_t errorsBefore = diagnostics_.errorCount();
         for (const auto& test : tests) loadTest(test);
         return diagnostics_.errorCount() == errorsBefore;
     }

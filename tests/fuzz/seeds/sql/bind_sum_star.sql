@@ -1,0 +1,1 @@
+SELECT store_id, SUM(*) AS f_value FROM store_timeline_events GROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), store_id

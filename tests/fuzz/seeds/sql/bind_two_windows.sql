@@ -1,0 +1,1 @@
+SELECT store_id, COUNT(*) AS f_value FROM store_timeline_events GROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), HOP(_time, INTERVAL '1' MINUTE, INTERVAL '5' MINUTE), store_id

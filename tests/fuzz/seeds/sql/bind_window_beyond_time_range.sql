@@ -1,0 +1,1 @@
+SELECT store_id, COUNT(*) AS f_value FROM store_timeline_events GROUP BY HOP(_time, INTERVAL '20' SECONDS, INTERVAL '106751991167' DAYS), store_id

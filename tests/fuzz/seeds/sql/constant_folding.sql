@@ -1,0 +1,1 @@
+SELECT store_id, COUNT(*) AS f_value FROM store_timeline_events WHERE item_count > 1 + 2 * 3 AND TRUE AND subtotal_cents < 10 * 1000 GROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), store_id

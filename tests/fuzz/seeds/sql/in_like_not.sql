@@ -1,0 +1,1 @@
+SELECT store_id, COUNT(*) AS f_value FROM store_timeline_events WHERE event_type IN ('ORDER_CREATED', 'ORDER_CONFIRMED') AND order_id NOT LIKE 'test-%' AND NOT (item_count < 1) GROUP BY TUMBLE(_time, INTERVAL '30' SECONDS), store_id

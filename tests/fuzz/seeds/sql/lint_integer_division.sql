@@ -1,0 +1,1 @@
+SELECT store_id, SUM(CAST(event_type = 'ORDER_CANCELLED' AS INT)) / COUNT(*) AS cancel_rate, SUM(subtotal_cents) / 100 AS subtotal_dollars FROM store_timeline_events GROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), store_id

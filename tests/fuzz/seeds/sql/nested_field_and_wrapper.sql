@@ -1,0 +1,1 @@
+SELECT store_location.region AS region, COUNT(*) AS f_value FROM store_timeline_events WHERE promo_code IS NOT NULL AND store_location.latitude > 10.5 GROUP BY TUMBLE(_time, INTERVAL '10' MINUTES), store_location.region

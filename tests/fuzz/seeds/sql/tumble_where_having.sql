@@ -1,0 +1,1 @@
+SELECT store_id, AVG(delivery_wait_seconds) AS f_value, COUNT(*) AS n FROM store_timeline_events WHERE event_type = 'ORDER_DELIVERED' AND delivery_wait_seconds IS NOT NULL GROUP BY TUMBLE(created_at, INTERVAL '5' MINUTES), store_id HAVING COUNT(*) >= 2
