@@ -2,7 +2,7 @@
 
 #include "compiler/emit/job_artifacts.h"
 #include "compiler/emit/kubernetes_manifests.h"
-#include "compiler/emit/sha256.h"
+#include "compiler/common/sha256.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
