@@ -52,10 +52,13 @@ for path in sys.argv[1:]:
             value = lambda text: text.split(":", 1)[1].strip().strip('"')
             print(path.rsplit("/", 1)[1], value(line[2:]), value(lines[i + 3]), value(lines[i + 4]))
 PY
-check "the Deployment and the FlinkDeployment mount both secrets" \
+# The job has a repartition exchange (its spec declares no key_field): two Deployments, one per stage, each mounting both.
+check "both stage Deployments and the FlinkDeployment mount both secrets" \
   "flinkdeployment.yaml KAFKA_SASL_PASSWORD pipec-secrets KAFKA_SASL_PASSWORD
 flinkdeployment.yaml PIPEC_SECRET_REDIS_AUTH_PASSWORD redis-auth password
 kubernetes.yaml KAFKA_SASL_PASSWORD pipec-secrets KAFKA_SASL_PASSWORD
+kubernetes.yaml KAFKA_SASL_PASSWORD pipec-secrets KAFKA_SASL_PASSWORD
+kubernetes.yaml PIPEC_SECRET_REDIS_AUTH_PASSWORD redis-auth password
 kubernetes.yaml PIPEC_SECRET_REDIS_AUTH_PASSWORD redis-auth password" "$(sort "$WORK/env.txt")"
 
 if [ -d tests/emit/validator/node_modules/kubernetes-models ] && command -v node > /dev/null; then
