@@ -253,3 +253,48 @@ SourceLocation SqlText::locate(size_t offset, size_t length) const {
 }
 
 } // namespace pipec::spec
+
+namespace pipec::spec {
+
+void restoreFoldedLineBreaks(SqlText& sql) {
+    std::string& text = sql.text;
+    const auto& locations = sql.offsetLocations;
+    if (locations.size() < text.size() + 1) return;
+    enum class State { Code, String, Backquoted, DoubleQuoted, LineComment, BlockComment } state = State::Code;
+    for (size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        char next = i + 1 < text.size() ? text[i + 1] : '\0';
+        // A space that YAML put in place of a line break: the characters around it sit on different lines of the file.
+        bool joinedLines = c == ' ' && i > 0 && i + 1 < text.size() && locations[i - 1].line > 0 &&
+                           locations[i + 1].line > locations[i - 1].line;
+        switch (state) {
+        case State::Code:
+            if (joinedLines) text[i] = '\n';
+            else if (c == '\'') state = State::String;
+            else if (c == '`') state = State::Backquoted;
+            else if (c == '"') state = State::DoubleQuoted;
+            else if (c == '-' && next == '-') state = State::LineComment;
+            else if (c == '/' && next == '*') state = State::BlockComment, ++i;
+            break;
+        case State::String:
+            if (c == '\'') state = State::Code;  // a doubled quote re-enters String at the next character
+            break;
+        case State::Backquoted:
+            if (c == '`') state = State::Code;
+            break;
+        case State::DoubleQuoted:
+            if (c == '"') state = State::Code;
+            break;
+        case State::LineComment:
+            if (joinedLines) text[i] = '\n';
+            if (text[i] == '\n') state = State::Code;
+            break;
+        case State::BlockComment:
+            if (joinedLines) text[i] = '\n';
+            if (c == '*' && next == '/') state = State::Code, ++i;
+            break;
+        }
+    }
+}
+
+} // namespace pipec::spec

@@ -195,6 +195,7 @@ private:
             } else {
                 source.sql = mapScalarPositions(reader_.path(), reader_.text(), static_cast<size_t>(std::max(0, sql.Mark().pos)),
                                                 sql.Scalar(), reader_.locate(sql));
+                restoreFoldedLineBreaks(source.sql);
             }
         }
         source.resources.numberTaskManager.value = 1;
