@@ -153,6 +153,8 @@ private:
         auto* parser = dynamic_cast<antlr4::Parser*>(recognizer);
         if (!parser) return;
         antlr4::TokenStream* tokens = parser->getTokenStream();
+        // The stream is filled lazily; the tokens after the error are needed too.
+        if (auto* buffered = dynamic_cast<antlr4::BufferedTokenStream*>(tokens)) buffered->fill();
         auto visible = [&](ssize_t index, int step) -> antlr4::Token* {
             for (ssize_t i = index + step; i >= 0 && i < static_cast<ssize_t>(tokens->size()); i += step) {
                 antlr4::Token* token = tokens->get(static_cast<size_t>(i));
@@ -182,6 +184,11 @@ private:
                 if (type == StreamSqlLexer::WHERE || type == StreamSqlLexer::GROUP || type == StreamSqlLexer::HAVING ||
                     type == StreamSqlLexer::LEFT_PAREN || type == StreamSqlLexer::SELECT)
                     return;
+                if (type == StreamSqlLexer::FROM && next && (next->getType() == StreamSqlLexer::UNNEST || next->getType() == StreamSqlLexer::LATERAL)) {
+                    diagnostic.message = fmt::format("{} (joining a row with a collection) is not supported", upper(next->getText()));
+                    diagnostic.help = "repeated fields cannot be read yet; flatten them in the producer";
+                    return;
+                }
                 if (type == StreamSqlLexer::FROM) {
                     diagnostic.message = "joins (FROM a, b) are not supported";
                     diagnostic.help = "a feature query reads one topic; join upstream or materialize each side as a feature";
@@ -199,7 +206,12 @@ private:
             return;
         }
         std::vector<std::string> names;
+        // Keywords that are also names (BOTH, FOR, LEADING, TO, TRAILING) are listed only where no name would do.
+        bool nameExpected = expected.contains(static_cast<size_t>(StreamSqlLexer::IDENTIFIER));
         for (size_t token : expected.toList()) {
+            if (nameExpected && (token == StreamSqlLexer::BOTH || token == StreamSqlLexer::FOR || token == StreamSqlLexer::LEADING ||
+                                 token == StreamSqlLexer::TO || token == StreamSqlLexer::TRAILING))
+                continue;
             if (token == antlr4::Token::EOF) {
                 names.push_back("end of SQL");
                 continue;
