@@ -265,7 +265,8 @@ void restoreFoldedLineBreaks(SqlText& sql) {
         char c = text[i];
         char next = i + 1 < text.size() ? text[i + 1] : '\0';
         // A space that YAML put in place of a line break: the characters around it sit on different lines of the file.
-        bool joinedLines = c == ' ' && i > 0 && i + 1 < text.size() && locations[i - 1].line > 0 &&
+        // (Lines YAML keeps apart, more-indented ones, already hold their line break: their indentation stays.)
+        bool joinedLines = c == ' ' && i > 0 && i + 1 < text.size() && text[i - 1] != '\n' && locations[i - 1].line > 0 &&
                            locations[i + 1].line > locations[i - 1].line;
         switch (state) {
         case State::Code:
