@@ -7,6 +7,14 @@ statement
     ;
 
 query
+    : (WITH namedQuery (COMMA namedQuery)*)? select
+    ;
+
+namedQuery
+    : name=identifier AS LEFT_PAREN query RIGHT_PAREN
+    ;
+
+select
     : SELECT setQuantifier? selectItem (COMMA selectItem)*
       FROM tableReference
       (WHERE where=expression)?
@@ -25,7 +33,8 @@ selectItem
     ;
 
 tableReference
-    : qualifiedName (AS? alias=identifier)?
+    : qualifiedName (AS? alias=identifier)?                          #namedTable
+    | LEFT_PAREN query RIGHT_PAREN (AS? alias=identifier)?           #derivedTable
     ;
 
 groupItem
@@ -125,7 +134,7 @@ nonReserved
     : BOTH | FOR | LEADING | TO | TRAILING
     ;
 
-// Keywords are case-insensitive. ORDER, LIMIT, JOIN, UNION, OVER, WITH, EXCEPT, INTERSECT, LATERAL, EXISTS, FETCH,
+// Keywords are case-insensitive. ORDER, LIMIT, JOIN, UNION, OVER, EXCEPT, INTERSECT, LATERAL, EXISTS, FETCH,
 // OFFSET, ROLLUP, CUBE, GROUPING, MATCH_RECOGNIZE and UNNEST are reserved so that a query using them gets a clear
 // "not supported" error naming the construct instead of being read as an alias. Function names (COUNT, HOP, TUMBLE, ...), type names and interval units are
 // plain identifiers, resolved by the binder.

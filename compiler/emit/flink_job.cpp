@@ -118,7 +118,9 @@ std::string rewriteTimeArguments(const driver::CompiledJob& job) {
         for (const auto& item : job.ast->groupBy) visit(*item);
         if (job.ast->having) visit(*job.ast->having);
     }
+    // One span can be reached twice (a WITH column that two window calls use): rewrite it once.
     std::sort(replacements.rbegin(), replacements.rend());
+    replacements.erase(std::unique(replacements.begin(), replacements.end()), replacements.end());
     std::string rewritten = text;
     for (const auto& [offset, length, replacement] : replacements) rewritten.replace(offset, length, replacement);
     while (!rewritten.empty() && (rewritten.back() == '\n' || rewritten.back() == ';' || rewritten.back() == ' ')) rewritten.pop_back();

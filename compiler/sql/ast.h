@@ -83,10 +83,19 @@ struct SelectItem {
     Span span;
 };
 
+struct Query;
+
 struct TableReference {
     std::vector<std::string> name;
     Span span;
     std::string alias;
+};
+
+/// A derived table `(SELECT …) AS t` or a WITH query before it is inlined (sql/derived_tables.h).
+struct NamedSubquery {
+    std::string name;                 // the WITH name or the derived table's alias (may be empty)
+    Span span;
+    std::unique_ptr<Query> query;
 };
 
 /// SELECT ... FROM ... [WHERE] [GROUP BY] [HAVING].
@@ -98,6 +107,9 @@ struct Query {
     std::unique_ptr<Expression> where;
     std::vector<std::unique_ptr<Expression>> groupBy;
     std::unique_ptr<Expression> having;
+    /// Before inlining only: the FROM's derived table, and the WITH queries in order.
+    std::unique_ptr<NamedSubquery> fromSubquery;
+    std::vector<NamedSubquery> with;
 };
 
 /// Prints the AST as an indented tree (`pipec explain --stage ast`).

@@ -1,5 +1,7 @@
 #include "compiler/sql/sql_parser.h"
 
+#include "compiler/sql/derived_tables.h"
+
 #include "StreamSqlLexer.h"
 #include "StreamSqlParser.h"
 
@@ -95,10 +97,6 @@ public:
                     diagnostic.message = "OVER windows are not supported yet";
                     diagnostic.help = "use a group window in GROUP BY: TUMBLE, HOP or SESSION";
                     break;
-                case StreamSqlLexer::WITH:
-                    diagnostic.message = "WITH (common table expressions) is not supported yet";
-                    diagnostic.help = "write the projection and filter in the query itself: SELECT … FROM topic WHERE … GROUP BY …";
-                    break;
                 case StreamSqlLexer::EXCEPT:
                 case StreamSqlLexer::INTERSECT:
                     diagnostic.message = fmt::format("{} is not supported", upper(text));
@@ -172,10 +170,8 @@ private:
         }
         if ((offending->getType() == StreamSqlLexer::LEFT_PAREN && next && next->getType() == StreamSqlLexer::SELECT) ||
             offending->getType() == StreamSqlLexer::SELECT) {
-            bool derived = previous && previous->getType() == StreamSqlLexer::FROM;
-            diagnostic.message = derived ? "derived tables (FROM (SELECT …)) are not supported yet" : "subqueries are not supported";
-            diagnostic.help = derived ? "write the projection and filter in the query itself: SELECT … FROM topic WHERE … GROUP BY …"
-                                      : "a feature query reads one topic; compute the value in the query, or join upstream";
+            diagnostic.message = "subqueries are not supported";
+            diagnostic.help = "a feature query reads one topic; compute the value in the query, or join upstream";
             return;
         }
         if (offending->getType() == StreamSqlLexer::COMMA) {
@@ -255,23 +251,44 @@ public:
         : text_(text), offsets_(offsets), locate_(locate), diagnostics_(diagnostics) {}
 
     Query transformQuery(StreamSqlParser::QueryContext* context) {
+        Query query = transformSelect(context->select());
+        for (auto* named : context->namedQuery()) {
+            NamedSubquery subquery;
+            subquery.name = identifierText(named->name);
+            subquery.span = spanOf(named);
+            subquery.query = std::make_unique<Query>(transformQuery(named->query()));
+            query.with.push_back(std::move(subquery));
+        }
+        return query;
+    }
+
+private:
+    Query transformSelect(StreamSqlParser::SelectContext* context) {
         Query query;
         if (context->setQuantifier()) {
             query.distinct = context->setQuantifier()->DISTINCT() != nullptr;
             query.distinctSpan = spanOf(context->setQuantifier());
         }
         for (auto* item : context->selectItem()) query.selectItems.push_back(transformSelectItem(item));
-        auto* table = context->tableReference();
-        for (auto* part : table->qualifiedName()->identifier()) query.from.name.push_back(identifierText(part));
-        query.from.span = spanOf(table->qualifiedName());
-        if (table->alias) query.from.alias = identifierText(table->alias);
+        if (auto* table = dynamic_cast<StreamSqlParser::NamedTableContext*>(context->tableReference())) {
+            for (auto* part : table->qualifiedName()->identifier()) query.from.name.push_back(identifierText(part));
+            query.from.span = spanOf(table->qualifiedName());
+            if (table->alias) query.from.alias = identifierText(table->alias);
+        } else {
+            auto* derived = static_cast<StreamSqlParser::DerivedTableContext*>(context->tableReference());
+            query.fromSubquery = std::make_unique<NamedSubquery>();
+            if (derived->alias) query.fromSubquery->name = identifierText(derived->alias);
+            query.fromSubquery->span = spanOf(derived);
+            query.fromSubquery->query = std::make_unique<Query>(transformQuery(derived->query()));
+            query.from.alias = query.fromSubquery->name;
+            query.from.span = query.fromSubquery->span;
+        }
         if (context->where) query.where = transformExpression(context->where);
         for (auto* item : context->groupItem()) query.groupBy.push_back(transformExpression(item->expression()));
         if (context->having) query.having = transformExpression(context->having);
         return query;
     }
 
-private:
     Span spanOf(antlr4::ParserRuleContext* context) const {
         size_t start = offsets_.byteOffset(context->getStart()->getStartIndex());
         antlr4::Token* stopToken = context->getStop();
@@ -855,6 +872,8 @@ std::optional<Query> parseQuery(const std::string& text, const SqlLocator& locat
     size_t errorsBefore = diagnostics.errorCount();
     Transformer transformer(text, offsets, locate, diagnostics);
     Query query = transformer.transformQuery(statement->query());
+    if (diagnostics.errorCount() != errorsBefore) return std::nullopt;
+    inlineSubqueries(query, locate, diagnostics);
     if (diagnostics.errorCount() != errorsBefore) return std::nullopt;
     return query;
 }

@@ -226,6 +226,20 @@ case("interval_day_hop", "HOP(12 h slide, 1 DAY size): the 01:00 row is in [-12h
      "GROUP BY HOP(_time, INTERVAL '12' HOUR, INTERVAL '1' DAY), store_id",
      [event(3600, storeId=1), event(13 * 3600, storeId=1)], extra="\n            watermark_delay: 1d")
 
+case("derived_table_projection", "a derived table projects item_count * 2 and filters item_count > 0 before the window: "
+     "[0,60s) keeps the rows of 1 and 3 items (n 2, s 2 + 6 = 8), [60s,120s) the row of 2 (n 1, s 4)",
+     "SELECT store_id, COUNT(*) AS n, SUM(items2) AS s\n"
+     "FROM (SELECT store_id, item_count * 2 AS items2, _time FROM store_timeline_events WHERE item_count > 0) AS t\n"
+     "GROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), store_id",
+     [event(1, storeId=1, itemCount=1), event(2, storeId=1, itemCount=0), event(3, storeId=1, itemCount=3), event(61, storeId=1, itemCount=2)])
+case("with_filter_projection", "a WITH query renames store_id and _time and keeps confirmed orders; the outer WHERE drops "
+     "'skip': orders a and b remain (n 2, last 'b') in [0,60s)",
+     "WITH confirmed AS (\n  SELECT store_id AS store, _time AS ts, order_id FROM store_timeline_events\n  WHERE has_store_order_confirmed_data)\n"
+     "SELECT store, COUNT(*) AS n, MAX(order_id) AS last_order, TUMBLE_END(ts, INTERVAL '1' MINUTE) AS we\n"
+     "FROM confirmed\nWHERE order_id <> 'skip'\nGROUP BY TUMBLE(ts, INTERVAL '1' MINUTE), store",
+     [event(1, storeId=5, hasStoreOrderConfirmedData=True, orderId="a"), event(2, storeId=5, orderId="z"),
+      event(3, storeId=5, hasStoreOrderConfirmedData=True, orderId="skip"), event(4, storeId=5, hasStoreOrderConfirmedData=True, orderId="b")])
+
 for name, (comment, sql, events, extra) in cases.items():
     folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cases", name)
     os.makedirs(folder, exist_ok=True)
