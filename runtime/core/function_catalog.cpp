@@ -197,8 +197,9 @@ std::string sqlTypeName(plan::TypeId type) {
     case plan::BYTES: return "BYTES";
     case plan::TIMESTAMP: return "TIMESTAMP(3)";
     case plan::INTERVAL: return "INTERVAL";
-    default: return "UNKNOWN";
+    default: break;
     }
+    return "UNKNOWN(" + std::to_string(static_cast<int>(type)) + ")";
 }
 
 namespace functions {
