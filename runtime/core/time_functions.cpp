@@ -307,6 +307,7 @@ std::optional<int64_t> parseTime(const std::vector<PatternElement>& pattern, std
         }
     }
     if (!allowTrailing && at != text.size()) return std::nullopt;
+    if (year < 0 || year > 9999 || dayOfYear > 366) return std::nullopt;
     if (halfDayHour >= 0) hour = halfDayHour + (pm ? 12 : 0);
     if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, static_cast<unsigned>(month)) || hour > 23 || minute > 59 ||
         second > 59 || millisecond > 999)
@@ -345,8 +346,21 @@ Value hour(const CallFrame& call) { return Value::ofInt(extractField(TimeUnit::H
 Value minute(const CallFrame& call) { return Value::ofInt(extractField(TimeUnit::Minute, call.value(0).i)); }
 Value second(const CallFrame& call) { return Value::ofInt(extractField(TimeUnit::Second, call.value(0).i)); }
 
-Value floorTime(const CallFrame& call) { return Value::ofInt(floorTo(unitNamed(call.value(1).s), call.value(0).i)); }
-Value ceilTime(const CallFrame& call) { return Value::ofInt(ceilTo(unitNamed(call.value(1).s), call.value(0).i)); }
+// Timestamps beyond ±2^62 ms (far outside the event-time range, ±2^60) are left as they are: rounding them could
+// overflow 64 bits.
+constexpr int64_t kRoundableMillis = int64_t{1} << 62;
+
+Value floorTime(const CallFrame& call) {
+    int64_t millis = call.value(0).i;
+    if (millis > kRoundableMillis || millis < -kRoundableMillis) return Value::ofInt(millis);
+    return Value::ofInt(floorTo(unitNamed(call.value(1).s), millis));
+}
+
+Value ceilTime(const CallFrame& call) {
+    int64_t millis = call.value(0).i;
+    if (millis > kRoundableMillis || millis < -kRoundableMillis) return Value::ofInt(millis);
+    return Value::ofInt(ceilTo(unitNamed(call.value(1).s), millis));
+}
 
 Value dateFormat(const CallFrame& call) {
     const auto* pattern = cachedPattern(call.value(1).s);
@@ -358,7 +372,12 @@ Value timestampAdd(const CallFrame& call) {
     TimeUnit unit = unitNamed(call.value(0).s);
     int64_t amount = call.value(1).i, millis = call.value(2).i;
     if (unit == TimeUnit::Month || unit == TimeUnit::Quarter || unit == TimeUnit::Year) {
-        int64_t months = amount * (unit == TimeUnit::Year ? 12 : unit == TimeUnit::Quarter ? 3 : 1);
+        // Beyond a billion years the result leaves the event-time range: NULL rather than an overflow.
+        constexpr int64_t kMaxMonths = 12'000'000'000;
+        int64_t months = 0;
+        if (__builtin_mul_overflow(amount, unit == TimeUnit::Year ? 12 : unit == TimeUnit::Quarter ? 3 : 1, &months) ||
+            months > kMaxMonths || months < -kMaxMonths)
+            return Value::null();
         return Value::ofInt(addMonths(millis, months));
     }
     int64_t delta = 0, result = 0;
