@@ -256,10 +256,14 @@ SourceLocation SqlText::locate(size_t offset, size_t length) const {
 
 namespace pipec::spec {
 
-void restoreFoldedLineBreaks(SqlText& sql) {
+size_t restoreFoldedLineBreaks(SqlText& sql) {
     std::string& text = sql.text;
     const auto& locations = sql.offsetLocations;
-    if (locations.size() < text.size() + 1) return;
+    if (locations.size() < text.size() + 1) return std::string::npos;
+    // When the positions could not be rebuilt every offset maps to the scalar's start: the line breaks are lost.
+    bool positionsLost = text.size() > 1 && locations.front().line == locations[text.size() - 1].line &&
+                         locations.front().column == locations[text.size() - 1].column;
+    size_t swallowing = std::string::npos;
     enum class State { Code, String, Backquoted, DoubleQuoted, LineComment, BlockComment } state = State::Code;
     for (size_t i = 0; i < text.size(); ++i) {
         char c = text[i];
@@ -274,7 +278,12 @@ void restoreFoldedLineBreaks(SqlText& sql) {
             else if (c == '\'') state = State::String;
             else if (c == '`') state = State::Backquoted;
             else if (c == '"') state = State::DoubleQuoted;
-            else if (c == '-' && next == '-') state = State::LineComment;
+            else if (c == '-' && next == '-') {
+                // Without positions the scalar was a multi-line quoted string, whose line breaks YAML replaced by
+                // spaces: this comment runs to the end of the query.
+                state = State::LineComment;
+                if (positionsLost && swallowing == std::string::npos) swallowing = i;
+            }
             else if (c == '/' && next == '*') state = State::BlockComment, ++i;
             break;
         case State::String:
@@ -296,6 +305,7 @@ void restoreFoldedLineBreaks(SqlText& sql) {
             break;
         }
     }
+    return swallowing;
 }
 
 } // namespace pipec::spec
