@@ -7,6 +7,14 @@ statement
     ;
 
 query
+    : (WITH namedQuery (COMMA namedQuery)*)? select
+    ;
+
+namedQuery
+    : name=identifier AS LEFT_PAREN query RIGHT_PAREN
+    ;
+
+select
     : SELECT setQuantifier? selectItem (COMMA selectItem)*
       FROM tableReference
       (WHERE where=expression)?
@@ -25,7 +33,8 @@ selectItem
     ;
 
 tableReference
-    : qualifiedName (AS? alias=identifier)?
+    : qualifiedName (AS? alias=identifier)?                          #namedTable
+    | LEFT_PAREN query RIGHT_PAREN (AS? alias=identifier)?           #derivedTable
     ;
 
 groupItem
@@ -66,7 +75,7 @@ valueExpression
 
 primaryExpression
     : NULL_KW                                                                       #nullLiteral
-    | INTERVAL sign=(PLUS | MINUS)? STRING unit=identifier                      #intervalLiteral
+    | INTERVAL sign=(PLUS | MINUS)? STRING unit=identifier (TO toUnit=identifier)?  #intervalLiteral
     | TIMESTAMP STRING                                                          #timestampLiteral
     | number                                                                     #numericLiteral
     | booleanValue                                                               #booleanLiteral
@@ -74,6 +83,11 @@ primaryExpression
     | CASE operand=expression? whenClause+ (ELSE elseExpression=expression)? END #caseExpression
     | CAST LEFT_PAREN expression AS dataType RIGHT_PAREN                         #cast
     | name=identifier LEFT_PAREN ASTERISK RIGHT_PAREN                            #starFunctionCall
+    | name=identifier LEFT_PAREN trimSide=(BOTH | LEADING | TRAILING) characters=valueExpression? FROM
+      operand=expression RIGHT_PAREN                                             #trimFunctionCall
+    | name=identifier LEFT_PAREN first=valueExpression FROM second=expression (FOR third=expression)? RIGHT_PAREN  #fromFunctionCall
+    | name=identifier LEFT_PAREN operand=expression TO unit=identifier RIGHT_PAREN  #toFunctionCall
+    | name=identifier LEFT_PAREN first=valueExpression IN second=valueExpression RIGHT_PAREN  #inFunctionCall
     | name=identifier LEFT_PAREN (setQuantifier? expression (COMMA expression)*)? RIGHT_PAREN  #functionCall
     | qualifiedName                                                              #columnReference
     | LEFT_PAREN expression RIGHT_PAREN                                          #parenthesizedExpression
@@ -109,17 +123,26 @@ qualifiedName
 
 identifier
     : IDENTIFIER              #unquotedIdentifier
+    | nonReserved             #nonReservedIdentifier
     | BACKQUOTED_IDENTIFIER   #backQuotedIdentifier
     | DOUBLE_QUOTED_IDENTIFIER #doubleQuotedIdentifier
     ;
 
-// Keywords are case-insensitive. ORDER, LIMIT, JOIN, UNION and OVER are reserved so that a query using them gets
-// a clear "not supported" error instead of being read as an alias. Function names (COUNT, HOP, TUMBLE, ...), type names and interval units are
+// Keywords of the keyword call forms (TRIM(LEADING 'x' FROM s), SUBSTRING(s FROM 1 FOR 2), FLOOR(ts TO DAY)) and
+// interval qualifiers (MINUTE TO SECOND) stay usable as names.
+nonReserved
+    : BOTH | FOR | LEADING | TO | TRAILING
+    ;
+
+// Keywords are case-insensitive. ORDER, LIMIT, JOIN, UNION, OVER, EXCEPT, INTERSECT, LATERAL, EXISTS, FETCH,
+// OFFSET, ROLLUP, CUBE, GROUPING, MATCH_RECOGNIZE and UNNEST are reserved so that a query using them gets a clear
+// "not supported" error naming the construct instead of being read as an alias. Function names (COUNT, HOP, TUMBLE, ...), type names and interval units are
 // plain identifiers, resolved by the binder.
 ALL: A L L;
 AND: A N D;
 AS: A S;
 BETWEEN: B E T W E E N;
+BOTH: B O T H;
 BY: B Y;
 CASE: C A S E;
 CAST: C A S T;
@@ -128,16 +151,30 @@ ELSE: E L S E;
 END: E N D;
 ESCAPE: E S C A P E;
 FALSE_KW: F A L S E;
+FOR: F O R;
 FROM: F R O M;
 GROUP: G R O U P;
 HAVING: H A V I N G;
 IN: I N;
 INTERVAL: I N T E R V A L;
 JOIN: J O I N;
+LEADING: L E A D I N G;
 LIMIT: L I M I T;
 ORDER: O R D E R;
 OVER: O V E R;
 UNION: U N I O N;
+WITH: W I T H;
+EXCEPT: E X C E P T;
+INTERSECT: I N T E R S E C T;
+LATERAL: L A T E R A L;
+EXISTS: E X I S T S;
+FETCH: F E T C H;
+OFFSET: O F F S E T;
+ROLLUP: R O L L U P;
+CUBE: C U B E;
+GROUPING: G R O U P I N G;
+MATCH_RECOGNIZE: M A T C H '_' R E C O G N I Z E;
+UNNEST: U N N E S T;
 IS: I S;
 LIKE: L I K E;
 NOT: N O T;
@@ -145,6 +182,8 @@ NULL_KW: N U L L;
 OR: O R;
 SELECT: S E L E C T;
 THEN: T H E N;
+TO: T O;
+TRAILING: T R A I L I N G;
 TIMESTAMP: T I M E S T A M P;
 TRUE_KW: T R U E;
 WHEN: W H E N;

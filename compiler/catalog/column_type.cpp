@@ -1,5 +1,7 @@
 #include "compiler/catalog/column_type.h"
 
+#include "runtime/core/function_catalog.h"
+
 #include <array>
 #include <string_view>
 
@@ -52,21 +54,6 @@ std::optional<ColumnType> wellKnownColumnType(const Descriptor* message) {
     return std::nullopt;
 }
 
-std::string typeName(plan::TypeId type) {
-    switch (type) {
-    case plan::TYPE_NULL: return "NULL";
-    case plan::BOOLEAN: return "BOOLEAN";
-    case plan::INT: return "INT";
-    case plan::BIGINT: return "BIGINT";
-    case plan::FLOAT: return "FLOAT";
-    case plan::DOUBLE: return "DOUBLE";
-    case plan::VARCHAR: return "VARCHAR";
-    case plan::BYTES: return "BYTES";
-    case plan::TIMESTAMP: return "TIMESTAMP(3)";
-    case plan::INTERVAL: return "INTERVAL";
-    default: break;
-    }
-    return "UNKNOWN(" + std::to_string(static_cast<int>(type)) + ")";
-}
+std::string typeName(plan::TypeId type) { return runtime::sqlTypeName(type); }
 
 } // namespace pipec::catalog

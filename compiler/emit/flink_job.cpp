@@ -1,6 +1,7 @@
 #include "compiler/emit/flink_job.h"
 
 #include "compiler/emit/flink_source_table.h"
+#include "runtime/core/function_catalog.h"
 
 #include <fmt/format.h>
 #include <google/protobuf/descriptor.h>
@@ -8,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <set>
+#include <tuple>
 
 namespace pipec::emit {
 
@@ -58,10 +60,11 @@ std::string intervalLiteral(int64_t ms) {
     return fmt::format("INTERVAL '{}.{:03}' SECOND", ms / 1000, ms % 1000);
 }
 
-/// The SQL with every group window and window auxiliary function rewritten to use the `_time` rowtime column.
+/// The SQL with every group window and window auxiliary function rewritten to use the `_time` rowtime column, and
+/// every scalar function spelled as the function catalog says Flink spells it.
 std::string rewriteTimeArguments(const driver::CompiledJob& job) {
     const std::string& text = job.source.sql.text;
-    std::vector<std::pair<size_t, size_t>> spans;
+    std::vector<std::tuple<size_t, size_t, std::string>> replacements;
     std::function<void(const sql::Expression&)> visit = [&](const sql::Expression& expression) {
         if (expression.kind == sql::ExpressionKind::FunctionCall && !expression.arguments.empty()) {
             std::string name = expression.name.front();
@@ -70,8 +73,15 @@ std::string rewriteTimeArguments(const driver::CompiledJob& job) {
                 std::string w = window;
                 if (name == w || name == w + "_START" || name == w + "_END") {
                     const auto& time = *expression.arguments.front();
-                    spans.emplace_back(time.span.offset, time.span.length);
+                    replacements.emplace_back(time.span.offset, time.span.length, "`_time`");
                 }
+            }
+            for (const auto& function : runtime::functionCatalog()) {
+                if (std::find(function.sqlNames.begin(), function.sqlNames.end(), name) == function.sqlNames.end()) continue;
+                if (!expression.nameSpans.empty() && !function.flinkName.empty() && function.flinkName != name)
+                    replacements.emplace_back(expression.nameSpans.front().offset, expression.nameSpans.front().length,
+                                              std::string(function.flinkName));
+                break;
             }
         }
         for (const auto& argument : expression.arguments) visit(*argument);
@@ -79,12 +89,15 @@ std::string rewriteTimeArguments(const driver::CompiledJob& job) {
     if (job.ast) {
         for (const auto& item : job.ast->selectItems)
             if (item.expression) visit(*item.expression);
+        if (job.ast->where) visit(*job.ast->where);
         for (const auto& item : job.ast->groupBy) visit(*item);
         if (job.ast->having) visit(*job.ast->having);
     }
-    std::sort(spans.rbegin(), spans.rend());
+    // One span can be reached twice (a WITH column that two window calls use): rewrite it once.
+    std::sort(replacements.rbegin(), replacements.rend());
+    replacements.erase(std::unique(replacements.begin(), replacements.end()), replacements.end());
     std::string rewritten = text;
-    for (const auto& [offset, length] : spans) rewritten.replace(offset, length, "`_time`");
+    for (const auto& [offset, length, replacement] : replacements) rewritten.replace(offset, length, replacement);
     while (!rewritten.empty() && (rewritten.back() == '\n' || rewritten.back() == ';' || rewritten.back() == ' ')) rewritten.pop_back();
     return rewritten;
 }

@@ -1,7 +1,7 @@
 #include "compiler/optimize/optimizer.h"
 
-#include <cmath>
-#include <limits>
+#include "runtime/core/expression.h"
+#include "runtime/core/function_catalog.h"
 
 namespace pipec::optimize {
 
@@ -11,50 +11,31 @@ using logical::BoundKind;
 
 namespace {
 
-bool isIntegerType(plan::TypeId type) {
-    return type == plan::INT || type == plan::BIGINT || type == plan::TIMESTAMP || type == plan::INTERVAL;
-}
-
-/// Wraps a 64-bit result to the width of `type`, as the runtime does.
-int64_t wrap(int64_t value, plan::TypeId type) {
-    return type == plan::INT ? static_cast<int64_t>(static_cast<int32_t>(static_cast<uint32_t>(value))) : value;
-}
-
-BoundExpressionPtr makeInteger(int64_t value, plan::TypeId type) {
-    plan::Literal literal;
-    literal.set_int_value(wrap(value, type));
-    return BoundExpression::makeLiteral(literal, type);
-}
-
-BoundExpressionPtr makeDouble(double value, plan::TypeId type) {
-    plan::Literal literal;
-    literal.set_double_value(type == plan::FLOAT ? static_cast<double>(static_cast<float>(value)) : value);
-    return BoundExpression::makeLiteral(literal, type);
-}
-
-BoundExpressionPtr makeBoolean(bool value) {
-    plan::Literal literal;
-    literal.set_bool_value(value);
-    return BoundExpression::makeLiteral(literal, plan::BOOLEAN);
-}
-
-BoundExpressionPtr makeNull(plan::TypeId type) {
-    plan::Literal literal;
-    literal.set_is_null(true);
-    return BoundExpression::makeLiteral(literal, type);
-}
-
-bool isNullLiteral(const BoundExpression& e) { return e.kind == BoundKind::Literal && e.literal.is_null(); }
 bool isBooleanLiteral(const BoundExpression& e, bool value) {
     return e.kind == BoundKind::Literal && !e.literal.is_null() && e.literal.value_case() == plan::Literal::kBoolValue &&
            e.literal.bool_value() == value;
 }
 
-double asDouble(const plan::Literal& literal) {
-    return literal.value_case() == plan::Literal::kDoubleValue ? literal.double_value() : static_cast<double>(literal.int_value());
+/// The literal holding a runtime value of `type`.
+BoundExpressionPtr literalOf(const runtime::Value& value, plan::TypeId type) {
+    plan::Literal literal;
+    if (value.isNull) {
+        literal.set_is_null(true);
+    } else {
+        switch (type) {
+        case plan::BOOLEAN: literal.set_bool_value(value.i != 0); break;
+        case plan::FLOAT:
+        case plan::DOUBLE: literal.set_double_value(value.d); break;
+        case plan::VARCHAR:
+        case plan::BYTES: literal.set_string_value(value.s); break;
+        default: literal.set_int_value(value.i); break;
+        }
+    }
+    return BoundExpression::makeLiteral(literal, type);
 }
 
-/// Folds arithmetic, comparisons, logic and numeric casts over literals; leaves everything else to the runtime.
+/// Evaluates calls whose arguments are all literals with the runtime's own implementation (so a folded constant is
+/// exactly what the job would have computed), and simplifies AND/OR with one known side (three-valued logic).
 BoundExpressionPtr fold(const BoundExpressionPtr& expression) {
     if (expression->kind != BoundKind::Call) return expression;
     auto folded = std::make_shared<BoundExpression>(*expression);
@@ -62,79 +43,24 @@ BoundExpressionPtr fold(const BoundExpressionPtr& expression) {
     const auto& arguments = folded->arguments;
     const std::string& function = folded->function;
 
-    // Logic with one known side (SQL three-valued logic).
     if (function == "and" || function == "or") {
         bool absorbing = function == "or";  // TRUE absorbs OR, FALSE absorbs AND
         for (const auto& argument : arguments)
-            if (isBooleanLiteral(*argument, absorbing)) return makeBoolean(absorbing);
+            if (isBooleanLiteral(*argument, absorbing)) return literalOf(runtime::Value::ofBool(absorbing), plan::BOOLEAN);
         std::vector<BoundExpressionPtr> remaining;
         for (const auto& argument : arguments)
             if (!isBooleanLiteral(*argument, !absorbing)) remaining.push_back(argument);
-        if (remaining.empty()) return makeBoolean(!absorbing);
+        if (remaining.empty()) return literalOf(runtime::Value::ofBool(!absorbing), plan::BOOLEAN);
         if (remaining.size() == 1) return remaining.front();
         folded->arguments = remaining;
         return folded;
     }
     for (const auto& argument : arguments)
         if (argument->kind != BoundKind::Literal) return folded;
-    if (function == "is_null") return makeBoolean(isNullLiteral(*arguments[0]));
-    if (function == "is_not_null") return makeBoolean(!isNullLiteral(*arguments[0]));
-    for (const auto& argument : arguments)
-        if (isNullLiteral(*argument)) {
-            static const char* kNullPropagating[] = {"add", "subtract", "multiply", "divide", "modulo", "negate", "equal",
-                                                     "not_equal", "less", "less_equal", "greater", "greater_equal", "not", "cast"};
-            for (const char* name : kNullPropagating)
-                if (function == name) return makeNull(folded->type);
-            return folded;
-        }
-    const plan::Literal& a = arguments[0]->literal;
-    plan::TypeId operandType = arguments[0]->type;
-    if (function == "not") return makeBoolean(!a.bool_value());
-    if (function == "negate") {
-        if (isIntegerType(operandType)) return makeInteger(static_cast<int64_t>(0ULL - static_cast<uint64_t>(a.int_value())), folded->type);
-        return makeDouble(-a.double_value(), folded->type);
-    }
-    if (function == "cast") {
-        plan::TypeId target = folded->type;
-        if (operandType == plan::BOOLEAN && isIntegerType(target)) return makeInteger(a.bool_value() ? 1 : 0, target);
-        if (isIntegerType(operandType) && isIntegerType(target) && target != plan::TIMESTAMP) return makeInteger(a.int_value(), target);
-        if ((operandType == plan::INT || operandType == plan::BIGINT) && (target == plan::DOUBLE || target == plan::FLOAT))
-            return makeDouble(static_cast<double>(a.int_value()), target);
-        if ((operandType == plan::DOUBLE || operandType == plan::FLOAT) && (target == plan::DOUBLE || target == plan::FLOAT))
-            return makeDouble(a.double_value(), target);
-        return folded;
-    }
-    if (arguments.size() != 2) return folded;
-    const plan::Literal& b = arguments[1]->literal;
-    bool integers = isIntegerType(operandType) && isIntegerType(arguments[1]->type);
-    bool numbers = integers || (logical::isNumeric(operandType) && logical::isNumeric(arguments[1]->type));
-    if (numbers) {
-        static const char* kComparisons[] = {"equal", "not_equal", "less", "less_equal", "greater", "greater_equal"};
-        for (int i = 0; i < 6; ++i) {
-            if (function != kComparisons[i]) continue;
-            int order = integers ? (a.int_value() < b.int_value() ? -1 : a.int_value() > b.int_value())
-                                 : (asDouble(a) < asDouble(b) ? -1 : asDouble(a) > asDouble(b));
-            bool results[] = {order == 0, order != 0, order < 0, order <= 0, order > 0, order >= 0};
-            return makeBoolean(results[i]);
-        }
-        if (integers) {
-            uint64_t x = static_cast<uint64_t>(a.int_value()), y = static_cast<uint64_t>(b.int_value());
-            if (function == "add") return makeInteger(static_cast<int64_t>(x + y), folded->type);
-            if (function == "subtract") return makeInteger(static_cast<int64_t>(x - y), folded->type);
-            if (function == "multiply") return makeInteger(static_cast<int64_t>(x * y), folded->type);
-            // Division by zero and INT64_MIN / -1 are left to the runtime, which defines them.
-            if ((function == "divide" || function == "modulo") && b.int_value() != 0 &&
-                !(b.int_value() == -1 && a.int_value() == std::numeric_limits<int64_t>::min())) {
-                return makeInteger(function == "divide" ? a.int_value() / b.int_value() : a.int_value() % b.int_value(), folded->type);
-            }
-            return folded;
-        }
-        if (function == "add") return makeDouble(asDouble(a) + asDouble(b), folded->type);
-        if (function == "subtract") return makeDouble(asDouble(a) - asDouble(b), folded->type);
-        if (function == "multiply") return makeDouble(asDouble(a) * asDouble(b), folded->type);
-        if (function == "divide" && asDouble(b) != 0) return makeDouble(asDouble(a) / asDouble(b), folded->type);
-    }
-    return folded;
+    const runtime::FunctionDefinition* definition = runtime::findPlanFunction(function);
+    if (!definition || !definition->deterministic) return folded;
+    runtime::CompiledExpression compiled = runtime::CompiledExpression::compile(logical::toPlanExpression(*folded));
+    return literalOf(compiled.evaluate(runtime::Row{}), folded->type);
 }
 
 } // namespace

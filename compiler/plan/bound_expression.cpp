@@ -1,5 +1,7 @@
 #include "compiler/plan/bound_expression.h"
 
+#include "runtime/core/function_catalog.h"
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -36,38 +38,11 @@ BoundExpressionPtr BoundExpression::makeCall(std::string function, plan::TypeId 
     return expression;
 }
 
-std::string typeName(plan::TypeId type) {
-    switch (type) {
-    case plan::TYPE_NULL: return "NULL";
-    case plan::BOOLEAN: return "BOOLEAN";
-    case plan::INT: return "INT";
-    case plan::BIGINT: return "BIGINT";
-    case plan::FLOAT: return "FLOAT";
-    case plan::DOUBLE: return "DOUBLE";
-    case plan::VARCHAR: return "VARCHAR";
-    case plan::BYTES: return "BYTES";
-    case plan::TIMESTAMP: return "TIMESTAMP(3)";
-    case plan::INTERVAL: return "INTERVAL";
-    default: return "UNKNOWN";
-    }
-}
+std::string typeName(plan::TypeId type) { return runtime::sqlTypeName(type); }
 
-bool isNumeric(plan::TypeId type) {
-    return type == plan::INT || type == plan::BIGINT || type == plan::FLOAT || type == plan::DOUBLE;
-}
+bool isNumeric(plan::TypeId type) { return runtime::isNumericType(type); }
 
-plan::TypeId widerNumeric(plan::TypeId a, plan::TypeId b) {
-    auto rank = [](plan::TypeId type) {
-        switch (type) {
-        case plan::INT: return 1;
-        case plan::BIGINT: return 2;
-        case plan::FLOAT: return 3;
-        case plan::DOUBLE: return 4;
-        default: return 0;
-        }
-    };
-    return rank(a) >= rank(b) ? a : b;
-}
+plan::TypeId widerNumeric(plan::TypeId a, plan::TypeId b) { return runtime::widerNumericType(a, b); }
 
 namespace {
 
@@ -96,16 +71,6 @@ std::string printLiteral(const plan::Literal& literal, plan::TypeId type) {
     }
 }
 
-const char* infixOperator(const std::string& function) {
-    static const std::pair<const char*, const char*> kOperators[] = {
-        {"add", "+"},       {"subtract", "-"},  {"multiply", "*"},  {"divide", "/"},        {"modulo", "%"},
-        {"equal", "="},     {"not_equal", "<>"}, {"less", "<"},     {"less_equal", "<="},   {"greater", ">"},
-        {"greater_equal", ">="}, {"and", "AND"}, {"or", "OR"}};
-    for (const auto& [name, symbol] : kOperators)
-        if (function == name) return symbol;
-    return nullptr;
-}
-
 } // namespace
 
 std::string printExpression(const BoundExpression& expression) {
@@ -115,8 +80,9 @@ std::string printExpression(const BoundExpression& expression) {
     case BoundKind::Call: break;
     }
     const auto& arguments = expression.arguments;
-    if (const char* symbol = infixOperator(expression.function); symbol && arguments.size() == 2)
-        return fmt::format("({} {} {})", printExpression(*arguments[0]), symbol, printExpression(*arguments[1]));
+    const runtime::FunctionDefinition* function = runtime::findPlanFunction(expression.function);
+    if (function && !function->infix.empty() && arguments.size() == 2)
+        return fmt::format("({} {} {})", printExpression(*arguments[0]), function->infix, printExpression(*arguments[1]));
     if (expression.function == "cast")
         return fmt::format("CAST({} AS {})", printExpression(*arguments[0]), typeName(expression.type));
     std::string text = expression.function + "(";

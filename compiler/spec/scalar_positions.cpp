@@ -253,3 +253,59 @@ SourceLocation SqlText::locate(size_t offset, size_t length) const {
 }
 
 } // namespace pipec::spec
+
+namespace pipec::spec {
+
+size_t restoreFoldedLineBreaks(SqlText& sql) {
+    std::string& text = sql.text;
+    const auto& locations = sql.offsetLocations;
+    if (locations.size() < text.size() + 1) return std::string::npos;
+    // When the positions could not be rebuilt every offset maps to the scalar's start: the line breaks are lost.
+    bool positionsLost = text.size() > 1 && locations.front().line == locations[text.size() - 1].line &&
+                         locations.front().column == locations[text.size() - 1].column;
+    size_t swallowing = std::string::npos;
+    enum class State { Code, String, Backquoted, DoubleQuoted, LineComment, BlockComment } state = State::Code;
+    for (size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        char next = i + 1 < text.size() ? text[i + 1] : '\0';
+        // A space that YAML put in place of a line break: the characters around it sit on different lines of the file.
+        // (Lines YAML keeps apart, more-indented ones, already hold their line break: their indentation stays.)
+        bool joinedLines = c == ' ' && i > 0 && i + 1 < text.size() && text[i - 1] != '\n' && locations[i - 1].line > 0 &&
+                           locations[i + 1].line > locations[i - 1].line;
+        switch (state) {
+        case State::Code:
+            if (joinedLines) text[i] = '\n';
+            else if (c == '\'') state = State::String;
+            else if (c == '`') state = State::Backquoted;
+            else if (c == '"') state = State::DoubleQuoted;
+            else if (c == '-' && next == '-') {
+                // Without positions the scalar was a multi-line quoted string, whose line breaks YAML replaced by
+                // spaces: this comment runs to the end of the query.
+                state = State::LineComment;
+                if (positionsLost && swallowing == std::string::npos) swallowing = i;
+            }
+            else if (c == '/' && next == '*') state = State::BlockComment, ++i;
+            break;
+        case State::String:
+            if (c == '\'') state = State::Code;  // a doubled quote re-enters String at the next character
+            break;
+        case State::Backquoted:
+            if (c == '`') state = State::Code;
+            break;
+        case State::DoubleQuoted:
+            if (c == '"') state = State::Code;
+            break;
+        case State::LineComment:
+            if (joinedLines) text[i] = '\n';
+            if (text[i] == '\n') state = State::Code;
+            break;
+        case State::BlockComment:
+            if (joinedLines) text[i] = '\n';
+            if (c == '*' && next == '/') state = State::Code, ++i;
+            break;
+        }
+    }
+    return swallowing;
+}
+
+} // namespace pipec::spec

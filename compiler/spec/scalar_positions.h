@@ -15,4 +15,12 @@ namespace pipec::spec {
 SqlText mapScalarPositions(const std::string& path, const std::string& fileText, size_t scalarPosition,
                            const std::string& value, const SourceLocation& scalarLocation);
 
+/// YAML folds the lines of a `>`/`>-` block (and of a multi-line plain scalar) into one, joined by spaces, so a SQL
+/// `--` comment would run to the end of the query. Puts each line break the folding removed back, outside string
+/// literals and quoted names (whose text YAML's folding defines), keeping every byte offset: the query reads as the
+/// author wrote it, line by line, in diagnostics and in the emitted Flink SQL.
+/// Returns the offset of a `--` comment that swallows the rest of the query when the line breaks cannot be recovered
+/// (a multi-line quoted scalar, whose positions are not rebuilt), or std::string::npos.
+size_t restoreFoldedLineBreaks(SqlText& sql);
+
 } // namespace pipec::spec

@@ -231,6 +231,12 @@ private:
             } else {
                 source.sql = mapScalarPositions(reader_.path(), reader_.text(), static_cast<size_t>(std::max(0, sql.Mark().pos)),
                                                 sql.Scalar(), reader_.locate(sql));
+                if (size_t comment = restoreFoldedLineBreaks(source.sql); comment != std::string::npos) {
+                    auto& d = diagnostics_.error("E0305", source.sql.locate(comment, 2),
+                                                 "a `--` comment in a multi-line quoted string swallows the rest of the query");
+                    d.label = "YAML joins the lines of a quoted string with spaces, so this comment runs to the end";
+                    d.help = "write the query as a block scalar (`sql: |` or `sql: >-`), whose line breaks pipec keeps, or use /* … */";
+                }
             }
         }
         source.resources.numberTaskManager.value = 1;

@@ -28,6 +28,14 @@ enum class ExpressionKind {
     IsBoolean,
 };
 
+/// How a function call is written: `f(a, b)` or a keyword form of the SQL standard.
+enum class CallForm {
+    Arguments,  // f(a, b, …)
+    From,       // EXTRACT(unit FROM ts), SUBSTRING(s FROM a [FOR b]), TRIM([side] [characters] FROM s)
+    To,         // FLOOR(ts TO unit), CEIL(ts TO unit)
+    In,         // POSITION(a IN b)
+};
+
 enum class LiteralKind { Null, Boolean, Integer, Decimal, Double, String, Interval, Timestamp };
 
 struct Literal {
@@ -58,6 +66,7 @@ struct Expression {
     bool negated = false;            // NOT IN, NOT BETWEEN, NOT LIKE, IS NOT NULL, IS NOT TRUE
     bool distinct = false;           // FunctionCall: f(DISTINCT x)
     bool star = false;               // FunctionCall: f(*)
+    CallForm callForm = CallForm::Arguments;  // FunctionCall: the keyword form it was written in
     bool booleanTarget = false;      // IsBoolean: IS [NOT] TRUE (true) or FALSE (false)
     bool caseHasOperand = false;     // Case: CASE x WHEN ...
     bool caseHasElse = false;
@@ -74,10 +83,19 @@ struct SelectItem {
     Span span;
 };
 
+struct Query;
+
 struct TableReference {
     std::vector<std::string> name;
     Span span;
     std::string alias;
+};
+
+/// A derived table `(SELECT …) AS t` or a WITH query before it is inlined (sql/derived_tables.h).
+struct NamedSubquery {
+    std::string name;                 // the WITH name or the derived table's alias (may be empty)
+    Span span;
+    std::unique_ptr<Query> query;
 };
 
 /// SELECT ... FROM ... [WHERE] [GROUP BY] [HAVING].
@@ -89,6 +107,9 @@ struct Query {
     std::unique_ptr<Expression> where;
     std::vector<std::unique_ptr<Expression>> groupBy;
     std::unique_ptr<Expression> having;
+    /// Before inlining only: the FROM's derived table, and the WITH queries in order.
+    std::unique_ptr<NamedSubquery> fromSubquery;
+    std::vector<NamedSubquery> with;
 };
 
 /// Prints the AST as an indented tree (`pipec explain --stage ast`).

@@ -1,5 +1,7 @@
 #include "compiler/sql/sql_parser.h"
 
+#include "compiler/sql/derived_tables.h"
+
 #include "StreamSqlLexer.h"
 #include "StreamSqlParser.h"
 
@@ -14,6 +16,7 @@
 #include <cctype>
 #include <charconv>
 #include <limits>
+#include <map>
 
 namespace pipec::sql {
 
@@ -94,8 +97,35 @@ public:
                     diagnostic.message = "OVER windows are not supported yet";
                     diagnostic.help = "use a group window in GROUP BY: TUMBLE, HOP or SESSION";
                     break;
+                case StreamSqlLexer::EXCEPT:
+                case StreamSqlLexer::INTERSECT:
+                    diagnostic.message = fmt::format("{} is not supported", upper(text));
+                    diagnostic.help = "a feature query reads one topic with one SELECT";
+                    break;
+                case StreamSqlLexer::LATERAL:
+                case StreamSqlLexer::UNNEST:
+                    diagnostic.message = fmt::format("{} (joining a row with a collection) is not supported", upper(text));
+                    diagnostic.help = "repeated fields cannot be read yet; flatten them in the producer";
+                    break;
+                case StreamSqlLexer::EXISTS:
+                    diagnostic.message = "subqueries (EXISTS) are not supported";
+                    break;
+                case StreamSqlLexer::FETCH:
+                case StreamSqlLexer::OFFSET:
+                    diagnostic.message = fmt::format("{} is not supported in a streaming query", upper(text));
+                    break;
+                case StreamSqlLexer::ROLLUP:
+                case StreamSqlLexer::CUBE:
+                case StreamSqlLexer::GROUPING:
+                    diagnostic.message = fmt::format("{} is not supported", upper(text) == "GROUPING" ? "GROUPING SETS" : upper(text));
+                    diagnostic.help = "group by one window and a fixed list of keys; write one source per grouping";
+                    break;
+                case StreamSqlLexer::MATCH_RECOGNIZE:
+                    diagnostic.message = "MATCH_RECOGNIZE (pattern matching) is not supported";
+                    break;
                 default:
                     diagnostic.message = fmt::format("syntax error: unexpected `{}`", text);
+                    describeUnsupported(recognizer, offendingSymbol, diagnostic);
                 }
             }
             auto* parser = dynamic_cast<antlr4::Parser*>(recognizer);
@@ -115,6 +145,55 @@ public:
     bool reported() const { return reported_; }
 
 private:
+    /// Constructs the grammar does not parse at all, recognised by the tokens around the error: a subquery or
+    /// derived table `(SELECT …`, a comma join `FROM a, b`, a window table-valued function `TABLE(TUMBLE(…))`.
+    static void describeUnsupported(antlr4::Recognizer* recognizer, antlr4::Token* offending, Diagnostic& diagnostic) {
+        auto* parser = dynamic_cast<antlr4::Parser*>(recognizer);
+        if (!parser) return;
+        antlr4::TokenStream* tokens = parser->getTokenStream();
+        // The stream is filled lazily; the tokens after the error are needed too.
+        if (auto* buffered = dynamic_cast<antlr4::BufferedTokenStream*>(tokens)) buffered->fill();
+        auto visible = [&](ssize_t index, int step) -> antlr4::Token* {
+            for (ssize_t i = index + step; i >= 0 && i < static_cast<ssize_t>(tokens->size()); i += step) {
+                antlr4::Token* token = tokens->get(static_cast<size_t>(i));
+                if (token->getChannel() == antlr4::Token::DEFAULT_CHANNEL) return token;
+            }
+            return nullptr;
+        };
+        ssize_t index = static_cast<ssize_t>(offending->getTokenIndex());
+        antlr4::Token* next = visible(index, 1);
+        antlr4::Token* previous = visible(index, -1);
+        if (offending->getType() == StreamSqlLexer::LEFT_PAREN && previous && upper(previous->getText()) == "TABLE") {
+            diagnostic.message = "window table-valued functions (FROM TABLE(TUMBLE(…))) are not supported yet";
+            diagnostic.help = "use a group window: GROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), <keys>";
+            return;
+        }
+        if ((offending->getType() == StreamSqlLexer::LEFT_PAREN && next && next->getType() == StreamSqlLexer::SELECT) ||
+            offending->getType() == StreamSqlLexer::SELECT) {
+            diagnostic.message = "subqueries are not supported";
+            diagnostic.help = "a feature query reads one topic; compute the value in the query, or join upstream";
+            return;
+        }
+        if (offending->getType() == StreamSqlLexer::COMMA) {
+            for (ssize_t i = index - 1; i >= 0; --i) {
+                size_t type = tokens->get(static_cast<size_t>(i))->getType();
+                if (type == StreamSqlLexer::WHERE || type == StreamSqlLexer::GROUP || type == StreamSqlLexer::HAVING ||
+                    type == StreamSqlLexer::LEFT_PAREN || type == StreamSqlLexer::SELECT)
+                    return;
+                if (type == StreamSqlLexer::FROM && next && (next->getType() == StreamSqlLexer::UNNEST || next->getType() == StreamSqlLexer::LATERAL)) {
+                    diagnostic.message = fmt::format("{} (joining a row with a collection) is not supported", upper(next->getText()));
+                    diagnostic.help = "repeated fields cannot be read yet; flatten them in the producer";
+                    return;
+                }
+                if (type == StreamSqlLexer::FROM) {
+                    diagnostic.message = "joins (FROM a, b) are not supported";
+                    diagnostic.help = "a feature query reads one topic; join upstream or materialize each side as a feature";
+                    return;
+                }
+            }
+        }
+    }
+
     static void describeExpected(antlr4::Parser& parser, Diagnostic& diagnostic) {
         antlr4::misc::IntervalSet expected;
         try {
@@ -123,7 +202,12 @@ private:
             return;
         }
         std::vector<std::string> names;
+        // Keywords that are also names (BOTH, FOR, LEADING, TO, TRAILING) are listed only where no name would do.
+        bool nameExpected = expected.contains(static_cast<size_t>(StreamSqlLexer::IDENTIFIER));
         for (size_t token : expected.toList()) {
+            if (nameExpected && (token == StreamSqlLexer::BOTH || token == StreamSqlLexer::FOR || token == StreamSqlLexer::LEADING ||
+                                 token == StreamSqlLexer::TO || token == StreamSqlLexer::TRAILING))
+                continue;
             if (token == antlr4::Token::EOF) {
                 names.push_back("end of SQL");
                 continue;
@@ -167,23 +251,44 @@ public:
         : text_(text), offsets_(offsets), locate_(locate), diagnostics_(diagnostics) {}
 
     Query transformQuery(StreamSqlParser::QueryContext* context) {
+        Query query = transformSelect(context->select());
+        for (auto* named : context->namedQuery()) {
+            NamedSubquery subquery;
+            subquery.name = identifierText(named->name);
+            subquery.span = spanOf(named);
+            subquery.query = std::make_unique<Query>(transformQuery(named->query()));
+            query.with.push_back(std::move(subquery));
+        }
+        return query;
+    }
+
+private:
+    Query transformSelect(StreamSqlParser::SelectContext* context) {
         Query query;
         if (context->setQuantifier()) {
             query.distinct = context->setQuantifier()->DISTINCT() != nullptr;
             query.distinctSpan = spanOf(context->setQuantifier());
         }
         for (auto* item : context->selectItem()) query.selectItems.push_back(transformSelectItem(item));
-        auto* table = context->tableReference();
-        for (auto* part : table->qualifiedName()->identifier()) query.from.name.push_back(identifierText(part));
-        query.from.span = spanOf(table->qualifiedName());
-        if (table->alias) query.from.alias = identifierText(table->alias);
+        if (auto* table = dynamic_cast<StreamSqlParser::NamedTableContext*>(context->tableReference())) {
+            for (auto* part : table->qualifiedName()->identifier()) query.from.name.push_back(identifierText(part));
+            query.from.span = spanOf(table->qualifiedName());
+            if (table->alias) query.from.alias = identifierText(table->alias);
+        } else {
+            auto* derived = static_cast<StreamSqlParser::DerivedTableContext*>(context->tableReference());
+            query.fromSubquery = std::make_unique<NamedSubquery>();
+            if (derived->alias) query.fromSubquery->name = identifierText(derived->alias);
+            query.fromSubquery->span = spanOf(derived);
+            query.fromSubquery->query = std::make_unique<Query>(transformQuery(derived->query()));
+            query.from.alias = query.fromSubquery->name;
+            query.from.span = query.fromSubquery->span;
+        }
         if (context->where) query.where = transformExpression(context->where);
         for (auto* item : context->groupItem()) query.groupBy.push_back(transformExpression(item->expression()));
         if (context->having) query.having = transformExpression(context->having);
         return query;
     }
 
-private:
     Span spanOf(antlr4::ParserRuleContext* context) const {
         size_t start = offsets_.byteOffset(context->getStart()->getStartIndex());
         antlr4::Token* stopToken = context->getStop();
@@ -428,6 +533,46 @@ private:
             expression->star = true;
             return expression;
         }
+        if (auto* call = dynamic_cast<StreamSqlParser::TrimFunctionCallContext*>(context)) {
+            // TRIM(side [characters] FROM s) → TRIM('side', characters, s), characters defaulting to a space.
+            auto expression = keywordCall(context, call->name, CallForm::From, {"TRIM"}, "BOTH/LEADING/TRAILING … FROM");
+            expression->arguments.push_back(stringArgument(upper(call->trimSide->getText()), spanOf(call->trimSide)));
+            expression->arguments.push_back(call->characters ? transformValue(call->characters) : stringArgument(" ", spanOf(call->trimSide)));
+            expression->arguments.push_back(transformExpression(call->operand));
+            return expression;
+        }
+        if (auto* call = dynamic_cast<StreamSqlParser::FromFunctionCallContext*>(context)) {
+            std::string name = upper(identifierText(call->name));
+            auto expression = keywordCall(context, call->name, CallForm::From, {"EXTRACT", "SUBSTRING", "TRIM"}, "`FROM`");
+            if (call->third && name != "SUBSTRING") {
+                auto& diagnostic = diagnostics_.error("E0301", locate_(spanOf(call->FOR()->getSymbol()).offset, 3),
+                                                      fmt::format("syntax error: {} does not take `FOR`", name));
+                diagnostic.label = "only SUBSTRING(s FROM start FOR length) does";
+            }
+            if (name == "TRIM") expression->arguments.push_back(stringArgument("BOTH", spanOf(call->name)));
+            expression->arguments.push_back(transformValue(call->first));
+            expression->arguments.push_back(transformExpression(call->second));
+            if (call->third) expression->arguments.push_back(transformExpression(call->third));
+            return expression;
+        }
+        if (auto* call = dynamic_cast<StreamSqlParser::ToFunctionCallContext*>(context)) {
+            auto expression = keywordCall(context, call->name, CallForm::To, {"FLOOR", "CEIL", "CEILING"}, "`TO`");
+            expression->arguments.push_back(transformExpression(call->operand));
+            auto unit = std::make_unique<Expression>();
+            unit->kind = ExpressionKind::Column;
+            unit->span = spanOf(call->unit);
+            unit->text = identifierText(call->unit);
+            unit->name.push_back(unit->text);
+            unit->nameSpans.push_back(unit->span);
+            expression->arguments.push_back(std::move(unit));
+            return expression;
+        }
+        if (auto* call = dynamic_cast<StreamSqlParser::InFunctionCallContext*>(context)) {
+            auto expression = keywordCall(context, call->name, CallForm::In, {"POSITION"}, "`IN`");
+            expression->arguments.push_back(transformValue(call->first));
+            expression->arguments.push_back(transformValue(call->second));
+            return expression;
+        }
         if (auto* call = dynamic_cast<StreamSqlParser::FunctionCallContext*>(context)) {
             auto expression = make(ExpressionKind::FunctionCall, context);
             expression->name.push_back(identifierText(call->name));
@@ -450,6 +595,138 @@ private:
         return inner;
     }
 
+    /// A call in a keyword form (`EXTRACT(HOUR FROM ts)`); reports a syntax error when `name` is not one of the
+    /// functions written that way.
+    std::unique_ptr<Expression> keywordCall(antlr4::ParserRuleContext* context, StreamSqlParser::IdentifierContext* nameContext, CallForm form,
+                                            std::initializer_list<std::string_view> names, std::string_view keyword) {
+        auto expression = make(ExpressionKind::FunctionCall, context);
+        expression->name.push_back(identifierText(nameContext));
+        expression->nameSpans.push_back(spanOf(nameContext));
+        expression->callForm = form;
+        std::string name = upper(expression->name.front());
+        if (std::find(names.begin(), names.end(), name) == names.end()) {
+            Span span = spanOf(nameContext);
+            auto& diagnostic = diagnostics_.error("E0301", locate_(span.offset, std::max<size_t>(1, span.length)),
+                                                  fmt::format("syntax error: {} is not written with {}", expression->name.front(), keyword));
+            std::string list;
+            for (auto candidate : names) list += (list.empty() ? "" : ", ") + std::string(candidate);
+            diagnostic.label = fmt::format("{} is only for {}", keyword, list);
+        }
+        return expression;
+    }
+
+    static std::unique_ptr<Expression> stringArgument(std::string value, Span span) {
+        auto expression = std::make_unique<Expression>();
+        expression->kind = ExpressionKind::Literal;
+        expression->span = span;
+        expression->literal.kind = LiteralKind::String;
+        expression->literal.text = value;
+        expression->text = "'" + value + "'";
+        return expression;
+    }
+
+    /// One interval field unit in milliseconds (singular or plural name), 0 when unknown; -1 for YEAR and MONTH.
+    static int64_t intervalUnitMillis(const std::string& unit) {
+        static const std::vector<std::pair<std::string, int64_t>> kUnits = {
+            {"MILLISECOND", 1}, {"SECOND", 1000}, {"MINUTE", 60'000}, {"HOUR", 3'600'000}, {"DAY", 86'400'000},
+            {"MONTH", -1},      {"YEAR", -1}};
+        for (const auto& [name, ms] : kUnits)
+            if (unit == name || unit == name + "S") return ms;
+        return 0;
+    }
+
+    /// Parses the quoted value of an interval with qualifier `unit` [TO `toUnit`] (Flink's/Calcite's formats:
+    /// '20' SECOND, '1.5' SECOND, '1:30' MINUTE TO SECOND, '2 12' DAY TO HOUR, '1 02:03:04.5' DAY TO SECOND), in
+    /// milliseconds. Sets `problem` and returns nullopt when the value does not fit the qualifier.
+    static std::optional<int64_t> parseIntervalValue(std::string value, int64_t unitMs, int64_t toUnitMs, bool& negative,
+                                                     std::string& problem) {
+        size_t position = 0;
+        while (position < value.size() && std::isspace(static_cast<unsigned char>(value[position]))) ++position;
+        if (position < value.size() && (value[position] == '-' || value[position] == '+')) {
+            negative = negative != (value[position] == '-');
+            ++position;
+        }
+        value = value.substr(position);
+        while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back()))) value.pop_back();
+        // The fields, most significant first, each with its unit; the separators between them follow the qualifier:
+        // a space after days, a colon between hours, minutes and seconds.
+        static const int64_t kChain[] = {86'400'000, 3'600'000, 60'000, 1000};
+        std::vector<int64_t> units;
+        if (toUnitMs == 0) {
+            units.push_back(unitMs);
+        } else {
+            bool inside = false;
+            for (int64_t unit : kChain) {
+                if (unit == unitMs) inside = true;
+                if (inside) units.push_back(unit);
+                if (unit == toUnitMs) break;
+            }
+        }
+        int64_t total = 0;
+        size_t at = 0;
+        for (size_t field = 0; field < units.size(); ++field) {
+            if (field > 0) {
+                char separator = units[field - 1] == 86'400'000 ? ' ' : ':';
+                if (at >= value.size() || value[at] != separator) {
+                    problem = "expected the format of its qualifier";
+                    return std::nullopt;
+                }
+                ++at;
+            }
+            size_t start = at;
+            while (at < value.size() && std::isdigit(static_cast<unsigned char>(value[at]))) ++at;
+            if (at == start || at - start > 18) {
+                problem = at != start                          ? "out of range"
+                          : toUnitMs != 0                        ? "expected the format of its qualifier"
+                          : unitMs == 1000                       ? "expected a number, e.g. INTERVAL '20' SECONDS or INTERVAL '0.5' SECOND"
+                                                                 : "expected a whole number, e.g. INTERVAL '20' SECONDS";
+                return std::nullopt;
+            }
+            int64_t number = std::stoll(value.substr(start, at - start));
+            int64_t unit = units[field];
+            if (field > 0) {
+                int64_t limit = unit == 3'600'000 ? 24 : 60;
+                if (number >= limit) {
+                    problem = fmt::format("{} is out of range for this field (at most {})", number, limit - 1);
+                    return std::nullopt;
+                }
+            }
+            int64_t milliseconds = 0;
+            if (__builtin_mul_overflow(number, unit, &milliseconds) || __builtin_add_overflow(total, milliseconds, &total)) {
+                problem = "out of range";
+                return std::nullopt;
+            }
+            if (field + 1 == units.size() && at < value.size() && value[at] == '.') {
+                // A fraction of a second, to the millisecond.
+                if (unit != 1000) {
+                    problem = "only seconds take a fraction";
+                    return std::nullopt;
+                }
+                size_t fractionStart = ++at;
+                while (at < value.size() && std::isdigit(static_cast<unsigned char>(value[at]))) ++at;
+                std::string digits = value.substr(fractionStart, at - fractionStart);
+                if (digits.empty()) {
+                    problem = "expected digits after the decimal point";
+                    return std::nullopt;
+                }
+                if (digits.size() > 3 && digits.find_first_not_of('0', 3) != std::string::npos) {
+                    problem = "intervals are precise to the millisecond";
+                    return std::nullopt;
+                }
+                digits.resize(3, '0');
+                total += std::stoll(digits.substr(0, 3));
+            }
+        }
+        if (at != value.size()) {
+            problem = toUnitMs != 0    ? "expected the format of its qualifier"
+                      : unitMs == 1000 ? "expected a number, e.g. INTERVAL '20' SECONDS or INTERVAL '0.5' SECOND"
+                      : value.find('.') != std::string::npos ? "only seconds take a fraction, e.g. INTERVAL '90' SECOND"
+                                                             : "expected a whole number, e.g. INTERVAL '20' SECONDS";
+            return std::nullopt;
+        }
+        return total;
+    }
+
     std::unique_ptr<Expression> transformInterval(StreamSqlParser::IntervalLiteralContext* context) {
         auto expression = make(ExpressionKind::Literal, context);
         Literal& literal = expression->literal;
@@ -457,56 +734,66 @@ private:
         literal.text = unquote(context->STRING()->getText(), '\'');
         literal.unit = upper(identifierText(context->unit));
         literal.unitSpan = spanOf(context->unit);
-        static const std::vector<std::pair<std::string, int64_t>> kUnits = {
-            {"MILLISECOND", 1},        {"MILLISECONDS", 1},      {"SECOND", 1000},         {"SECONDS", 1000},
-            {"MINUTE", 60'000},        {"MINUTES", 60'000},      {"HOUR", 3'600'000},      {"HOURS", 3'600'000},
-            {"DAY", 86'400'000},       {"DAYS", 86'400'000}};
-        int64_t unitMs = 0;
-        for (const auto& [name, ms] : kUnits)
-            if (name == literal.unit) unitMs = ms;
-        if (unitMs == 0) {
-            std::vector<std::string> names;
-            for (const auto& unit : kUnits) names.push_back(unit.first);
-            auto& diagnostic = diagnostics_.error("E0302", locate_(literal.unitSpan.offset, literal.unitSpan.length),
-                                                  fmt::format("unknown interval unit `{}`", identifierText(context->unit)));
-            std::string suggestion = closestMatch(literal.unit, names);
+        std::string toUnit = context->toUnit ? upper(identifierText(context->toUnit)) : "";
+        Span qualifierSpan = literal.unitSpan;
+        if (context->toUnit) {
+            Span end = spanOf(context->toUnit);
+            qualifierSpan.length = end.offset + end.length - qualifierSpan.offset;
+            literal.unit += " TO " + toUnit;
+        }
+        int64_t unitMs = intervalUnitMillis(upper(identifierText(context->unit)));
+        int64_t toUnitMs = context->toUnit ? intervalUnitMillis(toUnit) : 0;
+        if (unitMs == 0 || (context->toUnit && toUnitMs == 0)) {
+            Span bad = unitMs == 0 ? literal.unitSpan : spanOf(context->toUnit);
+            std::string written = unitMs == 0 ? identifierText(context->unit) : identifierText(context->toUnit);
+            auto& diagnostic = diagnostics_.error("E0302", locate_(bad.offset, bad.length), fmt::format("unknown interval unit `{}`", written));
+            std::string suggestion = closestMatch(upper(written), {"MILLISECOND", "SECOND", "MINUTE", "HOUR", "DAY"});
             diagnostic.label = suggestion.empty() ? "expected SECOND(S), MINUTE(S), HOUR(S), DAY(S) or MILLISECOND(S)"
                                                   : fmt::format("did you mean `{}`?", suggestion);
             return expression;
         }
-        // The quoted value is an integer count, optionally signed (Flink also allows the sign outside the quotes).
-        std::string digits = literal.text;
-        bool negative = context->sign && context->sign->getText() == "-";
-        size_t position = 0;
-        while (position < digits.size() && std::isspace(static_cast<unsigned char>(digits[position]))) ++position;
-        if (position < digits.size() && (digits[position] == '-' || digits[position] == '+')) {
-            negative = negative != (digits[position] == '-');
-            ++position;
-        }
-        std::string number = digits.substr(position);
-        while (!number.empty() && std::isspace(static_cast<unsigned char>(number.back()))) number.pop_back();
-        bool valid = !number.empty() && std::all_of(number.begin(), number.end(), [](unsigned char c) { return std::isdigit(c); });
-        Span valueSpan = spanOf(context->STRING()->getSymbol());
-        if (!valid) {
-            auto& diagnostic = diagnostics_.error("E0302", locate_(valueSpan.offset, valueSpan.length),
-                                                  fmt::format("invalid interval value '{}'", literal.text));
-            diagnostic.label = "expected a whole number, e.g. INTERVAL '20' SECONDS";
+        if (unitMs < 0 || toUnitMs < 0) {
+            auto& diagnostic = diagnostics_.error("E0302", locate_(qualifierSpan.offset, qualifierSpan.length),
+                                                  "year-month intervals are not supported");
+            diagnostic.label = "months and years have no fixed length in milliseconds";
+            diagnostic.help = "use days (INTERVAL '30' DAY), or TIMESTAMPADD(MONTH, n, ts) to move a timestamp by calendar months";
             return expression;
         }
-        // Checked: the count and its product with the unit must stay within the engine's time range, else the value
-        // would wrap around (a window size of -5833720368634158080 ms) or overflow `time + size` at run time.
-        int64_t count = 0;
-        int64_t milliseconds = 0;
-        auto [end, status] = std::from_chars(number.data(), number.data() + number.size(), count);
-        if (status != std::errc() || end != number.data() + number.size() || __builtin_mul_overflow(count, unitMs, &milliseconds) ||
-            milliseconds > kMaxDurationMs) {
+        if (context->toUnit && (toUnitMs >= unitMs || unitMs == 1 || toUnitMs == 1)) {
+            auto& diagnostic = diagnostics_.error("E0302", locate_(qualifierSpan.offset, qualifierSpan.length),
+                                                  fmt::format("invalid interval qualifier {}", literal.unit));
+            diagnostic.label = "expected DAY TO HOUR, DAY TO MINUTE, DAY TO SECOND, HOUR TO MINUTE, HOUR TO SECOND or MINUTE TO SECOND";
+            return expression;
+        }
+        bool negative = context->sign && context->sign->getText() == "-";
+        std::string problem;
+        auto milliseconds = parseIntervalValue(literal.text, unitMs, toUnitMs, negative, problem);
+        Span valueSpan = spanOf(context->STRING()->getSymbol());
+        if (!milliseconds && problem != "out of range") {
+            auto& diagnostic = diagnostics_.error("E0302", locate_(valueSpan.offset, valueSpan.length),
+                                                  context->toUnit ? fmt::format("invalid interval value '{}' for {}", literal.text, literal.unit)
+                                                                  : fmt::format("invalid interval value '{}'", literal.text));
+            diagnostic.label = problem;
+            static const std::map<std::string, std::string> kExamples = {
+                {"DAY TO HOUR", "'1 12' DAY TO HOUR"},       {"DAY TO MINUTE", "'1 12:30' DAY TO MINUTE"},
+                {"DAY TO SECOND", "'1 12:30:05.5' DAY TO SECOND"}, {"HOUR TO MINUTE", "'1:30' HOUR TO MINUTE"},
+                {"HOUR TO SECOND", "'1:30:05' HOUR TO SECOND"}, {"MINUTE TO SECOND", "'1:30' MINUTE TO SECOND"}};
+            std::string qualifier = literal.unit;
+            for (const auto& [name, example] : kExamples)
+                if (qualifier.find(name.substr(0, name.find(' '))) == 0 && qualifier.find(name.substr(name.rfind(' ') + 1)) != std::string::npos)
+                    diagnostic.help = fmt::format("e.g. INTERVAL {}", example);
+            return expression;
+        }
+        // Checked: the value must stay within the engine's time range, else it would wrap around (a window size of
+        // -5833720368634158080 ms) or overflow `time + size` at run time.
+        if (!milliseconds || *milliseconds > kMaxDurationMs) {
             auto& diagnostic = diagnostics_.error("E0302", locate_(valueSpan.offset, valueSpan.length),
                                                   fmt::format("interval '{}' {} is out of range", literal.text, literal.unit));
             diagnostic.label = fmt::format("longer than {}", kMaxDurationText);
             diagnostic.help = "intervals, window sizes, slides and gaps are limited to the runtime's event-time range, 2^60 ms";
             return expression;
         }
-        literal.intervalMs = negative ? -milliseconds : milliseconds;
+        literal.intervalMs = negative ? -*milliseconds : *milliseconds;
         return expression;
     }
 
@@ -585,6 +872,8 @@ std::optional<Query> parseQuery(const std::string& text, const SqlLocator& locat
     size_t errorsBefore = diagnostics.errorCount();
     Transformer transformer(text, offsets, locate, diagnostics);
     Query query = transformer.transformQuery(statement->query());
+    if (diagnostics.errorCount() != errorsBefore) return std::nullopt;
+    inlineSubqueries(query, locate, diagnostics);
     if (diagnostics.errorCount() != errorsBefore) return std::nullopt;
     return query;
 }

@@ -181,6 +181,65 @@ case("bad_records_skipped", "malformed lines are counted and skipped; the good r
      "SELECT store_id, COUNT(*) AS n\nFROM store_timeline_events\nGROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), store_id",
      [event(1, storeId=1), "this is not json", {"_time": "yesterday", "storeId": "1"}, {"storeId": "1", "bogusField": 1}, {"storeId": "1"}, event(2, storeId=1)])
 
+# --- scalar functions, intervals and comments (issue 14); expected rows worked out by hand in each comment ---
+MAR31 = (31 + 28 + 30) * 86400 + 13 * 3600 + 45 * 60 + 30.25  # 2026-03-31T13:45:30.250Z, a Tuesday
+case("fn_round_if_nullif", "ROUND half away from zero on the decimal form (2.25 -> 2.3, -2.25 -> -2.3, 1250 to -2 places -> 1300); "
+     "IF takes the else branch for FALSE; NULLIF(order_id, 'x') is NULL for 'x'; a NULL wait rounds to NULL",
+     "SELECT store_id, ROUND(delivery_wait_seconds, 1) AS r1, ROUND(subtotal_cents, -2) AS r2,\n"
+     "  IF(item_count > 2, 'big', 'small') AS size, NULLIF(order_id, 'x') AS oid\nFROM store_timeline_events",
+     [event(1, storeId=1, deliveryWaitSeconds=2.25, subtotalCents=1250, itemCount=3, orderId="x"),
+      event(2, storeId=2, deliveryWaitSeconds=-2.25, subtotalCents=-1250, itemCount=1, orderId="a"),
+      event(3, storeId=3)])
+case("fn_time_parts", "UTC calendar fields of 2026-01-01T00:00:05Z (a Thursday: DOW 5, ISO week 1) and 2026-03-31T13:45:30.250Z "
+     "(a Tuesday: DOW 3, day 90, ISO week 14); CEIL to MONTH; Mar 31 + 1 MONTH clamps to Apr 30; whole minutes since "
+     "New Year (128985.5 -> 128985); '1 02' DAY TO HOUR adds 26 h",
+     "SELECT store_id, EXTRACT(HOUR FROM _time) AS h, EXTRACT(DOW FROM _time) AS dow, DAYOFYEAR(_time) AS doy,\n"
+     "  WEEK(_time) AS wk, QUARTER(_time) AS q, FLOOR(_time TO HOUR) AS fh, CEIL(_time TO MONTH) AS cm,\n"
+     "  DATE_FORMAT(_time, 'yyyy-MM-dd HH:mm:ss.SSS EEE') AS f, TIMESTAMPADD(MONTH, 1, _time) AS plus_month,\n"
+     "  TIMESTAMPDIFF(MINUTE, TIMESTAMP '2026-01-01 00:00:00', _time) AS mins,\n"
+     "  _time + INTERVAL '1 02' DAY TO HOUR AS later\nFROM store_timeline_events",
+     [event(5, storeId=1), event(MAR31, storeId=2)], extra="\n            watermark_delay: 100d")
+case("fn_strings", "characters, not bytes ('xxab-123-é' has 10); TRIM(LEADING 'x' FROM …); SUBSTRING FROM 2 FOR 3 and from -2; "
+     "POSITION; SPLIT_INDEX past the end is NULL; REGEXP finds; REGEXP_EXTRACT group 2; a NULL wrapper trims to NULL",
+     "SELECT store_id, CHAR_LENGTH(order_id) AS len, /* the leading x's */ TRIM(LEADING 'x' FROM order_id) AS lt,\n"
+     "  TRIM(BOTH FROM promo_code) AS bt, SUBSTRING(order_id FROM 2 FOR 3) AS sub, SUBSTRING(order_id, -2) AS tail,\n"
+     "  POSITION('-' IN order_id) AS pos, SPLIT_INDEX(order_id, '-', 1) AS part, REGEXP(order_id, '^x+[a-z]') AS rx,\n"
+     "  REGEXP_EXTRACT(order_id, '([a-z]+)-([0-9]+)', 2) AS num\nFROM store_timeline_events",
+     [event(1, storeId=1, orderId="xxab-123-\u00e9", promoCode="  P1 "), event(2, storeId=2, orderId="ab")])
+case("fn_parse_time", "TO_TIMESTAMP with the default and an explicit pattern (NULL when it does not match); UNIX_TIMESTAMP is "
+     "1767323045 for 2026-01-02 03:04:05 and Long.MIN_VALUE when unparsable, as in Flink; TO_TIMESTAMP_LTZ of ms and s",
+     "SELECT store_id, TO_TIMESTAMP(order_id) AS ts1, TO_TIMESTAMP(order_id, 'yyyy/MM/dd HH:mm') AS ts2,\n"
+     "  UNIX_TIMESTAMP(order_id) AS u, TO_TIMESTAMP_LTZ(event_time_ms, 3) AS ltz, TO_TIMESTAMP_LTZ(subtotal_cents, 0) AS ltz0\n"
+     "FROM store_timeline_events",
+     [event(1, storeId=1, orderId="2026-01-02 03:04:05", eventTimeMs=BASE + 1500, subtotalCents=BASE // 1000),
+      event(2, storeId=2, orderId="2026/01/02 03:04", eventTimeMs=0, subtotalCents=0)])
+case("interval_minute_to_second", "a 90 s window written '1:30' MINUTE TO SECOND; WHERE drops the row before 00:00:00.5 "
+     "(a fractional INTERVAL); the `--` comment in the folded block ends at its line: [0,90s) has 2 rows, [90s,180s) 1",
+     "SELECT store_id, COUNT(*) AS n, -- 90-second windows\n"
+     "  TUMBLE_START(_time, INTERVAL '1:30' MINUTE TO SECOND) AS ws, TUMBLE_END(_time, INTERVAL '1:30' MINUTE TO SECOND) AS we\n"
+     "FROM store_timeline_events\nWHERE _time >= TIMESTAMP '2026-01-01 00:00:00' + INTERVAL '0.5' SECOND -- not before half a second\n"
+     "GROUP BY TUMBLE(_time, INTERVAL '1:30' MINUTE TO SECOND), store_id",
+     [event(0.2, storeId=1), event(1, storeId=1), event(89.999, storeId=1), event(90, storeId=1)])
+case("interval_day_hop", "HOP(12 h slide, 1 DAY size): the 01:00 row is in [-12h,12h) and [0,24h), the 13:00 row in [0,24h) and "
+     "[12h,36h): counts 1, 2, 1 in window-end order",
+     "SELECT store_id, COUNT(*) AS n, HOP_END(_time, INTERVAL '12' HOUR, INTERVAL '1' DAY) AS we\nFROM store_timeline_events\n"
+     "GROUP BY HOP(_time, INTERVAL '12' HOUR, INTERVAL '1' DAY), store_id",
+     [event(3600, storeId=1), event(13 * 3600, storeId=1)], extra="\n            watermark_delay: 1d")
+
+case("derived_table_projection", "a derived table projects item_count * 2 and filters item_count > 0 before the window: "
+     "[0,60s) keeps the rows of 1 and 3 items (n 2, s 2 + 6 = 8), [60s,120s) the row of 2 (n 1, s 4)",
+     "SELECT store_id, COUNT(*) AS n, SUM(items2) AS s\n"
+     "FROM (SELECT store_id, item_count * 2 AS items2, _time FROM store_timeline_events WHERE item_count > 0) AS t\n"
+     "GROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), store_id",
+     [event(1, storeId=1, itemCount=1), event(2, storeId=1, itemCount=0), event(3, storeId=1, itemCount=3), event(61, storeId=1, itemCount=2)])
+case("with_filter_projection", "a WITH query renames store_id and _time and keeps confirmed orders; the outer WHERE drops "
+     "'skip': orders a and b remain (n 2, last 'b') in [0,60s)",
+     "WITH confirmed AS (\n  SELECT store_id AS store, _time AS ts, order_id FROM store_timeline_events\n  WHERE has_store_order_confirmed_data)\n"
+     "SELECT store, COUNT(*) AS n, MAX(order_id) AS last_order, TUMBLE_END(ts, INTERVAL '1' MINUTE) AS we\n"
+     "FROM confirmed\nWHERE order_id <> 'skip'\nGROUP BY TUMBLE(ts, INTERVAL '1' MINUTE), store",
+     [event(1, storeId=5, hasStoreOrderConfirmedData=True, orderId="a"), event(2, storeId=5, orderId="z"),
+      event(3, storeId=5, hasStoreOrderConfirmedData=True, orderId="skip"), event(4, storeId=5, hasStoreOrderConfirmedData=True, orderId="b")])
+
 for name, (comment, sql, events, extra) in cases.items():
     folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cases", name)
     os.makedirs(folder, exist_ok=True)

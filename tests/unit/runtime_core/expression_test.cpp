@@ -101,11 +101,58 @@ TEST_CASE("LIKE, strings and CASE") {
     CHECK(evaluate(call("like", plan::BOOLEAN, {s("ab"), s("a\\%")})).i == 0);
     CHECK(evaluate(call("like", plan::BOOLEAN, {s("xaaab"), s("%a%b")})).i == 1);
     CHECK(evaluate(call("substring", plan::VARCHAR, {s("hello"), literal(Value::ofInt(2), plan::BIGINT), literal(Value::ofInt(3), plan::BIGINT)})).s == "ell");
-    CHECK(evaluate(call("substring", plan::VARCHAR, {s("hello"), literal(Value::ofInt(0), plan::BIGINT), literal(Value::ofInt(2), plan::BIGINT)})).s == "h");
+    // Flink's SUBSTRING: position 0 counts as 1, a negative position counts from the end, characters not bytes.
+    CHECK(evaluate(call("substring", plan::VARCHAR, {s("hello"), literal(Value::ofInt(0), plan::BIGINT), literal(Value::ofInt(2), plan::BIGINT)})).s == "he");
+    CHECK(evaluate(call("substring", plan::VARCHAR, {s("héllo"), literal(Value::ofInt(-4), plan::BIGINT), literal(Value::ofInt(2), plan::BIGINT)})).s == "él");
+    CHECK(evaluate(call("substring", plan::VARCHAR, {s("hello"), literal(Value::ofInt(-9), plan::BIGINT)})).s == "");
+    CHECK(evaluate(call("substring", plan::VARCHAR, {s("hello"), literal(Value::ofInt(2), plan::BIGINT), literal(Value::ofInt(-1), plan::BIGINT)})).isNull);
     CHECK(evaluate(call("concat", plan::VARCHAR, {s("a"), literal(kNull, plan::VARCHAR)})).isNull);
     CHECK(evaluate(call("upper", plan::VARCHAR, {s("aBc")})).s == "ABC");
     CHECK(evaluate(call("char_length", plan::INT, {s("héllo")})).i == 5);
     auto cond = literal(kFalse, plan::BOOLEAN);
     CHECK(evaluate(call("case", plan::VARCHAR, {cond, s("x"), literal(kNull, plan::VARCHAR)})).isNull);
     CHECK(evaluate(call("coalesce", plan::VARCHAR, {literal(kNull, plan::VARCHAR), s("y")})).s == "y");
+}
+
+TEST_CASE("catalog functions: Flink's edge cases") {
+    auto s = [](const std::string& v) { return literal(Value::ofString(v), plan::VARCHAR); };
+    auto d = [](double v) { return literal(Value::ofDouble(v), plan::DOUBLE); };
+    auto i = [](int64_t v, plan::TypeId type = plan::BIGINT) { return literal(Value::ofInt(v), type); };
+    auto ts = [](int64_t v) { return literal(Value::ofInt(v), plan::TIMESTAMP); };
+    // ROUND rounds the shortest decimal form half away from zero (BigDecimal.valueOf(x).setScale(n, HALF_UP)).
+    CHECK(evaluate(call("round", plan::DOUBLE, {d(2.675), i(2, plan::INT)})).d == 2.68);
+    CHECK(evaluate(call("round", plan::DOUBLE, {d(-0.5)})).d == -1.0);
+    CHECK(evaluate(call("round", plan::DOUBLE, {d(1234.5), i(-2, plan::INT)})).d == 1200.0);
+    CHECK(evaluate(call("round", plan::DOUBLE, {d(0.004), i(2, plan::INT)})).d == 0.0);
+    CHECK(evaluate(call("round", plan::BIGINT, {i(-150), i(-2, plan::INT)})).i == -200);
+    CHECK(evaluate(call("round", plan::INT, {i(149, plan::INT), i(-2, plan::INT)})).i == 100);
+    // IF treats a NULL condition as FALSE; NULLIF(a, NULL) is a.
+    CHECK(evaluate(call("if", plan::VARCHAR, {literal(kNull, plan::BOOLEAN), s("a"), s("b")})).s == "b");
+    CHECK(evaluate(call("nullif", plan::VARCHAR, {s("a"), literal(kNull, plan::VARCHAR)})).s == "a");
+    // Strings.
+    CHECK(evaluate(call("trim", plan::VARCHAR, {s("TRAILING"), s("xy"), s("xxaxyyx")})).s == "xxa");
+    CHECK(evaluate(call("position", plan::INT, {s("l"), s("héllo")})).i == 3);
+    CHECK(evaluate(call("position", plan::INT, {s(""), s("abc")})).i == 1);
+    CHECK(evaluate(call("split_index", plan::VARCHAR, {s("a,,b"), s(","), i(1)})).s == "");
+    CHECK(evaluate(call("split_index", plan::VARCHAR, {s("a,,b"), s(","), i(3)})).isNull);
+    CHECK(evaluate(call("split_index", plan::VARCHAR, {s("a,b"), s(","), i(-1)})).isNull);
+    CHECK(evaluate(call("regexp_extract", plan::VARCHAR, {s("foothebar"), s("foo(.*?)(bar)"), i(2)})).s == "bar");
+    CHECK(evaluate(call("regexp_extract", plan::VARCHAR, {s("foothebar"), s("foo(.*?)(bar)")})).s == "foothebar");
+    CHECK(evaluate(call("regexp_extract", plan::VARCHAR, {s("foothebar"), s("foo(.*?)(bar)"), i(3)})).isNull);
+    CHECK(evaluate(call("regexp", plan::BOOLEAN, {s("abc"), s("(")})).isNull);
+    // Time, in UTC. 2024-02-29T23:59:59.999Z is 1709251199999; 2024-01-31T10:00:00Z is 1706695200000.
+    CHECK(evaluate(call("timestampadd", plan::TIMESTAMP, {s("MONTH"), i(1), ts(1706695200000)})).i == 1709200800000);  // Feb 29
+    CHECK(evaluate(call("timestampadd", plan::TIMESTAMP, {s("YEAR"), i(1), ts(1709251199999)})).i == 1740787199999);   // 2025-02-28
+    // Jan 31 -> Feb 29 is one month: the clamped month end counts, as in Calcite's subtractMonths.
+    CHECK(evaluate(call("timestampdiff", plan::INT, {s("MONTH"), ts(1706695200000), ts(1709200800000)})).i == 1);
+    CHECK(evaluate(call("timestampdiff", plan::INT, {s("MONTH"), ts(1706695200000), ts(1709200799999)})).i == 0);
+    CHECK(evaluate(call("timestampdiff", plan::INT, {s("DAY"), ts(1709251199999), ts(1706695200000)})).i == -29);
+    CHECK(evaluate(call("floor_time", plan::TIMESTAMP, {ts(-1), s("DAY")})).i == -86'400'000);
+    CHECK(evaluate(call("ceil_time", plan::TIMESTAMP, {ts(0), s("YEAR")})).i == 0);
+    CHECK(evaluate(call("extract", plan::BIGINT, {s("WEEK"), ts(1735603200000)})).i == 1);  // 2024-12-31 is in ISO week 1 of 2025
+    CHECK(evaluate(call("date_format", plan::VARCHAR, {ts(1709251199999), s("yy/M/d h:mm a 'at' EEEE")})).s == "24/2/29 11:59 PM at Thursday");
+    CHECK(evaluate(call("to_timestamp", plan::TIMESTAMP, {s("20240229 2359"), s("yyyyMMdd HHmm")})).i == 1709251140000);
+    CHECK(evaluate(call("to_timestamp", plan::TIMESTAMP, {s("2023-02-29 00:00:00"), s("yyyy-MM-dd HH:mm:ss")})).isNull);
+    CHECK(evaluate(call("unix_timestamp", plan::BIGINT, {s("1970-01-01 00:00:01.999")})).i == 1);
+    CHECK(evaluate(call("to_timestamp_ltz", plan::TIMESTAMP, {d(1.5), i(0, plan::INT)})).i == 1500);
 }

@@ -102,8 +102,18 @@ TEST_CASE("CRLF line endings map to the same columns") {
     for (size_t i = 0; (i = text.find('\n', i)) != std::string::npos; i += 2)
         if (i == 0 || text[i - 1] != '\r') text.insert(i, "\r");
     spec::Source source = loadOne(text);
-    CHECK(source.sql.text == "SELECT a FROM t");
+    CHECK(source.sql.text == "SELECT a\nFROM t");  // the line break YAML folded away is put back
     checkToken(text, source, "FROM", "FROM");
+}
+
+TEST_CASE("line breaks of a folded block come back outside string literals, so a -- comment ends at its line") {
+    std::string text = specWithSql("        sql: >-\n          SELECT a -- the key\n          FROM t WHERE b = 'x\n          y' /* two\n          lines */\n");
+    spec::Source source = loadOne(text);
+    CHECK(source.sql.text == "SELECT a -- the key\nFROM t WHERE b = 'x y' /* two\nlines */");
+    checkToken(text, source, "FROM", "FROM");
+    // A literal block keeps its own line breaks; nothing changes.
+    std::string literal = specWithSql("        sql: |\n          SELECT a -- the key\n          FROM t\n");
+    CHECK(loadOne(literal).sql.text == "SELECT a -- the key\nFROM t\n");
 }
 
 TEST_CASE("when the rebuilt text cannot be verified, every offset falls back to the scalar's start") {

@@ -55,7 +55,8 @@ FROM `store_timeline_events__kafka`;
 CREATE TEMPORARY VIEW `canary_store_order_count_rows` AS
 SELECT store_id AS st,
        SUM(CAST(has_store_order_confirmed_data AS INT)) AS saf_st_p20mi_order_count_sum_canary
-FROM store_timeline_events GROUP BY HOP(`_time`, INTERVAL '20' SECONDS, INTERVAL '20' MINUTES), store_id;
+FROM store_timeline_events
+GROUP BY HOP(`_time`, INTERVAL '20' SECONDS, INTERVAL '20' MINUTES), store_id;
 
 CREATE TABLE `canary_store_order_count__prod_canary_features` (
   `key` STRING,

@@ -56,7 +56,9 @@ SELECT consumer_id,
        COUNT(*) AS consumer_session_event_count,
        COUNT(DISTINCT store_id) AS consumer_session_store_count,
        SESSION_START(`_time`, INTERVAL '10' MINUTES) AS session_start
-FROM store_timeline_events WHERE consumer_id <> 0 GROUP BY SESSION(`_time`, INTERVAL '10' MINUTES), consumer_id;
+FROM store_timeline_events
+WHERE consumer_id <> 0
+GROUP BY SESSION(`_time`, INTERVAL '10' MINUTES), consumer_id;
 
 CREATE TABLE `consumer_session_event_count__prod_canary_features` (
   `key` STRING,
