@@ -44,7 +44,7 @@ public:
     void writeMeta(StateWriter& writer) const override;
     void readMeta(StateReader& reader) override;
     void writeKeyedState(KeyedStateSink& out, bool all) override { window_->writeKeyedState(out, all); }
-    void restoreKey(std::string_view key, std::string_view state) override { window_->restoreKey(key, state); }
+    bool restoreKey(std::string_view key, std::string_view state) override { return window_->restoreKey(key, state); }
     void restoreFinished() override { window_->restoreFinished(); }
     void snapshot(StateWriter& writer) const override;
     void restore(StateReader& reader) override;
@@ -92,8 +92,8 @@ struct ChainStats {
 /// several chains (one per Kafka partition) may share one, which their owner opens once.
 ///
 /// Checkpoints: `writeMeta` (the watermark, what fired) is small and written whole each time; keyed state is
-/// written per key, prefixed with the operator's position in the chain, only for keys changed since the previous
-/// checkpoint.
+/// written per entry (a window's GROUP BY key and slice), prefixed with the operator's position in the chain, only for
+/// entries changed since the previous checkpoint.
 class OperatorChain {
 public:
     OperatorChain(const plan::Pipeline& plan, RowSink& sink);
@@ -118,8 +118,9 @@ public:
     void writeMeta(StateWriter& writer) const;
     void readMeta(StateReader& reader);
     void writeKeyedState(KeyedStateSink& out, bool all);
-    /// An entry written by writeKeyedState (its key still carries the operator prefix).
-    void restoreKey(std::string_view key, std::string_view state);
+    /// An entry written by writeKeyedState (its key still carries the operator prefix); false when it expired (see
+    /// Operator::restoreKey).
+    bool restoreKey(std::string_view key, std::string_view state);
     void restoreFinished();
     /// Whole-state snapshot (offline tools, tests).
     void snapshot(StateWriter& writer) const;

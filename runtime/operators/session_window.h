@@ -23,7 +23,7 @@ public:
     void writeMeta(StateWriter& writer) const override { writer.writeI64(firedUpTo_); }
     void readMeta(StateReader& reader) override;
     void writeKeyedState(KeyedStateSink& out, bool all) override;
-    void restoreKey(std::string_view key, std::string_view state) override;
+    bool restoreKey(std::string_view key, std::string_view state) override;
     void restoreFinished() override { keys_.clearChanged(); }
     /// A row's session has fired when its own window [time, time + gap) is complete and no open session (which
     /// could have absorbed it) starts at or before it.
