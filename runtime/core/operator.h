@@ -79,6 +79,11 @@ public:
         (void)watermark;
         (void)out;
     }
+    /// The lowest watermark at which onWatermark may emit or change state (the end − 1 of its first window not fired,
+    /// for instance); INT64_MAX when nothing waits on the watermark. It may be lower than needed, never higher: a
+    /// caller may then hold back watermarks below it, but must give the operator the current one before its next batch
+    /// and before a checkpoint (its late checks and its meta use it).
+    virtual int64_t nextTimer() const { return std::numeric_limits<int64_t>::max(); }
     /// True when no row with an event time ≤ `time` can change this operator's output any more.
     virtual bool finalUpTo(int64_t time) const {
         (void)time;

@@ -1,5 +1,6 @@
 #include "runtime/operators/operator_chain.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace pipec::runtime {
@@ -186,6 +187,12 @@ void OperatorChain::advanceWatermark(int64_t watermark) {
     if (watermark <= watermark_) return;
     watermark_ = watermark;
     for (size_t i = 0; i < operators_.size(); ++i) operators_[i]->onWatermark(watermark, *links_[i]);
+}
+
+int64_t OperatorChain::nextTimer() const {
+    int64_t next = std::numeric_limits<int64_t>::max();
+    for (const auto& op : operators_) next = std::min(next, op->nextTimer());
+    return next;
 }
 
 bool OperatorChain::finalUpTo(int64_t time) const {

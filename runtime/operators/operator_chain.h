@@ -41,6 +41,7 @@ public:
     void processBatch(RowBatch& batch, Collector& out) override;
     void onWatermark(int64_t watermark, Collector& out) override;
     bool finalUpTo(int64_t time) const override { return window_->complete(time, watermark_); }
+    int64_t nextTimer() const override { return window_->nextTimer(); }
     void writeMeta(StateWriter& writer) const override;
     void readMeta(StateReader& reader) override;
     void writeKeyedState(KeyedStateSink& out, bool all) override { window_->writeKeyedState(out, all); }
@@ -108,6 +109,10 @@ public:
     /// End of a bounded input: every open window fires.
     void finish() { advanceWatermark(std::numeric_limits<int64_t>::max()); }
     int64_t watermark() const { return watermark_; }
+    /// The lowest watermark at which advanceWatermark may emit or change state (INT64_MAX: none). An owner of many
+    /// chains may hold back watermarks below it, provided it gives the chain the current watermark before the chain
+    /// processes rows and before it is checkpointed (see Operator::nextTimer).
+    int64_t nextTimer() const;
     /// True when no source row with an event time ≤ `time` can change the output any more.
     bool finalUpTo(int64_t time) const;
     bool windowed() const { return window_ != nullptr; }

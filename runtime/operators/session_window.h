@@ -19,6 +19,7 @@ public:
     void write(StateWriter& writer) const override;
     void read(StateReader& reader) override;
     int64_t firedUpTo() const override { return firedUpTo_; }
+    int64_t nextTimer() const override { return byEnd_.empty() ? INT64_MAX : std::get<0>(*byEnd_.begin()) - 1; }
     GroupKeyTable& groupKeys() override { return keys_; }
     void writeMeta(StateWriter& writer) const override { writer.writeI64(firedUpTo_); }
     void readMeta(StateReader& reader) override;

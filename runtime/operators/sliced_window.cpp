@@ -208,6 +208,14 @@ void SlicedWindow::purgeBefore(int64_t start) {
     }
 }
 
+int64_t SlicedWindow::nextTimer() const {
+    if (slices_.empty()) return INT64_MAX;
+    // As fire() starts: the first window not fired yet that may hold data (no window with data starts earlier).
+    int64_t start = firstWindowCovering(slices_.begin()->first);
+    if (firedUpTo_ != INT64_MIN) start = std::max(start, -floorDivide(-(firedUpTo_ + 2 - size_), slide_) * slide_);
+    return start + size_ - 1;
+}
+
 void SlicedWindow::fire(int64_t watermark, const Emit& emit) {
     if (watermark <= firedUpTo_) return;
     if (!slices_.empty()) {

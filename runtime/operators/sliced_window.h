@@ -24,6 +24,7 @@ public:
     void write(StateWriter& writer) const override;
     void read(StateReader& reader) override;
     int64_t firedUpTo() const override { return firedUpTo_; }
+    int64_t nextTimer() const override;
     GroupKeyTable& groupKeys() override { return keys_; }
     void writeMeta(StateWriter& writer) const override { writer.writeI64(firedUpTo_); }
     void readMeta(StateReader& reader) override;

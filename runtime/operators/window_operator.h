@@ -38,6 +38,8 @@ public:
     /// True once every window a row with event time `time` could contribute to has fired, so its effect on the
     /// output is final (Operator::finalUpTo).
     virtual bool complete(int64_t time, int64_t watermark) const = 0;
+    /// The lowest watermark at which fire() may emit or change state (see Operator::nextTimer).
+    virtual int64_t nextTimer() const = 0;
     /// The group keys this operator has seen (never shrinks).
     virtual GroupKeyTable& groupKeys() = 0;
     /// Every window with end − 1 ≤ this has fired (INT64_MIN: none).
