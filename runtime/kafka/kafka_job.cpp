@@ -89,8 +89,8 @@ private:
 
 } // namespace
 
-/// One assigned source partition: its operator chain (and so its window state), the rows waiting for it, where it is
-/// in the partition, and its side of the changelog.
+/// One assigned source partition: its operator chain (and so its window state), where it is in the partition, and its
+/// side of the changelog.
 struct PartitionTask {
     PartitionTask(const plan::Pipeline& pipeline, TopicPartition partition, RowSink& sink, const std::string& fingerprint)
         : partition(std::move(partition)), chain(pipeline, sink),
@@ -98,13 +98,11 @@ struct PartitionTask {
 
     TopicPartition partition;
     OperatorChain chain;
-    RowBatch pending;                     // decoded rows not yet given to the chain
     int64_t nextOffset = -1;              // after the last record taken (-1: none taken, no commit known)
     std::optional<int64_t> maxEventTime;  // of the rows taken (restored with the state)
     TaskCheckpointer checkpointer;
     int64_t checkpointOffset = -1;        // the source offset the last written checkpoint covers
     std::string checkpointMark;           // its commit metadata
-    bool inPendingList = false;
 };
 
 struct KafkaJob::Impl {
@@ -166,7 +164,10 @@ struct KafkaJob::Impl {
     // partition's records, so a key arriving in two partitions would get two partial aggregates (written over each
     // other as the same feature): the job stops instead. Checked when a task sees a key for the first time.
     std::unordered_map<std::string, int32_t> keyPartitions_;
-    std::vector<PartitionTask*> withPending_;  // tasks with rows waiting in `pending`
+    // Decoded rows not yet given to their task's chain: rows of one task at a time (records come in runs per
+    // partition), so one batch serves every task and stays in cache.
+    RowBatch pending_;
+    PartitionTask* pendingTask_ = nullptr;
     int64_t appliedWatermark_ = std::numeric_limits<int64_t>::min();  // the member watermark last given to the tasks
     int64_t blockedMs_ = 0;
     bool finished_ = false;  // a drained bounded run fired every window
@@ -295,12 +296,9 @@ void KafkaJob::Impl::onAssign(const std::vector<TopicPartition>& partitions) {
 }
 
 void KafkaJob::Impl::flushPending() {
-    for (PartitionTask* task : withPending_) {
-        task->chain.process(task->pending);
-        task->pending.clear();
-        task->inPendingList = false;
-    }
-    withPending_.clear();
+    if (pending_.empty()) return;
+    pendingTask_->chain.process(pending_);
+    pending_.clear();
 }
 
 void KafkaJob::Impl::propagateWatermark() {
@@ -364,48 +362,45 @@ void KafkaJob::Impl::handle(const KafkaRecord& record) {
         if (!stripped) return reject(record, BadRecordReason::UndecodablePayload, "not in the Confluent wire format");
         payload = *stripped;
     }
-    // Decoded straight into the task's batch; the decoders size and reset every column of the reused row.
-    Row& row = task.pending.append(0);
+    // Decoded straight into the pending batch; the decoders size and reset every column of the reused row.
+    if (pendingTask_ != &task) {
+        flushPending();  // another task's rows
+        pendingTask_ = &task;
+    }
+    Row& row = pending_.append(0);
     std::string error;
     RecordDecoder::Status outcome = encoding == PayloadEncoding::Json ? decoder_.decodeJson(payload, envelopeTime, row, &error)
                                                                       : decoder_.decodeProtobuf(payload, envelopeTime, row, &error);
     if (outcome != RecordDecoder::Status::Ok) {
-        task.pending.dropLast();
+        pending_.dropLast();
         return reject(record, outcome == RecordDecoder::Status::MissingTime ? BadRecordReason::MissingTime : BadRecordReason::UndecodablePayload,
                       error);
     }
     if (row.empty() || row[0].isNull) {
-        task.pending.dropLast();
+        pending_.dropLast();
         return reject(record, BadRecordReason::MissingTime, "the time field is NULL");
     }
     const int64_t time = row[0].i;
     // Before the watermark sees it: one record from the far future would otherwise make every other one late.
     if (time <= -kEventTimeLimit || time >= kEventTimeLimit) {
-        task.pending.dropLast();
+        pending_.dropLast();
         return reject(record, BadRecordReason::TimeOutOfRange, fmt::format("event time {} ms", time));
     }
     // One record from the future (a time in microseconds, a broken clock) would move the watermark past every other
     // record, and the commit would keep it there.
     if (futureGuard_.check(time, pollWallClock_) == TimeVerdict::InFuture) {
-        task.pending.dropLast();
+        pending_.dropLast();
         return reject(record, BadRecordReason::TimeInFuture,
                       fmt::format("event time {} ms is more than {} ms ahead of the wall clock", time, futureGuard_.maxFutureSkewMs()));
     }
     ++decoded_;
-    task.pending.times[task.pending.size - 1] = time;
+    pending_.times[pending_.size - 1] = time;
     if (!task.maxEventTime || time > *task.maxEventTime) task.maxEventTime = time;
-    if (!task.inPendingList) {
-        task.inPendingList = true;
-        withPending_.push_back(&task);
-    }
     watermarks_.observe(*current_.watermark, time, pollClock_);
     // As in a replay, the watermark moves after every row (not once per poll), so which rows are late does not depend
     // on how records happen to be batched: the rows taken so far are processed before it moves.
     if (watermarks_.watermarkBaseAfter(*current_.watermark, pollClock_)) propagateWatermark();
-    if (task.pending.size >= 256) {
-        task.chain.process(task.pending);
-        task.pending.clear();
-    }
+    if (pending_.size >= 256) flushPending();
 }
 
 void KafkaJob::Impl::flushOutputs() {
@@ -512,7 +507,10 @@ void KafkaJob::Impl::dropTask(const TopicPartition& partition) {
             if (entry != keyPartitions_.end() && entry->second == partition.second) keyPartitions_.erase(entry);
         }
     }
-    std::erase(withPending_, task);
+    if (pendingTask_ == task) {
+        pending_.clear();
+        pendingTask_ = nullptr;
+    }
     lateOfDroppedTasks_ += task->chain.stats().lateRowsDropped;
     tasks_.erase(found);
     watermarks_.revoke(partition);
