@@ -18,8 +18,10 @@
 #include <iostream>
 #include <limits>
 #include <random>
+#include <set>
 #include <unordered_map>
 #include <stdexcept>
+#include <tuple>
 
 namespace pipec::runtime {
 
@@ -103,6 +105,7 @@ struct PartitionTask {
     TaskCheckpointer checkpointer;
     int64_t checkpointOffset = -1;        // the source offset the last written checkpoint covers
     std::string checkpointMark;           // its commit metadata
+    int64_t timer = std::numeric_limits<int64_t>::max();  // its key in KafkaJob::Impl::timers_ (max: none)
 };
 
 struct KafkaJob::Impl {
@@ -116,6 +119,8 @@ struct KafkaJob::Impl {
     void reject(const KafkaRecord& record, BadRecordReason reason, std::string_view detail);
     void flushPending();
     void propagateWatermark();
+    void schedule(PartitionTask& task);
+    void catchUp(PartitionTask& task);
     void flushOutputs();
     void writeCheckpoints(const std::vector<PartitionTask*>& tasks);
     void confirmCheckpoints(const std::vector<PartitionTask*>& tasks);
@@ -169,6 +174,10 @@ struct KafkaJob::Impl {
     RowBatch pending_;
     PartitionTask* pendingTask_ = nullptr;
     int64_t appliedWatermark_ = std::numeric_limits<int64_t>::min();  // the member watermark last given to the tasks
+    // A task's chain gets the member watermark when it reaches the chain's next timer (a window to fire); below it,
+    // advancing would change nothing but the chain's watermark, which it gets before its next batch or checkpoint
+    // (catchUp). So a watermark move costs the tasks that fire, not all of them. Ordered by (timer, partition).
+    std::set<std::tuple<int64_t, int32_t, PartitionTask*>> timers_;
     int64_t blockedMs_ = 0;
     bool finished_ = false;  // a drained bounded run fired every window
     // Counters of tasks already dropped, so the job's totals never go back.
@@ -235,6 +244,8 @@ KafkaJob::Impl::Impl(const plan::Pipeline& pipeline, KafkaJobOptions options, Ro
 
 void KafkaJob::Impl::onAssign(const std::vector<TopicPartition>& partitions) {
     if (partitions.empty()) return;  // a cooperative rebalance that gave this member nothing new
+    // The tasks held back below the member watermark get it now: it is applied anew below, and may then drop.
+    for (auto& [partition, task] : tasks_) catchUp(*task);
     blocked([&] {
         if (!changelogReady_) {
             // The changelog has a partition per source partition: state moves with the partition.
@@ -283,6 +294,7 @@ void KafkaJob::Impl::onAssign(const std::vector<TopicPartition>& partitions) {
             }
             watermarks_.assign(partition, idleClock());
             if (task->maxEventTime) watermarks_.restoreMaxEventTime(partition, *task->maxEventTime);
+            schedule(*task);
             tasks_[partition] = std::move(task);
         }
         status_.restoredEntries += restoredEntries;
@@ -290,15 +302,35 @@ void KafkaJob::Impl::onAssign(const std::vector<TopicPartition>& partitions) {
         log_(fmt::format("job {}: assigned {} partition(s): {}; {} restored from changelog `{}` ({} state entries)", job_, partitions.size(),
                          describePartitions(partitions), restored, changelog_->topic(), restoredEntries));
     });
-    // Windows of the restored tasks may already be complete at the member's watermark.
+    // Windows of the restored tasks may already be complete at the member's watermark: it is applied again.
     appliedWatermark_ = std::numeric_limits<int64_t>::min();
     current_ = {};
 }
 
 void KafkaJob::Impl::flushPending() {
     if (pending_.empty()) return;
-    pendingTask_->chain.process(pending_);
+    PartitionTask& task = *pendingTask_;
+    task.chain.advanceWatermark(appliedWatermark_);  // the watermark the rows were taken at, if held back
+    task.chain.process(pending_);
     pending_.clear();
+    schedule(task);
+}
+
+void KafkaJob::Impl::schedule(PartitionTask& task) {
+    int64_t timer = task.chain.nextTimer();
+    // A timer at or below the chain's own watermark could never fire by advancing it: the next move will do.
+    const int64_t own = task.chain.watermark();
+    if (timer <= own) timer = own == std::numeric_limits<int64_t>::max() ? own : own + 1;
+    if (timer == task.timer) return;
+    const int32_t partition = task.partition.second;
+    if (task.timer != std::numeric_limits<int64_t>::max()) timers_.erase({task.timer, partition, &task});
+    task.timer = timer;
+    if (timer != std::numeric_limits<int64_t>::max()) timers_.emplace(timer, partition, &task);
+}
+
+void KafkaJob::Impl::catchUp(PartitionTask& task) {
+    task.chain.advanceWatermark(appliedWatermark_);
+    schedule(task);
 }
 
 void KafkaJob::Impl::propagateWatermark() {
@@ -308,13 +340,22 @@ void KafkaJob::Impl::propagateWatermark() {
     if (!minimum) return;
     int64_t watermark = *minimum - source_.watermark_delay_ms();
     if (watermark <= appliedWatermark_) {
+        // Every chain keeps the highest watermark it was given: the held-back ones get it before it drops.
+        if (watermark < appliedWatermark_)
+            for (auto& [partition, task] : tasks_) catchUp(*task);
         appliedWatermark_ = watermark;
         return;
     }
-    appliedWatermark_ = watermark;
     // Rows taken before the watermark moved are processed against the old one, as in a replay.
     flushPending();
-    for (auto& [partition, task] : tasks_) task->chain.advanceWatermark(watermark);
+    appliedWatermark_ = watermark;
+    while (!timers_.empty() && std::get<0>(*timers_.begin()) <= watermark) {
+        PartitionTask& task = *std::get<2>(*timers_.begin());
+        timers_.erase(timers_.begin());
+        task.timer = std::numeric_limits<int64_t>::max();
+        task.chain.advanceWatermark(watermark);
+        schedule(task);
+    }
     status_.watermarkMs = watermark;
 }
 
@@ -417,8 +458,10 @@ void KafkaJob::Impl::flushOutputs() {
 }
 
 void KafkaJob::Impl::writeCheckpoints(const std::vector<PartitionTask*>& tasks) {
-    // Everything the checkpoint covers must be durable first: the rows fired so far, then the state.
+    // Everything the checkpoint covers must be durable first: the rows fired so far, then the state, with the chains
+    // at the member watermark.
     flushPending();
+    for (PartitionTask* task : tasks) catchUp(*task);
     flushOutputs();
     const int64_t start = steadyMicros();
     blocked([&] {
@@ -511,6 +554,7 @@ void KafkaJob::Impl::dropTask(const TopicPartition& partition) {
         pending_.clear();
         pendingTask_ = nullptr;
     }
+    if (task->timer != std::numeric_limits<int64_t>::max()) timers_.erase({task->timer, partition.second, task});
     lateOfDroppedTasks_ += task->chain.stats().lateRowsDropped;
     tasks_.erase(found);
     watermarks_.revoke(partition);
