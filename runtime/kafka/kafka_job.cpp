@@ -105,6 +105,7 @@ struct PartitionTask {
     TaskCheckpointer checkpointer;
     int64_t checkpointOffset = -1;        // the source offset the last written checkpoint covers
     std::string checkpointMark;           // its commit metadata
+    uint64_t lateCounted = 0;             // its late rows already in KafkaJob::Impl::lateRows_
     int64_t timer = std::numeric_limits<int64_t>::max();  // its key in KafkaJob::Impl::timers_ (max: none)
 };
 
@@ -180,8 +181,9 @@ struct KafkaJob::Impl {
     std::set<std::tuple<int64_t, int32_t, PartitionTask*>> timers_;
     int64_t blockedMs_ = 0;
     bool finished_ = false;  // a drained bounded run fired every window
-    // Counters of tasks already dropped, so the job's totals never go back.
-    uint64_t lateOfDroppedTasks_ = 0;
+    // Late rows of every task, dropped ones too (so the job's total never goes back), counted as the tasks process
+    // their batches rather than summed over the tasks at every poll.
+    uint64_t lateRows_ = 0;
     // Per record: the task of the current run of records (records come in runs per partition).
     struct Current {
         uint64_t run = 0;
@@ -313,6 +315,9 @@ void KafkaJob::Impl::flushPending() {
     task.chain.advanceWatermark(appliedWatermark_);  // the watermark the rows were taken at, if held back
     task.chain.process(pending_);
     pending_.clear();
+    const uint64_t late = task.chain.stats().lateRowsDropped;
+    lateRows_ += late - task.lateCounted;
+    task.lateCounted = late;
     schedule(task);
 }
 
@@ -555,7 +560,6 @@ void KafkaJob::Impl::dropTask(const TopicPartition& partition) {
         pendingTask_ = nullptr;
     }
     if (task->timer != std::numeric_limits<int64_t>::max()) timers_.erase({task->timer, partition.second, task});
-    lateOfDroppedTasks_ += task->chain.stats().lateRowsDropped;
     tasks_.erase(found);
     watermarks_.revoke(partition);
     current_ = {};
@@ -590,9 +594,7 @@ void KafkaJob::Impl::onLost(const std::vector<TopicPartition>& partitions) {
 void KafkaJob::Impl::publish() {
     status_.recordsIn += std::exchange(recordsIn_, 0);
     status_.decoded += std::exchange(decoded_, 0);
-    uint64_t late = lateOfDroppedTasks_;
-    for (const auto& [partition, task] : tasks_) late += task->chain.stats().lateRowsDropped;
-    status_.late = late;
+    status_.late = lateRows_;
 }
 
 int KafkaJob::Impl::run(std::atomic<bool>& stop) {
