@@ -63,9 +63,14 @@ std::optional<int64_t> parseLegacyWatermark(std::string_view metadata) {
 }
 
 uint64_t randomWriterId() {
-    std::random_device device;
-    uint64_t id = (static_cast<uint64_t>(device()) << 32) ^ device();
-    return id ^ static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+    // Seeded once per process (a random_device per task cost more than the rest of a task's creation).
+    static std::mt19937_64 engine = [] {
+        std::random_device device;
+        std::seed_seq seed{device(), device(), device(), device(),
+                           static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count())};
+        return std::mt19937_64(seed);
+    }();
+    return engine();
 }
 
 /// Counts the rows the chains emit on their way to the real sink, and the time the sink keeps the job blocked.
