@@ -112,6 +112,7 @@ struct PartitionTask {
     std::string checkpointMark;           // its commit metadata
     uint64_t lateCounted = 0;             // its late rows already in KafkaJob::Impl::lateRows_
     int64_t timer = std::numeric_limits<int64_t>::max();  // its key in KafkaJob::Impl::timers_ (max: none)
+    KafkaPartitionWatermarks::PartitionState* watermark = nullptr;  // its entry there (stable until revoked)
 };
 
 struct KafkaJob::Impl {
@@ -171,6 +172,7 @@ struct KafkaJob::Impl {
     std::unique_ptr<Changelog> changelog_;
     bool changelogReady_ = false;
     std::map<TopicPartition, std::unique_ptr<PartitionTask>> tasks_;
+    std::vector<PartitionTask*> taskByPartition_;  // the tasks by partition number (nullptr: not assigned)
     // Which partition each GROUP BY key of this member's tasks came from. Each task aggregates only its own
     // partition's records, so a key arriving in two partitions would get two partial aggregates (written over each
     // other as the same feature): the job stops instead. Checked when a task sees a key for the first time.
@@ -267,6 +269,7 @@ void KafkaJob::Impl::onAssign(const std::vector<TopicPartition>& partitions) {
         uint64_t restoredEntries = 0;
         size_t restored = 0;
         for (const auto& partition : partitions) {
+            dropTask(partition);  // (an assignment never repeats one, but no pointer to a replaced task may stay)
             auto task = std::make_unique<PartitionTask>(pipeline_, partition, sink_, fingerprint_);
             watchGroupKeys(*task);
             const ChangelogContents& records = contents[partition.second];
@@ -301,7 +304,10 @@ void KafkaJob::Impl::onAssign(const std::vector<TopicPartition>& partitions) {
             }
             watermarks_.assign(partition, idleClock());
             if (task->maxEventTime) watermarks_.restoreMaxEventTime(partition, *task->maxEventTime);
+            task->watermark = &watermarks_.state(partition);
             schedule(*task);
+            if (taskByPartition_.size() <= static_cast<size_t>(partition.second)) taskByPartition_.resize(static_cast<size_t>(partition.second) + 1);
+            taskByPartition_[static_cast<size_t>(partition.second)] = task.get();
             tasks_[partition] = std::move(task);
         }
         status_.restoredEntries += restoredEntries;
@@ -384,13 +390,15 @@ void KafkaJob::Impl::reject(const KafkaRecord& record, BadRecordReason reason, s
 void KafkaJob::Impl::handle(const KafkaRecord& record) {
     ++recordsIn_;
     if (record.run != current_.run) {
-        TopicPartition partition(record.topic, record.partition);
-        auto found = tasks_.find(partition);
-        if (found == tasks_.end())
+        // By partition number (the job reads one topic): runs are short when many partitions interleave.
+        PartitionTask* found = record.partition >= 0 && static_cast<size_t>(record.partition) < taskByPartition_.size()
+                                   ? taskByPartition_[static_cast<size_t>(record.partition)]
+                                   : nullptr;
+        if (found == nullptr || record.topic != found->partition.first)
             throw std::logic_error(fmt::format("a record of {}/{}, which has no task", record.topic, record.partition));
         current_.run = record.run;
-        current_.task = found->second.get();
-        current_.watermark = &watermarks_.state(partition);
+        current_.task = found;
+        current_.watermark = found->watermark;
     }
     PartitionTask& task = *current_.task;
     task.nextOffset = record.offset + 1;  // a rejected record is handled too (counted, dead-lettered)
@@ -565,6 +573,7 @@ void KafkaJob::Impl::dropTask(const TopicPartition& partition) {
         pendingTask_ = nullptr;
     }
     if (task->timer != std::numeric_limits<int64_t>::max()) timers_.erase({task->timer, partition.second, task});
+    taskByPartition_[static_cast<size_t>(partition.second)] = nullptr;
     tasks_.erase(found);
     watermarks_.revoke(partition);
     current_ = {};
