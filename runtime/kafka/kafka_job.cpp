@@ -326,7 +326,7 @@ void KafkaJob::Impl::flushPending() {
     task.chain.advanceWatermark(appliedWatermark_);  // the watermark the rows were taken at, if held back
     task.chain.process(pending_);
     pending_.clear();
-    const uint64_t late = task.chain.stats().lateRowsDropped;
+    const uint64_t late = task.chain.lateRows();
     lateRows_ += late - task.lateCounted;
     task.lateCounted = late;
     schedule(task);

@@ -119,6 +119,8 @@ public:
     /// The window's group keys (nullptr without a window).
     GroupKeyTable* groupKeys() { return window_ ? &window_->groupKeys() : nullptr; }
     ChainStats stats() const;
+    /// stats().lateRowsDropped, without the rest.
+    uint64_t lateRows() const { return window_ ? window_->lateRows() : 0; }
 
     void writeMeta(StateWriter& writer) const;
     void readMeta(StateReader& reader);

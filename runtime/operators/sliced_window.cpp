@@ -218,6 +218,12 @@ int64_t SlicedWindow::nextTimer() const {
 
 void SlicedWindow::fire(int64_t watermark, const Emit& emit) {
     if (watermark <= firedUpTo_) return;
+    if (watermark < nextTimer()) {
+        // No window due (the common case: the watermark moves within a slide). The running state needs no cleanup
+        // either: only firing removes slices.
+        firedUpTo_ = watermark;
+        return;
+    }
     if (!slices_.empty()) {
         // The first window not fired yet (end − 1 > firedUpTo_), moved forward to the first one holding data.
         int64_t start = firstWindowCovering(slices_.begin()->first);
