@@ -80,13 +80,21 @@ std::optional<Integer> parseInteger(std::string_view text, int base = 10) {
 void appendU64(std::string& out, uint64_t value) {
     for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
 }
+void appendU32(std::string& out, uint32_t value) {
+    for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
+}
+uint32_t readU32(std::string_view bytes, size_t at) {
+    uint32_t value = 0;
+    for (int i = 0; i < 4; ++i) value |= static_cast<uint32_t>(static_cast<unsigned char>(bytes[at + static_cast<size_t>(i)])) << (8 * i);
+    return value;
+}
 uint64_t readU64(std::string_view bytes, size_t at) {
     uint64_t value = 0;
     for (int i = 0; i < 8; ++i) value |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[at + static_cast<size_t>(i)])) << (8 * i);
     return value;
 }
 
-constexpr char kFormatVersion = 1;
+constexpr char kFormatVersion = static_cast<char>(kChangelogFormat);
 
 } // namespace
 
@@ -135,11 +143,12 @@ std::string stateFingerprint(const plan::Pipeline& pipeline) {
     return fmt::format("{:016x}", fnv1a(text));
 }
 
+// Key: format (1 byte), partition (4), writer (8), slot (1), entry. Value: format (1), sequence (8), state.
 std::string encodeChangelogKey(const ChangelogKey& key) {
     std::string bytes;
     bytes.reserve(14 + key.entry.size());
     bytes.push_back(kFormatVersion);
-    appendU64(bytes, static_cast<uint32_t>(key.partition));
+    appendU32(bytes, static_cast<uint32_t>(key.partition));
     appendU64(bytes, key.writer);
     bytes.push_back(static_cast<char>(key.slot));
     bytes += key.entry;
@@ -147,34 +156,32 @@ std::string encodeChangelogKey(const ChangelogKey& key) {
 }
 
 std::optional<ChangelogKey> decodeChangelogKey(std::string_view bytes) {
-    if (bytes.size() < 18 || bytes[0] != kFormatVersion) return std::nullopt;
+    if (bytes.size() < 14 || bytes[0] != kFormatVersion) return std::nullopt;
     ChangelogKey key;
-    uint64_t partition = readU64(bytes, 1);
+    uint32_t partition = readU32(bytes, 1);
     if (partition > INT32_MAX) return std::nullopt;
     key.partition = static_cast<int32_t>(partition);
-    key.writer = readU64(bytes, 9);
-    key.slot = static_cast<uint8_t>(bytes[17]);
+    key.writer = readU64(bytes, 5);
+    key.slot = static_cast<uint8_t>(bytes[13]);
     if (key.slot > 1) return std::nullopt;
-    key.entry.assign(bytes.substr(18));
+    key.entry.assign(bytes.substr(14));
     return key;
 }
 
 std::string encodeChangelogValue(const ChangelogValue& value) {
     std::string bytes;
-    bytes.reserve(10 + value.state.size());
+    bytes.reserve(9 + value.state.size());
     bytes.push_back(kFormatVersion);
     appendU64(bytes, value.sequence);
-    bytes.push_back(value.erased ? 1 : 0);
     bytes += value.state;
     return bytes;
 }
 
 std::optional<ChangelogValue> decodeChangelogValue(std::string_view bytes) {
-    if (bytes.size() < 10 || bytes[0] != kFormatVersion || static_cast<unsigned char>(bytes[9]) > 1) return std::nullopt;
+    if (bytes.size() < 9 || bytes[0] != kFormatVersion) return std::nullopt;
     ChangelogValue value;
     value.sequence = readU64(bytes, 1);
-    value.erased = bytes[9] == 1;
-    value.state.assign(bytes.substr(10));
+    value.state.assign(bytes.substr(9));
     return value;
 }
 
@@ -183,8 +190,9 @@ constexpr std::string_view kMarkTag = "pipec-checkpoint=1";
 } // namespace
 
 std::string formatCheckpointMark(const CheckpointMark& mark) {
-    std::string text = fmt::format("{};w={:016x};n={};f={};e={};t={};m={}", kMarkTag, mark.writer, mark.sequence, mark.fingerprint,
-                                   mark.entries, mark.maxEventTime ? std::to_string(*mark.maxEventTime) : std::string("-"), toHex(mark.meta));
+    std::string text = fmt::format("{};v={};w={:016x};n={};f={};e={};t={};m={}", kMarkTag, mark.format, mark.writer, mark.sequence,
+                                   mark.fingerprint, mark.entries, mark.maxEventTime ? std::to_string(*mark.maxEventTime) : std::string("-"),
+                                   toHex(mark.meta));
     if (!mark.input.empty()) text += ";x=" + toHex(mark.input);
     return text;
 }
@@ -193,6 +201,7 @@ std::optional<CheckpointMark> parseCheckpointMark(std::string_view metadata) {
     if (metadata.substr(0, kMarkTag.size()) != kMarkTag) return std::nullopt;
     metadata.remove_prefix(kMarkTag.size());
     CheckpointMark mark;
+    mark.format = 1;  // the first format's marks had no `v`
     std::set<std::string> seen;
     while (!metadata.empty()) {
         if (metadata[0] != ';') return std::nullopt;
@@ -205,7 +214,11 @@ std::optional<CheckpointMark> parseCheckpointMark(std::string_view metadata) {
         std::string name(field.substr(0, equals));
         std::string_view value = field.substr(equals + 1);
         seen.insert(name);
-        if (name == "w") {
+        if (name == "v") {
+            auto format = parseInteger<uint32_t>(value);
+            if (!format) return std::nullopt;
+            mark.format = *format;
+        } else if (name == "w") {
             auto writer = parseInteger<uint64_t>(value, 16);
             if (!writer || value.size() != 16) return std::nullopt;
             mark.writer = *writer;
@@ -404,7 +417,14 @@ TaskCheckpointer::TaskCheckpointer(int32_t partition, std::string fingerprint, u
     : partition_(partition), fingerprint_(std::move(fingerprint)), writer_(writer) {}
 
 std::string TaskCheckpointer::recordKey(uint64_t writer, uint8_t slot, std::string_view entry) const {
-    return encodeChangelogKey(ChangelogKey{partition_, writer, slot, std::string(entry)});
+    std::string bytes;
+    bytes.reserve(14 + entry.size());
+    bytes.push_back(kFormatVersion);
+    appendU32(bytes, static_cast<uint32_t>(partition_));
+    appendU64(bytes, writer);
+    bytes.push_back(static_cast<char>(slot));
+    bytes += entry;
+    return bytes;
 }
 
 void TaskCheckpointer::adopt(const ChangelogContents& contents) {
@@ -415,6 +435,11 @@ void TaskCheckpointer::adopt(const ChangelogContents& contents) {
 }
 
 void TaskCheckpointer::restore(const ChangelogContents& contents, const CheckpointMark& mark, OperatorChain& chain) {
+    if (mark.format != kChangelogFormat)
+        throw UserError(fmt::format(
+            "the checkpoint of partition {} is in changelog format {}, written by another pipec version; this one reads format "
+            "{}: start the job with a new --group, or delete the group's offsets and changelog topic to start over",
+            partition_, mark.format, kChangelogFormat), UserError::kEnvironmentRefused);
     if (mark.fingerprint != fingerprint_)
         throw UserError(fmt::format(
             "the checkpoint of partition {} was written by a plan whose state is incompatible with this one (the window, GROUP BY "
@@ -425,84 +450,87 @@ void TaskCheckpointer::restore(const ChangelogContents& contents, const Checkpoi
     chain.readMeta(meta);
     if (!meta.atEnd()) throw std::runtime_error("corrupt checkpoint: operator meta");
     // For each entry of the committed writer: its newest version at or before the committed checkpoint.
-    std::map<std::string, std::pair<uint64_t, const ChangelogValue*>> chosen;  // entry → (slot, value)
+    std::map<std::string_view, const ChangelogValue*> chosen;  // entry → value (entries in order: see SlicedWindow::entryKey)
     for (const auto& [key, value] : contents) {
-        auto decoded = decodeChangelogKey(key);
-        if (!decoded || decoded->partition != partition_) continue;  // not this partition's (never removed here)
+        if (key.size() < 14 || key[0] != kFormatVersion || readU32(key, 1) != static_cast<uint32_t>(partition_)) continue;
         foreignRecords_.push_back(key);  // everything read is rewritten under this writer, or removed
-        if (decoded->writer != mark.writer) continue;
+        if (readU64(key, 5) != mark.writer || static_cast<unsigned char>(key[13]) > 1) continue;
         if (value.sequence > mark.sequence) continue;  // written by a checkpoint that was never committed
-        auto& best = chosen[decoded->entry];
-        if (best.second == nullptr || value.sequence > best.second->sequence) best = {decoded->slot, &value};
+        const ChangelogValue*& best = chosen[std::string_view(key).substr(14)];
+        if (best == nullptr || value.sequence > best->sequence) best = &value;
     }
+    // Entries that expired (their windows fired) after they were written are dropped by the operators and not counted.
     uint64_t live = 0;
-    for (const auto& [entry, choice] : chosen) {
-        if (choice.second->erased) continue;
-        ++live;
-        chain.restoreKey(entry, choice.second->state);
-    }
+    for (const auto& [entry, value] : chosen)
+        if (chain.restoreKey(entry, value->state)) ++live;
     if (live != mark.entries)
         throw UserError(fmt::format("the changelog of partition {} holds {} of the {} state entries its committed checkpoint "
-                                             "has (records lost: retention, or a topic that is not compacted but truncated); "
-                                             "refusing to continue from incomplete state",
-                                             partition_, live, mark.entries), UserError::kEnvironmentRefused);
+                                    "has (records lost: retention, or a topic that is not compacted but truncated); "
+                                    "refusing to continue from incomplete state",
+                                    partition_, live, mark.entries), UserError::kEnvironmentRefused);
     chain.restoreFinished();
 }
 
-void TaskCheckpointer::writeEntry(ChangelogOutput& changelog, const std::string& entryKey, const std::optional<std::string_view>& state) {
-    Entry& entry = entries_[entryKey];
+void TaskCheckpointer::put(std::string_view entryKey, std::string_view state) {
+    auto found = entries_.find(entryKey);
+    if (found == entries_.end()) found = entries_.emplace(std::string(entryKey), Entry{}).first;
+    Entry& entry = found->second;
     // Never the slot of the committed version: a checkpoint that is not committed must leave that one intact.
-    uint8_t slot = entry.committedSlot == 0 ? 1 : 0;
-    bool wasLive = entry.pendingSlot >= 0 ? entry.pendingLive : entry.committedLive;
-    ChangelogValue value;
-    value.sequence = sequence_;
-    value.erased = !state.has_value();
-    if (state) value.state.assign(*state);
-    changelog.produce(partition_, recordKey(writer_, slot, entryKey), encodeChangelogValue(value));
-    if (entry.pendingSlot < 0) pendingKeys_.push_back(entryKey);
+    const uint8_t slot = entry.committedSlot == 0 ? 1 : 0;
+    std::string value;
+    value.reserve(9 + state.size());
+    value.push_back(kFormatVersion);
+    appendU64(value, sequence_);
+    value += state;
+    output_->produce(partition_, recordKey(writer_, slot, entryKey), value);
+    if (entry.pendingSlot < 0) pendingKeys_.push_back(found->first);
+    if (entry.committedSlot < 0 && entry.pendingSlot < 0) ++live_;  // new
+    else if (entry.expired) ++live_;                                 // back after its state expired (sessions)
     entry.pendingSlot = static_cast<int8_t>(slot);
-    entry.pendingLive = state.has_value();
-    if (wasLive && !entry.pendingLive) --live_;
-    if (!wasLive && entry.pendingLive) ++live_;
-    writtenThisRound_.push_back(entryKey);
+    entry.expired = false;
+    entry.slotsUsed |= static_cast<uint8_t>(1 << slot);
+}
+
+void TaskCheckpointer::expire(std::string_view entryKey) {
+    auto found = entries_.find(entryKey);
+    if (found == entries_.end() || found->second.expired) return;  // never written by this writer
+    found->second.expired = true;
+    --live_;
+    expiredKeys_.push_back(found->first);
 }
 
 namespace {
-class WritingSink : public KeyedStateSink {
+class CheckpointerSink : public KeyedStateSink {
 public:
-    explicit WritingSink(std::function<void(std::string_view, const std::optional<std::string_view>&)> write) : write_(std::move(write)) {}
-    void put(std::string_view key, std::string_view state) override { write_(key, state); }
-    void erase(std::string_view key) override { write_(key, std::nullopt); }
+    explicit CheckpointerSink(TaskCheckpointer& checkpointer) : checkpointer_(checkpointer) {}
+    void put(std::string_view key, std::string_view state) override { checkpointer_.put(key, state); }
+    void expire(std::string_view key) override { checkpointer_.expire(key); }
 
 private:
-    std::function<void(std::string_view, const std::optional<std::string_view>&)> write_;
+    TaskCheckpointer& checkpointer_;
 };
 } // namespace
 
 std::string TaskCheckpointer::write(OperatorChain& chain, ChangelogOutput& changelog, std::optional<int64_t> maxEventTime,
                                     std::string_view input) {
     ++sequence_;
-    writtenThisRound_.clear();
-    WritingSink sink([&](std::string_view key, const std::optional<std::string_view>& state) { writeEntry(changelog, std::string(key), state); });
+    output_ = &changelog;
+    CheckpointerSink sink(*this);
     chain.writeKeyedState(sink, sequence_ == 1);
-    // Cleanup, only once this writer's own state is committed: what older writers left, and both slots of entries
-    // whose erasure was committed (unless written again just now).
+    output_ = nullptr;
+    // Cleanup, only once this writer's own state is committed: what older writers left, and the records of entries
+    // whose expiry was committed (unless written again since: a session key with rows again).
     if (everCommitted_) {
         for (const auto& key : foreignRecords_) changelog.produce(partition_, key, std::nullopt);
         foreignRecords_.clear();
-        std::set<std::string> rewritten(writtenThisRound_.begin(), writtenThisRound_.end());
-        for (const auto& entryKey : erasedCommitted_) {
-            if (rewritten.count(entryKey)) continue;
+        for (const auto& entryKey : removable_) {
             auto found = entries_.find(entryKey);
-            if (found == entries_.end() || found->second.pendingSlot >= 0 || found->second.committedLive) continue;
-            // The older version first: were the erase marker removed first, a restore cut short in between would
-            // take that older version for the entry's state.
-            uint8_t marker = static_cast<uint8_t>(found->second.committedSlot);
-            changelog.produce(partition_, recordKey(writer_, static_cast<uint8_t>(1 - marker), entryKey), std::nullopt);
-            changelog.produce(partition_, recordKey(writer_, marker, entryKey), std::nullopt);
+            if (found == entries_.end() || !found->second.expired || found->second.pendingSlot >= 0) continue;
+            for (uint8_t slot = 0; slot < 2; ++slot)
+                if (found->second.slotsUsed & (1 << slot)) changelog.produce(partition_, recordKey(writer_, slot, entryKey), std::nullopt);
             entries_.erase(found);
         }
-        erasedCommitted_.clear();
+        removable_.clear();
     }
     CheckpointMark mark;
     mark.writer = writer_;
@@ -522,13 +550,15 @@ void TaskCheckpointer::committed() {
     for (const auto& key : pendingKeys_) {
         auto found = entries_.find(key);
         if (found == entries_.end() || found->second.pendingSlot < 0) continue;
-        Entry& entry = found->second;
-        entry.committedSlot = entry.pendingSlot;
-        entry.committedLive = entry.pendingLive;
-        entry.pendingSlot = -1;
-        if (!entry.committedLive) erasedCommitted_.push_back(key);
+        found->second.committedSlot = found->second.pendingSlot;
+        found->second.pendingSlot = -1;
     }
     pendingKeys_.clear();
+    for (const auto& key : expiredKeys_) {
+        auto found = entries_.find(key);
+        if (found != entries_.end() && found->second.expired) removable_.push_back(key);
+    }
+    expiredKeys_.clear();
 }
 
 } // namespace pipec::runtime

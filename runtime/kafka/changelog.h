@@ -23,20 +23,25 @@ namespace pipec::runtime {
 /// outputs or sinks keeps the state.
 std::string stateFingerprint(const plan::Pipeline& pipeline);
 
-/// One changelog record, decoded. Records are keyed (partition, writer, slot, entry key); see docs/event-envelope.md
-/// ("Delivery guarantees") for why a key has two slots.
+/// The changelog format this pipec writes and reads: records and marks of another format are refused, not misread.
+/// 2: an entry per (GROUP BY key, slice) for HOP and TUMBLE windows, expiry by the committed meta (no erase markers).
+constexpr uint32_t kChangelogFormat = 2;
+
+/// One changelog record's key, decoded: (partition, writer, slot, entry). Compaction keeps the newest record per
+/// key, so the changelog holds at most two records (slots) per live entry of the partition's writer; see
+/// docs/checkpoints.md for why an entry has two slots. The entry is the chain's: the operator's position, then the
+/// operator's key (a window's slice start and GROUP BY key, or a GROUP BY key for sessions).
 struct ChangelogKey {
     int32_t partition = 0;
     uint64_t writer = 0;
     uint8_t slot = 0;
-    std::string entry;  // the chain's key: operator position + the operator's key
+    std::string entry;
 };
 std::string encodeChangelogKey(const ChangelogKey& key);
 std::optional<ChangelogKey> decodeChangelogKey(std::string_view bytes);
 
 struct ChangelogValue {
     uint64_t sequence = 0;  // the checkpoint that wrote it
-    bool erased = false;    // the entry had no state any more at that checkpoint
     std::string state;
 };
 std::string encodeChangelogValue(const ChangelogValue& value);
@@ -44,6 +49,7 @@ std::optional<ChangelogValue> decodeChangelogValue(std::string_view bytes);
 
 /// What a partition's commit says about its checkpoint (Kafka commit metadata, next to the source offset it covers).
 struct CheckpointMark {
+    uint32_t format = kChangelogFormat;   // of the records it names (a mark without `v` is format 1)
     uint64_t writer = 0;
     uint64_t sequence = 0;
     std::string fingerprint;
@@ -111,8 +117,8 @@ private:
 
 /// A task's side of the changelog protocol: it turns the chain's keyed changes into records (alternating two slots
 /// per entry, so a checkpoint that never got committed cannot overwrite the committed one), remembers which slot holds
-/// the committed version of each entry, and cleans up what older writers left once its own first checkpoint is
-/// committed.
+/// the committed version of each entry, and removes (tombstones) the records of entries that expired once the
+/// checkpoint that expired them is committed, and what older writers left once its own first checkpoint is.
 class TaskCheckpointer {
 public:
     TaskCheckpointer(int32_t partition, std::string fingerprint, uint64_t writer);
@@ -124,22 +130,28 @@ public:
     void adopt(const ChangelogContents& contents);
 
     /// Writes the chain's changes (all of its state when this writer never checkpointed) and returns the commit
-    /// metadata of this checkpoint; `covers` is the source offset it covers.
-    /// `input`: the task's input state, carried in the mark (stage 2 of an exchange).
+    /// metadata of this checkpoint. `input`: the task's input state, carried in the mark (stage 2 of an exchange).
     std::string write(OperatorChain& chain, ChangelogOutput& changelog, std::optional<int64_t> maxEventTime, std::string_view input = {});
     /// The commit of the last written checkpoint succeeded.
     void committed();
     uint64_t sequence() const { return sequence_; }
     uint64_t liveEntries() const { return live_; }
 
+    /// KeyedStateSink calls, during write().
+    void put(std::string_view entryKey, std::string_view state);
+    void expire(std::string_view entryKey);
+
 private:
     struct Entry {
         int8_t committedSlot = -1;   // where the committed version is (-1: none)
         int8_t pendingSlot = -1;     // written since the last successful commit (-1: nothing)
-        bool committedLive = false;  // the committed version holds state (not an erase marker)
-        bool pendingLive = false;
+        bool expired = false;        // expired since its last version; its records go once that is committed
+        uint8_t slotsUsed = 0;       // a bit per slot that holds a record of it
     };
-    void writeEntry(ChangelogOutput& changelog, const std::string& entryKey, const std::optional<std::string_view>& state);
+    struct Hash {
+        using is_transparent = void;
+        size_t operator()(std::string_view key) const { return std::hash<std::string_view>()(key); }
+    };
     std::string recordKey(uint64_t writer, uint8_t slot, std::string_view entry) const;
 
     int32_t partition_;
@@ -147,12 +159,13 @@ private:
     uint64_t writer_;
     uint64_t sequence_ = 0;
     bool everCommitted_ = false;
-    std::unordered_map<std::string, Entry> entries_;
-    uint64_t live_ = 0;                           // entries whose newest written version holds state
-    std::vector<std::string> foreignRecords_;     // records of other writers, tombstoned after the first commit
-    std::vector<std::string> erasedCommitted_;    // entries whose erase marker was committed: both slots go
-    std::vector<std::string> writtenThisRound_;
-    std::vector<std::string> pendingKeys_;        // entries with a pending version (written since the last commit)
+    std::unordered_map<std::string, Entry, Hash, std::equal_to<>> entries_;
+    uint64_t live_ = 0;                        // entries put and not expired since
+    ChangelogOutput* output_ = nullptr;        // during write()
+    std::vector<std::string> foreignRecords_;  // records of other writers, tombstoned after the first commit
+    std::vector<std::string> pendingKeys_;     // entries with a pending version (written since the last commit)
+    std::vector<std::string> expiredKeys_;     // entries expired since the last commit
+    std::vector<std::string> removable_;       // entries whose expiry was committed: their records go
 };
 
 } // namespace pipec::runtime

@@ -21,9 +21,11 @@
 #include <iostream>
 #include <limits>
 #include <random>
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 #include <stdexcept>
+#include <tuple>
 
 namespace pipec::runtime {
 
@@ -62,9 +64,14 @@ std::optional<int64_t> parseLegacyWatermark(std::string_view metadata) {
 }
 
 uint64_t randomWriterId() {
-    std::random_device device;
-    uint64_t id = (static_cast<uint64_t>(device()) << 32) ^ device();
-    return id ^ static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+    // Seeded once per process (a random_device per task cost more than the rest of a task's creation).
+    static std::mt19937_64 engine = [] {
+        std::random_device device;
+        std::seed_seq seed{device(), device(), device(), device(),
+                           static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count())};
+        return std::mt19937_64(seed);
+    }();
+    return engine();
 }
 
 /// Counts the rows the chains emit on their way to the real sink, and the time the sink keeps the job blocked.
@@ -90,8 +97,8 @@ private:
 
 } // namespace
 
-/// One assigned source partition: its operator chain (and so its window state), the rows waiting for it, where it is
-/// in the partition, and its side of the changelog.
+/// One assigned source partition: its operator chain (and so its window state), where it is in the partition, and its
+/// side of the changelog.
 struct PartitionTask {
     PartitionTask(const plan::Pipeline& pipeline, TopicPartition partition, RowSink& sink, const std::string& fingerprint)
         : partition(std::move(partition)), chain(pipeline, sink),
@@ -99,13 +106,14 @@ struct PartitionTask {
 
     TopicPartition partition;
     OperatorChain chain;
-    RowBatch pending;                     // decoded rows not yet given to the chain
     int64_t nextOffset = -1;              // after the last record taken (-1: none taken, no commit known)
     std::optional<int64_t> maxEventTime;  // of the rows taken (restored with the state)
     TaskCheckpointer checkpointer;
     int64_t checkpointOffset = -1;        // the source offset the last written checkpoint covers
     std::string checkpointMark;           // its commit metadata
-    bool inPendingList = false;
+    uint64_t lateCounted = 0;             // its late rows already in KafkaJob::Impl::lateRows_
+    int64_t timer = std::numeric_limits<int64_t>::max();  // its key in KafkaJob::Impl::timers_ (max: none)
+    KafkaPartitionWatermarks::PartitionState* watermark = nullptr;  // its entry there (stable until revoked; null in stage 2)
     UpstreamWatermarks upstream;          // stage 2 of an exchange: what the markers said, which rows were applied
 };
 
@@ -122,6 +130,8 @@ struct KafkaJob::Impl {
     void reject(const KafkaRecord& record, BadRecordReason reason, std::string_view detail);
     void flushPending();
     void propagateWatermark();
+    void schedule(PartitionTask& task);
+    void catchUp(PartitionTask& task);
     void flushOutputs();
     void writeCheckpoints(const std::vector<PartitionTask*>& tasks);
     void confirmCheckpoints(const std::vector<PartitionTask*>& tasks);
@@ -179,17 +189,26 @@ struct KafkaJob::Impl {
     std::unique_ptr<Changelog> changelog_;
     bool changelogReady_ = false;
     std::map<TopicPartition, std::unique_ptr<PartitionTask>> tasks_;
+    std::vector<PartitionTask*> taskByPartition_;  // the tasks by partition number (nullptr: not assigned)
     // Which partition each GROUP BY key of this member's tasks came from. Each task aggregates only its own
     // partition's records, so a key arriving in two partitions would get two partial aggregates (written over each
     // other as the same feature): the job stops instead. Checked when a task sees a key for the first time.
     std::unordered_map<std::string, int32_t> keyPartitions_;
     std::unordered_set<std::string> splitSeen_;  // (key, partition) pairs counted as split
-    std::vector<PartitionTask*> withPending_;  // tasks with rows waiting in `pending`
+    // Decoded rows not yet given to their task's chain: rows of one task at a time (records come in runs per
+    // partition), so one batch serves every task and stays in cache.
+    RowBatch pending_;
+    PartitionTask* pendingTask_ = nullptr;
     int64_t appliedWatermark_ = std::numeric_limits<int64_t>::min();  // the member watermark last given to the tasks
+    // A task's chain gets the member watermark when it reaches the chain's next timer (a window to fire); below it,
+    // advancing would change nothing but the chain's watermark, which it gets before its next batch or checkpoint
+    // (catchUp). So a watermark move costs the tasks that fire, not all of them. Ordered by (timer, partition).
+    std::set<std::tuple<int64_t, int32_t, PartitionTask*>> timers_;
     int64_t blockedMs_ = 0;
     bool finished_ = false;  // a drained bounded run fired every window
-    // Counters of tasks already dropped, so the job's totals never go back.
-    uint64_t lateOfDroppedTasks_ = 0;
+    // Late rows of every task, dropped ones too (so the job's total never goes back), counted as the tasks process
+    // their batches rather than summed over the tasks at every poll.
+    uint64_t lateRows_ = 0;
     // Per record: the task of the current run of records (records come in runs per partition).
     struct Current {
         uint64_t run = 0;
@@ -255,6 +274,8 @@ KafkaJob::Impl::Impl(const plan::Pipeline& pipeline, KafkaJobOptions options, Ro
 
 void KafkaJob::Impl::onAssign(const std::vector<TopicPartition>& partitions) {
     if (partitions.empty()) return;  // a cooperative rebalance that gave this member nothing new
+    // The tasks held back below the member watermark get it now: it is applied anew below, and may then drop.
+    for (auto& [partition, task] : tasks_) catchUp(*task);
     blocked([&] {
         if (!changelogReady_) {
             // The changelog has a partition per source partition: state moves with the partition.
@@ -269,6 +290,7 @@ void KafkaJob::Impl::onAssign(const std::vector<TopicPartition>& partitions) {
         uint64_t restoredEntries = 0;
         size_t restored = 0;
         for (const auto& partition : partitions) {
+            dropTask(partition);  // (an assignment never repeats one, but no pointer to a replaced task may stay)
             auto task = std::make_unique<PartitionTask>(pipeline_, partition, sink_, fingerprint_);
             watchGroupKeys(*task);
             const ChangelogContents& records = contents[partition.second];
@@ -314,7 +336,11 @@ void KafkaJob::Impl::onAssign(const std::vector<TopicPartition>& partitions) {
             if (!exchange_) {
                 watermarks_.assign(partition, idleClock());
                 if (task->maxEventTime) watermarks_.restoreMaxEventTime(partition, *task->maxEventTime);
+                task->watermark = &watermarks_.state(partition);
             }
+            schedule(*task);
+            if (taskByPartition_.size() <= static_cast<size_t>(partition.second)) taskByPartition_.resize(static_cast<size_t>(partition.second) + 1);
+            taskByPartition_[static_cast<size_t>(partition.second)] = task.get();
             tasks_[partition] = std::move(task);
         }
         status_.restoredEntries += restoredEntries;
@@ -322,18 +348,38 @@ void KafkaJob::Impl::onAssign(const std::vector<TopicPartition>& partitions) {
         log_(fmt::format("job {}: assigned {} partition(s): {}; {} restored from changelog `{}` ({} state entries)", job_, partitions.size(),
                          describePartitions(partitions), restored, changelog_->topic(), restoredEntries));
     });
-    // Windows of the restored tasks may already be complete at the member's watermark.
+    // Windows of the restored tasks may already be complete at the member's watermark: it is applied again.
     appliedWatermark_ = std::numeric_limits<int64_t>::min();
     current_ = {};
 }
 
 void KafkaJob::Impl::flushPending() {
-    for (PartitionTask* task : withPending_) {
-        task->chain.process(task->pending);
-        task->pending.clear();
-        task->inPendingList = false;
-    }
-    withPending_.clear();
+    if (pending_.empty()) return;
+    PartitionTask& task = *pendingTask_;
+    task.chain.advanceWatermark(appliedWatermark_);  // the watermark the rows were taken at, if held back
+    task.chain.process(pending_);
+    pending_.clear();
+    const uint64_t late = task.chain.lateRows();
+    lateRows_ += late - task.lateCounted;
+    task.lateCounted = late;
+    schedule(task);
+}
+
+void KafkaJob::Impl::schedule(PartitionTask& task) {
+    int64_t timer = task.chain.nextTimer();
+    // A timer at or below the chain's own watermark could never fire by advancing it: the next move will do.
+    const int64_t own = task.chain.watermark();
+    if (timer <= own) timer = own == std::numeric_limits<int64_t>::max() ? own : own + 1;
+    if (timer == task.timer) return;
+    const int32_t partition = task.partition.second;
+    if (task.timer != std::numeric_limits<int64_t>::max()) timers_.erase({task.timer, partition, &task});
+    task.timer = timer;
+    if (timer != std::numeric_limits<int64_t>::max()) timers_.emplace(timer, partition, &task);
+}
+
+void KafkaJob::Impl::catchUp(PartitionTask& task) {
+    task.chain.advanceWatermark(appliedWatermark_);
+    schedule(task);
 }
 
 void KafkaJob::Impl::propagateWatermark() {
@@ -343,13 +389,22 @@ void KafkaJob::Impl::propagateWatermark() {
     if (!minimum) return;
     int64_t watermark = *minimum - source_.watermark_delay_ms();
     if (watermark <= appliedWatermark_) {
+        // Every chain keeps the highest watermark it was given: the held-back ones get it before it drops.
+        if (watermark < appliedWatermark_)
+            for (auto& [partition, task] : tasks_) catchUp(*task);
         appliedWatermark_ = watermark;
         return;
     }
-    appliedWatermark_ = watermark;
     // Rows taken before the watermark moved are processed against the old one, as in a replay.
     flushPending();
-    for (auto& [partition, task] : tasks_) task->chain.advanceWatermark(watermark);
+    appliedWatermark_ = watermark;
+    while (!timers_.empty() && std::get<0>(*timers_.begin()) <= watermark) {
+        PartitionTask& task = *std::get<2>(*timers_.begin());
+        timers_.erase(timers_.begin());
+        task.timer = std::numeric_limits<int64_t>::max();
+        task.chain.advanceWatermark(watermark);
+        schedule(task);
+    }
     status_.watermarkMs = watermark;
 }
 
@@ -360,39 +415,38 @@ void KafkaJob::Impl::reject(const KafkaRecord& record, BadRecordReason reason, s
 void KafkaJob::Impl::handle(const KafkaRecord& record) {
     ++recordsIn_;
     if (record.run != current_.run) {
-        TopicPartition partition(record.topic, record.partition);
-        auto found = tasks_.find(partition);
-        if (found == tasks_.end())
+        // By partition number (the job reads one topic): runs are short when many partitions interleave.
+        PartitionTask* found = record.partition >= 0 && static_cast<size_t>(record.partition) < taskByPartition_.size()
+                                   ? taskByPartition_[static_cast<size_t>(record.partition)]
+                                   : nullptr;
+        if (found == nullptr || record.topic != found->partition.first)
             throw std::logic_error(fmt::format("a record of {}/{}, which has no task", record.topic, record.partition));
         current_.run = record.run;
-        current_.task = found->second.get();
-        if (!exchange_) current_.watermark = &watermarks_.state(partition);
+        current_.task = found;
+        current_.watermark = found->watermark;
     }
     if (exchange_) return handleExchange(record);
     PartitionTask& task = *current_.task;
     task.nextOffset = record.offset + 1;  // a rejected record is handled too (counted, dead-lettered)
-    // Decoded straight into the task's batch.
-    Row& row = task.pending.append(0);
+    // Decoded straight into the pending batch.
+    if (pendingTask_ != &task) {
+        flushPending();  // another task's rows
+        pendingTask_ = &task;
+    }
+    Row& row = pending_.append(0);
     if (!admission_.admit(SourceRecordView{record.valueIsNull, record.key, record.payload, record.headers}, pollWallClock_, row, rejection_)) {
-        task.pending.dropLast();
+        pending_.dropLast();
         return reject(record, rejection_.reason, rejection_.detail);
     }
     const int64_t time = row[0].i;
     ++decoded_;
-    task.pending.times[task.pending.size - 1] = time;
+    pending_.times[pending_.size - 1] = time;
     if (!task.maxEventTime || time > *task.maxEventTime) task.maxEventTime = time;
-    if (!task.inPendingList) {
-        task.inPendingList = true;
-        withPending_.push_back(&task);
-    }
     watermarks_.observe(*current_.watermark, time, pollClock_);
     // As in a replay, the watermark moves after every row (not once per poll), so which rows are late does not depend
     // on how records happen to be batched: the rows taken so far are processed before it moves.
     if (watermarks_.watermarkBaseAfter(*current_.watermark, pollClock_)) propagateWatermark();
-    if (task.pending.size >= 256) {
-        task.chain.process(task.pending);
-        task.pending.clear();
-    }
+    if (pending_.size >= 256) flushPending();
 }
 
 void KafkaJob::Impl::handleExchange(const KafkaRecord& record) {
@@ -400,33 +454,30 @@ void KafkaJob::Impl::handleExchange(const KafkaRecord& record) {
     task.nextOffset = record.offset + 1;
     switch (exchange_->kind(record.payload)) {
     case ExchangeCodec::Kind::Row: {
-        Row& row = task.pending.append(0);
+        if (pendingTask_ != &task) {
+            flushPending();  // another task's rows
+            pendingTask_ = &task;
+        }
+        Row& row = pending_.append(0);
         int32_t sourcePartition = 0;
         int64_t sourceOffset = 0;
         if (!exchange_->decodeRow(record.payload, row, sourcePartition, sourceOffset)) {
-            task.pending.dropLast();
+            pending_.dropLast();
             throw UserError(fmt::format("repartition record {}/{}@{} is corrupt; nothing but pipec's stage 1 may write to `{}`", record.topic,
                                         record.partition, record.offset, record.topic),
                             UserError::kEnvironmentRefused);
         }
         // Produced again by a stage-1 task that restarted from its last commit: applied already.
         if (!task.upstream.admitRow(sourcePartition, sourceOffset)) {
-            task.pending.dropLast();
+            pending_.dropLast();
             status_.exchangeDuplicates++;
             return;
         }
         ++decoded_;
         const int64_t time = row[0].i;
-        task.pending.times[task.pending.size - 1] = time;
+        pending_.times[pending_.size - 1] = time;
         if (!task.maxEventTime || time > *task.maxEventTime) task.maxEventTime = time;
-        if (!task.inPendingList) {
-            task.inPendingList = true;
-            withPending_.push_back(&task);
-        }
-        if (task.pending.size >= 256) {
-            task.chain.process(task.pending);
-            task.pending.clear();
-        }
+        if (pending_.size >= 256) flushPending();
         return;
     }
     case ExchangeCodec::Kind::Marker: {
@@ -438,10 +489,13 @@ void KafkaJob::Impl::handleExchange(const KafkaRecord& record) {
         task.upstream.observe(marker);
         std::optional<int64_t> watermark = task.upstream.watermark();
         if (!watermark || *watermark <= task.chain.watermark()) return;
-        // Rows taken before the marker are processed against the old watermark.
-        task.chain.process(task.pending);
-        task.pending.clear();
+        // Rows taken before the marker are processed against the old watermark. Each stage-2 task has its own
+        // watermark (from the markers), so the member watermark and its timers are not used.
+        if (pendingTask_ == &task) flushPending();
         task.chain.advanceWatermark(*watermark);
+        const uint64_t late = task.chain.lateRows();
+        lateRows_ += late - task.lateCounted;
+        task.lateCounted = late;
         return;
     }
     case ExchangeCodec::Kind::WrongFormat:
@@ -493,8 +547,10 @@ void KafkaJob::Impl::flushOutputs() {
 }
 
 void KafkaJob::Impl::writeCheckpoints(const std::vector<PartitionTask*>& tasks) {
-    // Everything the checkpoint covers must be durable first: the rows fired so far, then the state.
+    // Everything the checkpoint covers must be durable first: the rows fired so far, then the state, with the chains
+    // at the member watermark.
     flushPending();
+    for (PartitionTask* task : tasks) catchUp(*task);
     flushOutputs();
     const int64_t start = steadyMicros();
     blocked([&] {
@@ -595,8 +651,12 @@ void KafkaJob::Impl::dropTask(const TopicPartition& partition) {
             if (entry != keyPartitions_.end() && entry->second == partition.second) keyPartitions_.erase(entry);
         }
     }
-    std::erase(withPending_, task);
-    lateOfDroppedTasks_ += task->chain.stats().lateRowsDropped;
+    if (pendingTask_ == task) {
+        pending_.clear();
+        pendingTask_ = nullptr;
+    }
+    if (task->timer != std::numeric_limits<int64_t>::max()) timers_.erase({task->timer, partition.second, task});
+    taskByPartition_[static_cast<size_t>(partition.second)] = nullptr;
     tasks_.erase(found);
     watermarks_.revoke(partition);
     current_ = {};
@@ -641,9 +701,7 @@ void KafkaJob::Impl::publish() {
         status_.recordsIn += std::exchange(recordsIn_, 0);
         status_.decoded += std::exchange(decoded_, 0);
     }
-    uint64_t late = lateOfDroppedTasks_;
-    for (const auto& [partition, task] : tasks_) late += task->chain.stats().lateRowsDropped;
-    status_.late = late;
+    status_.late = lateRows_;
 }
 
 int KafkaJob::Impl::run(std::atomic<bool>& stop) {

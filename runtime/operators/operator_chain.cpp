@@ -1,5 +1,6 @@
 #include "runtime/operators/operator_chain.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace pipec::runtime {
@@ -188,6 +189,12 @@ void OperatorChain::advanceWatermark(int64_t watermark) {
     for (size_t i = 0; i < operators_.size(); ++i) operators_[i]->onWatermark(watermark, *links_[i]);
 }
 
+int64_t OperatorChain::nextTimer() const {
+    int64_t next = std::numeric_limits<int64_t>::max();
+    for (const auto& op : operators_) next = std::min(next, op->nextTimer());
+    return next;
+}
+
 bool OperatorChain::finalUpTo(int64_t time) const {
     for (const auto& op : operators_)
         if (!op->finalUpTo(time)) return false;
@@ -233,7 +240,7 @@ class PrefixedSink : public KeyedStateSink {
 public:
     PrefixedSink(KeyedStateSink& inner, uint8_t position) : inner_(inner), prefix_(1, static_cast<char>(position)) {}
     void put(std::string_view key, std::string_view state) override { inner_.put(prefixed(key), state); }
-    void erase(std::string_view key) override { inner_.erase(prefixed(key)); }
+    void expire(std::string_view key) override { inner_.expire(prefixed(key)); }
 
 private:
     const std::string& prefixed(std::string_view key) {
@@ -254,10 +261,10 @@ void OperatorChain::writeKeyedState(KeyedStateSink& out, bool all) {
     }
 }
 
-void OperatorChain::restoreKey(std::string_view key, std::string_view state) {
+bool OperatorChain::restoreKey(std::string_view key, std::string_view state) {
     if (key.empty() || static_cast<uint8_t>(key[0]) >= operators_.size())
         throw std::runtime_error("corrupt checkpoint: an entry for no operator of this plan");
-    operators_[static_cast<uint8_t>(key[0])]->restoreKey(key.substr(1), state);
+    return operators_[static_cast<uint8_t>(key[0])]->restoreKey(key.substr(1), state);
 }
 
 void OperatorChain::restoreFinished() {

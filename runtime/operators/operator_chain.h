@@ -41,10 +41,11 @@ public:
     void processBatch(RowBatch& batch, Collector& out) override;
     void onWatermark(int64_t watermark, Collector& out) override;
     bool finalUpTo(int64_t time) const override { return window_->complete(time, watermark_); }
+    int64_t nextTimer() const override { return window_->nextTimer(); }
     void writeMeta(StateWriter& writer) const override;
     void readMeta(StateReader& reader) override;
     void writeKeyedState(KeyedStateSink& out, bool all) override { window_->writeKeyedState(out, all); }
-    void restoreKey(std::string_view key, std::string_view state) override { window_->restoreKey(key, state); }
+    bool restoreKey(std::string_view key, std::string_view state) override { return window_->restoreKey(key, state); }
     void restoreFinished() override { window_->restoreFinished(); }
     void snapshot(StateWriter& writer) const override;
     void restore(StateReader& reader) override;
@@ -92,8 +93,8 @@ struct ChainStats {
 /// several chains (one per Kafka partition) may share one, which their owner opens once.
 ///
 /// Checkpoints: `writeMeta` (the watermark, what fired) is small and written whole each time; keyed state is
-/// written per key, prefixed with the operator's position in the chain, only for keys changed since the previous
-/// checkpoint.
+/// written per entry (a window's GROUP BY key and slice), prefixed with the operator's position in the chain, only for
+/// entries changed since the previous checkpoint.
 class OperatorChain {
 public:
     OperatorChain(const plan::Pipeline& plan, RowSink& sink);
@@ -108,18 +109,25 @@ public:
     /// End of a bounded input: every open window fires.
     void finish() { advanceWatermark(std::numeric_limits<int64_t>::max()); }
     int64_t watermark() const { return watermark_; }
+    /// The lowest watermark at which advanceWatermark may emit or change state (INT64_MAX: none). An owner of many
+    /// chains may hold back watermarks below it, provided it gives the chain the current watermark before the chain
+    /// processes rows and before it is checkpointed (see Operator::nextTimer).
+    int64_t nextTimer() const;
     /// True when no source row with an event time ≤ `time` can change the output any more.
     bool finalUpTo(int64_t time) const;
     bool windowed() const { return window_ != nullptr; }
     /// The window's group keys (nullptr without a window).
     GroupKeyTable* groupKeys() { return window_ ? &window_->groupKeys() : nullptr; }
     ChainStats stats() const;
+    /// stats().lateRowsDropped, without the rest.
+    uint64_t lateRows() const { return window_ ? window_->lateRows() : 0; }
 
     void writeMeta(StateWriter& writer) const;
     void readMeta(StateReader& reader);
     void writeKeyedState(KeyedStateSink& out, bool all);
-    /// An entry written by writeKeyedState (its key still carries the operator prefix).
-    void restoreKey(std::string_view key, std::string_view state);
+    /// An entry written by writeKeyedState (its key still carries the operator prefix); false when it expired (see
+    /// Operator::restoreKey).
+    bool restoreKey(std::string_view key, std::string_view state);
     void restoreFinished();
     /// Whole-state snapshot (offline tools, tests).
     void snapshot(StateWriter& writer) const;

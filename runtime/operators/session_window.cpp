@@ -129,8 +129,9 @@ void SessionWindow::readMeta(StateReader& reader) {
     starts_.clear();
 }
 
-// A key's entry: its open sessions, each (start, end, accumulators). Sessions that fired since are not removed from
-// the entry; restoreKey drops them by the restored watermark.
+// A key's entry: its open sessions, each (start, end, accumulators); sessions are small, and a key has few open at a
+// time, so the entry holds them all. A key whose sessions all fired expires: every session its entry holds has fired
+// too (sessions only grow, and fire by the watermark the meta records), so the restore drops the entry.
 void SessionWindow::writeKeyedState(KeyedStateSink& out, bool all) {
     for (uint32_t key = 0; key < keys_.size(); ++key) {
         const bool open = key < sessions_.size() && !sessions_[key].empty();
@@ -150,25 +151,28 @@ void SessionWindow::writeKeyedState(KeyedStateSink& out, bool all) {
         } else if (open) {
             continue;  // unchanged: its entry still holds every session it has open
         }
-        if (keys_.checkpointed(key)) out.erase(keys_.encodeKey(key));
+        if (keys_.checkpointed(key) && !all) out.expire(keys_.encodeKey(key));
         keys_.setCheckpointed(key, false);
     }
     keys_.clearChanged();
 }
 
-void SessionWindow::restoreKey(std::string_view key, std::string_view state) {
-    uint32_t index = keys_.insertEncoded(key);
-    keys_.setCheckpointed(index, true);
-    if (sessions_.size() <= index) sessions_.resize(index + 1);
+bool SessionWindow::restoreKey(std::string_view key, std::string_view state) {
     StateReader reader(state);
     uint64_t count = reader.readCount(16);
+    std::vector<Session> live;
     for (uint64_t i = 0; i < count; ++i) {
         Session session{reader.readI64(), reader.readI64(), std::vector<Accumulator>(aggregates_.size())};
         for (size_t a = 0; a < aggregates_.size(); ++a) aggregates_[a].read(reader, session.accumulators[a]);
         if (session.end - 1 <= firedUpTo_) continue;  // fired after this entry was written
-        insertRestored(index, std::move(session));
+        live.push_back(std::move(session));
     }
     if (!reader.atEnd()) throw std::runtime_error("corrupt checkpoint: trailing bytes in a session entry");
+    if (live.empty()) return false;
+    uint32_t index = keys_.insertEncoded(key);
+    keys_.setCheckpointed(index, true);
+    if (sessions_.size() <= index) sessions_.resize(index + 1);
+    for (auto& session : live) insertRestored(index, std::move(session));
+    return true;
 }
-
 } // namespace pipec::runtime

@@ -19,11 +19,12 @@ public:
     void write(StateWriter& writer) const override;
     void read(StateReader& reader) override;
     int64_t firedUpTo() const override { return firedUpTo_; }
+    int64_t nextTimer() const override { return byEnd_.empty() ? INT64_MAX : std::get<0>(*byEnd_.begin()) - 1; }
     GroupKeyTable& groupKeys() override { return keys_; }
     void writeMeta(StateWriter& writer) const override { writer.writeI64(firedUpTo_); }
     void readMeta(StateReader& reader) override;
     void writeKeyedState(KeyedStateSink& out, bool all) override;
-    void restoreKey(std::string_view key, std::string_view state) override;
+    bool restoreKey(std::string_view key, std::string_view state) override;
     void restoreFinished() override { keys_.clearChanged(); }
     /// A row's session has fired when its own window [time, time + gap) is complete and no open session (which
     /// could have absorbed it) starts at or before it.

@@ -29,6 +29,7 @@ SlicedWindow::Slice& SlicedWindow::sliceFor(int64_t start) {
         size_t expected = std::prev(it)->second.keys.size();
         it->second.keys.reserve(expected);
         it->second.rows.reserve(expected);
+        it->second.flags.reserve(expected);
         it->second.accumulators.reserve(expected * aggregates_.size());
     }
     cachedSlice_ = &it->second;
@@ -44,6 +45,7 @@ uint32_t SlicedWindow::positionFor(Slice& slice, int64_t start, uint32_t key) {
         slice.keys.push_back(key);
         slice.rows.push_back(0);
         slice.accumulators.resize(slice.accumulators.size() + aggregates_.size());
+        slice.flags.push_back(0);
         if (slice.indexed) slice.positions.emplace(key, position);
         return position;
     };
@@ -82,10 +84,13 @@ WindowAdd SlicedWindow::add(const Row& row, int64_t time, int64_t watermark) {
     if (lastStart + size_ - 1 <= fired) return WindowAdd::Late;  // every window of this row has fired
     int64_t sliceStart = floorDivide(time, width_) * width_;
     uint32_t key = keys_.lookup(row);
-    keys_.markChanged(key);
     growKeyState();
     Slice& slice = sliceFor(sliceStart);
     uint32_t position = positionFor(slice, sliceStart, key);
+    if ((slice.flags[position] & kDirty) == 0) {
+        slice.flags[position] |= kDirty;
+        slice.dirty.push_back(position);
+    }
     size_t aggregateCount = aggregates_.size();
     Accumulator* accumulators = &slice.accumulators[static_cast<size_t>(position) * aggregateCount];
     ++slice.rows[position];
@@ -190,12 +195,35 @@ void SlicedWindow::emitRunning(int64_t start, const Emit& emit) {
 void SlicedWindow::purgeBefore(int64_t start) {
     for (auto it = slices_.begin(); it != slices_.end() && it->first < start;) {
         if (cachedSlice_ == &it->second) cachedSlice_ = nullptr;
+        const Slice& slice = it->second;
+        if (slice.logged > 0) {
+            // Its checkpointed entries expire at the next checkpoint.
+            Retired retired{it->first, {}};
+            retired.keys.reserve(slice.logged);
+            for (size_t j = 0; j < slice.keys.size(); ++j)
+                if (slice.flags[j] & kLogged) retired.keys.push_back(slice.keys[j]);
+            retired_.push_back(std::move(retired));
+        }
         it = slices_.erase(it);
     }
 }
 
+int64_t SlicedWindow::nextTimer() const {
+    if (slices_.empty()) return INT64_MAX;
+    // As fire() starts: the first window not fired yet that may hold data (no window with data starts earlier).
+    int64_t start = firstWindowCovering(slices_.begin()->first);
+    if (firedUpTo_ != INT64_MIN) start = std::max(start, -floorDivide(-(firedUpTo_ + 2 - size_), slide_) * slide_);
+    return start + size_ - 1;
+}
+
 void SlicedWindow::fire(int64_t watermark, const Emit& emit) {
     if (watermark <= firedUpTo_) return;
+    if (watermark < nextTimer()) {
+        // No window due (the common case: the watermark moves within a slide). The running state needs no cleanup
+        // either: only firing removes slices.
+        firedUpTo_ = watermark;
+        return;
+    }
     if (!slices_.empty()) {
         // The first window not fired yet (end − 1 > firedUpTo_), moved forward to the first one holding data.
         int64_t start = firstWindowCovering(slices_.begin()->first);
@@ -249,6 +277,8 @@ void SlicedWindow::read(StateReader& reader) {
     firedUpTo_ = reader.readI64();
     keys_.read(reader);
     slices_.clear();
+    retired_.clear();
+    encodedKeys_.clear();
     resetDerived();
     uint64_t sliceCount = reader.readCount(16);
     for (uint64_t s = 0; s < sliceCount; ++s) {
@@ -261,6 +291,7 @@ void SlicedWindow::read(StateReader& reader) {
             keyPositions_[key] = {start, static_cast<uint32_t>(slice.keys.size())};  // slices are read in time order
             slice.keys.push_back(static_cast<uint32_t>(key));
             slice.rows.push_back(reader.readI64());
+            slice.flags.push_back(0);
             slice.accumulators.resize(slice.accumulators.size() + aggregates_.size());
             for (size_t a = 0; a < aggregates_.size(); ++a)
                 aggregates_[a].read(reader, slice.accumulators[j * aggregates_.size() + a]);
@@ -283,91 +314,95 @@ void SlicedWindow::resetDerived() {
 void SlicedWindow::readMeta(StateReader& reader) {
     firedUpTo_ = reader.readI64();
     slices_.clear();
+    retired_.clear();
+    encodedKeys_.clear();
     resetDerived();
 }
 
-// A key's entry: its slices in time order, each (start, rows, accumulators). Slices that fired since are not removed
-// from the entry (that would rewrite every key at every slide); restoreKey drops them by the restored watermark.
-void SlicedWindow::writeKeyedState(KeyedStateSink& out, bool all) {
-    const size_t keyCount = keys_.size();
-    const size_t aggregateCount = aggregates_.size();
-    std::vector<int32_t> selected(keyCount, -1);  // key → its buffer in `entries`
-    std::vector<StateWriter> entries;
-    std::vector<uint32_t> entryKeys;
-    for (uint32_t key = 0; key < keyCount; ++key) {
-        if (!all && !keys_.changed(key)) continue;
-        selected[key] = static_cast<int32_t>(entries.size());
-        entries.emplace_back();
-        entryKeys.push_back(key);
-    }
-    std::vector<uint64_t> sliceCounts(entries.size(), 0);
-    if (!entries.empty()) {
-        // One pass over the live slices collects every selected key's parts (the slices are stored by time, not key).
-        std::vector<StateWriter> parts(entries.size());
-        for (const auto& [start, slice] : slices_) {
-            if (!sliceLive(start)) continue;
-            for (size_t j = 0; j < slice.keys.size(); ++j) {
-                int32_t entry = selected[slice.keys[j]];
-                if (entry < 0) continue;
-                StateWriter& part = parts[static_cast<size_t>(entry)];
-                part.writeI64(start);
-                part.writeI64(slice.rows[j]);
-                for (size_t a = 0; a < aggregateCount; ++a) aggregates_[a].write(part, slice.accumulators[j * aggregateCount + a]);
-                ++sliceCounts[static_cast<size_t>(entry)];
-            }
-        }
-        for (size_t e = 0; e < entries.size(); ++e) {
-            uint32_t key = entryKeys[e];
-            if (sliceCounts[e] == 0) {
-                if (keys_.checkpointed(key)) out.erase(keys_.encodeKey(key));
-                keys_.setCheckpointed(key, false);
-                continue;
-            }
-            entries[e].writeU64(sliceCounts[e]);
-            std::string state = entries[e].take() + parts[e].bytes();
-            out.put(keys_.encodeKey(key), state);
-            keys_.setCheckpointed(key, true);
-        }
-    }
-    // Checkpointed keys without new rows whose every slice has fired since: their entries go.
-    for (uint32_t key = 0; key < keyCount; ++key) {
-        if (selected[key] >= 0 || !keys_.checkpointed(key)) continue;
-        int64_t latest = key < keyPositions_.size() ? keyPositions_[key].first : INT64_MIN;
-        if (latest != INT64_MIN && sliceLive(latest) && slices_.count(latest)) continue;
-        out.erase(keys_.encodeKey(key));
-        keys_.setCheckpointed(key, false);
-    }
-    keys_.clearChanged();
+const std::string& SlicedWindow::entryKey(int64_t start, uint32_t key) {
+    if (encodedKeys_.size() <= key) encodedKeys_.resize(std::max<size_t>(keys_.size(), key + 1));
+    std::string& encoded = encodedKeys_[key];
+    if (encoded.empty()) encoded = keys_.encodeKey(key);  // (empty only without GROUP BY keys: then cheap)
+    entryKey_.clear();
+    const uint64_t ordered = static_cast<uint64_t>(start) ^ (uint64_t{1} << 63);
+    for (int b = 7; b >= 0; --b) entryKey_.push_back(static_cast<char>((ordered >> (8 * b)) & 0xff));
+    entryKey_ += encoded;
+    return entryKey_;
 }
 
-void SlicedWindow::restoreKey(std::string_view key, std::string_view state) {
-    uint32_t index = keys_.insertEncoded(key);
-    growKeyState();
-    keys_.setCheckpointed(index, true);
+// An entry is one key's part of one slice: (rows, accumulators), keyed by (slice start, key). A checkpoint writes the
+// parts that received rows since the previous one; a part whose slice left every window (fired) expires: the restored
+// watermark drops it, and its records are removed once this checkpoint is committed.
+void SlicedWindow::writeKeyedState(KeyedStateSink& out, bool all) {
+    const size_t aggregateCount = aggregates_.size();
+    auto put = [&](int64_t start, Slice& slice, uint32_t position) {
+        entryState_.clear();
+        entryState_.writeI64(slice.rows[position]);
+        for (size_t a = 0; a < aggregateCount; ++a)
+            aggregates_[a].write(entryState_, slice.accumulators[static_cast<size_t>(position) * aggregateCount + a]);
+        out.put(entryKey(start, slice.keys[position]), entryState_.bytes());
+        if ((slice.flags[position] & kLogged) == 0) ++slice.logged;
+        slice.flags[position] = kLogged;
+    };
+    if (all) {
+        // A writer's first checkpoint: nothing of it is logged yet, every live part is written.
+        retired_.clear();
+        for (auto& [start, slice] : slices_) {
+            slice.dirty.clear();
+            slice.logged = 0;
+            std::fill(slice.flags.begin(), slice.flags.end(), 0);
+            if (!sliceLive(start)) continue;
+            for (uint32_t position = 0; position < slice.keys.size(); ++position) put(start, slice, position);
+        }
+        return;
+    }
+    for (const Retired& retired : retired_)
+        for (uint32_t key : retired.keys) out.expire(entryKey(retired.start, key));
+    retired_.clear();
+    for (auto& [start, slice] : slices_) {
+        if (!sliceLive(start)) {
+            // Fired, kept only for the running window's next subtraction.
+            if (slice.logged > 0) {
+                for (uint32_t position = 0; position < slice.keys.size(); ++position)
+                    if (slice.flags[position] & kLogged) out.expire(entryKey(start, slice.keys[position]));
+            }
+            slice.logged = 0;
+            std::fill(slice.flags.begin(), slice.flags.end(), 0);
+            slice.dirty.clear();
+            continue;
+        }
+        for (uint32_t position : slice.dirty) put(start, slice, position);
+        slice.dirty.clear();
+    }
+}
+
+bool SlicedWindow::restoreKey(std::string_view key, std::string_view state) {
+    if (key.size() < 8) throw std::runtime_error("corrupt checkpoint: a window entry without its slice");
+    uint64_t ordered = 0;
+    for (size_t b = 0; b < 8; ++b) ordered = (ordered << 8) | static_cast<unsigned char>(key[b]);
+    const int64_t start = static_cast<int64_t>(ordered ^ (uint64_t{1} << 63));
+    if (floorDivide(start, width_) * width_ != start) throw std::runtime_error("corrupt checkpoint: slice start");
+    if (!sliceLive(start)) return false;  // fired after this entry was written
     StateReader reader(state);
-    uint64_t count = reader.readCount(16);
-    int64_t previous = INT64_MIN;
+    const int64_t rows = reader.readI64();
     const size_t aggregateCount = aggregates_.size();
     std::vector<Accumulator> accumulators(aggregateCount);
-    for (uint64_t s = 0; s < count; ++s) {
-        int64_t start = reader.readI64();
-        if (start <= previous && s > 0) throw std::runtime_error("corrupt checkpoint: slices out of order");
-        previous = start;
-        int64_t rows = reader.readI64();
-        for (size_t a = 0; a < aggregateCount; ++a) {
-            accumulators[a] = Accumulator();
-            aggregates_[a].read(reader, accumulators[a]);
-        }
-        if (floorDivide(start, width_) * width_ != start) throw std::runtime_error("corrupt checkpoint: slice start");
-        if (!sliceLive(start)) continue;  // fired after this entry was written
-        Slice& slice = slices_[start];
-        uint32_t position = static_cast<uint32_t>(slice.keys.size());
-        slice.keys.push_back(index);
-        slice.rows.push_back(rows);
-        for (auto& accumulator : accumulators) slice.accumulators.push_back(std::move(accumulator));
-        keyPositions_[index] = {start, position};
-    }
+    for (size_t a = 0; a < aggregateCount; ++a) aggregates_[a].read(reader, accumulators[a]);
     if (!reader.atEnd()) throw std::runtime_error("corrupt checkpoint: trailing bytes in a window entry");
+    const uint32_t index = keys_.findOrInsertEncoded(key.substr(8));
+    growKeyState();
+    auto& latest = keyPositions_[index];
+    // TaskCheckpointer::restore gives entries in order of slice (see entryKey), in which a key's part of a slice
+    // comes once; any order restores right, as positionFor finds a key in older slices through their index.
+    if (latest.first == start) throw std::runtime_error("corrupt checkpoint: a key appears twice in a slice");
+    Slice& slice = slices_[start];
+    const uint32_t position = static_cast<uint32_t>(slice.keys.size());
+    slice.keys.push_back(index);
+    slice.rows.push_back(rows);
+    slice.flags.push_back(0);
+    for (auto& accumulator : accumulators) slice.accumulators.push_back(std::move(accumulator));
+    if (start > latest.first) latest = {start, position};
+    return true;
 }
 
 void SlicedWindow::restoreFinished() {
@@ -375,7 +410,6 @@ void SlicedWindow::restoreFinished() {
     cachedSliceStart_ = INT64_MIN;
     runningStart_ = kNoWindow;
     growKeyState();
-    keys_.clearChanged();
 }
 
 } // namespace pipec::runtime

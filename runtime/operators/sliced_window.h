@@ -24,11 +24,12 @@ public:
     void write(StateWriter& writer) const override;
     void read(StateReader& reader) override;
     int64_t firedUpTo() const override { return firedUpTo_; }
+    int64_t nextTimer() const override;
     GroupKeyTable& groupKeys() override { return keys_; }
     void writeMeta(StateWriter& writer) const override { writer.writeI64(firedUpTo_); }
     void readMeta(StateReader& reader) override;
     void writeKeyedState(KeyedStateSink& out, bool all) override;
-    void restoreKey(std::string_view key, std::string_view state) override;
+    bool restoreKey(std::string_view key, std::string_view state) override;
     void restoreFinished() override;
     bool complete(int64_t time, int64_t watermark) const override {
         // The last window holding `time` starts at floor(time / slide) · slide.
@@ -44,6 +45,18 @@ private:
         /// key index → position in `keys`; built only when a row arrives out of order for this slice.
         std::unordered_map<uint32_t, uint32_t> positions;
         bool indexed = false;
+        // Incremental checkpoints: per position kDirty (rows since the last checkpoint) and kLogged (the changelog
+        // holds an entry of this writer for it); the dirty positions in order, and how many are logged.
+        std::vector<uint8_t> flags;
+        std::vector<uint32_t> dirty;
+        uint32_t logged = 0;
+    };
+    static constexpr uint8_t kDirty = 1;
+    static constexpr uint8_t kLogged = 2;
+    /// The slices purged since the last checkpoint that have logged entries: those entries expire at the next one.
+    struct Retired {
+        int64_t start;
+        std::vector<uint32_t> keys;
     };
 
     Slice& sliceFor(int64_t start);
@@ -62,6 +75,9 @@ private:
     void applySlices(int64_t from, int64_t to, bool add);
     void emitRunning(int64_t start, const Emit& emit);
     void purgeBefore(int64_t start);
+    /// A checkpoint entry's key: the slice start (8 bytes, big-endian with the sign flipped, so entries sort by time),
+    /// then the GROUP BY key as GroupKeyTable::encodeKey writes it.
+    const std::string& entryKey(int64_t start, uint32_t key);
 
     int64_t size_;
     int64_t slide_;
@@ -86,6 +102,12 @@ private:
     std::vector<uint64_t> keyStamps_;
     uint64_t stamp_ = 0;
     Row output_;
+
+    // Checkpoints.
+    std::vector<Retired> retired_;
+    std::vector<std::string> encodedKeys_;  // GroupKeyTable::encodeKey per key, filled as keys are checkpointed
+    std::string entryKey_;
+    StateWriter entryState_;
 };
 
 } // namespace pipec::runtime

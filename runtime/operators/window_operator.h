@@ -38,19 +38,23 @@ public:
     /// True once every window a row with event time `time` could contribute to has fired, so its effect on the
     /// output is final (Operator::finalUpTo).
     virtual bool complete(int64_t time, int64_t watermark) const = 0;
+    /// The lowest watermark at which fire() may emit or change state (see Operator::nextTimer).
+    virtual int64_t nextTimer() const = 0;
     /// The group keys this operator has seen (never shrinks).
     virtual GroupKeyTable& groupKeys() = 0;
     /// Every window with end − 1 ≤ this has fired (INT64_MIN: none).
     virtual int64_t firedUpTo() const = 0;
 
-    /// Incremental checkpoints (see Operator): the operator-wide part is what has fired; each key's entry holds its
-    /// open slices or sessions. `all`: every key with state; else the keys changed since the previous call, and an
-    /// erase for each checkpointed key whose state is gone.
+    /// Incremental checkpoints (see Operator): the operator-wide part is what has fired. HOP and TUMBLE write one entry
+    /// per (slice, GROUP BY key) holding that key's part of the slice; SESSION one entry per key holding its open
+    /// sessions. `all`: every entry with state; else the entries changed since the previous call, and `expire` for
+    /// each checkpointed entry whose state fired since (the meta says so: no marker is needed).
     virtual void writeMeta(StateWriter& writer) const = 0;
     virtual void readMeta(StateReader& reader) = 0;
     virtual void writeKeyedState(KeyedStateSink& out, bool all) = 0;
-    /// Restores one key's entry (after readMeta); parts that already fired by the restored watermark are dropped.
-    virtual void restoreKey(std::string_view key, std::string_view state) = 0;
+    /// Restores one entry (after readMeta); parts that already fired by the restored watermark are dropped. False when
+    /// nothing of it is live.
+    virtual bool restoreKey(std::string_view key, std::string_view state) = 0;
     virtual void restoreFinished() = 0;
 
     static std::unique_ptr<WindowOperator> create(const plan::WindowAggregate& window);

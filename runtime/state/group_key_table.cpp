@@ -2,6 +2,7 @@
 
 #include "runtime/state/value_encoding.h"
 
+#include <cstring>
 #include <stdexcept>
 
 namespace pipec::runtime {
@@ -126,21 +127,79 @@ void GroupKeyTable::read(StateReader& reader) {
     }
 }
 
+namespace {
+bool isTextType(plan::TypeId type) { return type == plan::VARCHAR || type == plan::BYTES; }
+bool isFloatingType(plan::TypeId type) { return type == plan::FLOAT || type == plan::DOUBLE; }
+} // namespace
+
 std::string GroupKeyTable::encodeKey(uint32_t index) const {
-    StateWriter writer;
-    for (const auto& value : values_[index]) writer.writeValue(value);
-    return writer.take();
+    std::string bytes;
+    const Row& values = values_[index];
+    for (size_t i = 0; i < types_.size(); ++i) {
+        const Value& value = values[i];
+        if (value.isNull) {
+            bytes.push_back('\0');
+            continue;
+        }
+        bytes.push_back('\1');
+        if (isTextType(types_[i])) {
+            for (uint64_t size = value.s.size();; size >>= 7) {
+                if (size < 0x80) {
+                    bytes.push_back(static_cast<char>(size));
+                    break;
+                }
+                bytes.push_back(static_cast<char>((size & 0x7f) | 0x80));
+            }
+            bytes += value.s;
+        } else {
+            uint64_t bits = 0;
+            if (isFloatingType(types_[i])) std::memcpy(&bits, &value.d, sizeof bits);
+            else bits = static_cast<uint64_t>(value.i);
+            for (int b = 0; b < 8; ++b) bytes.push_back(static_cast<char>((bits >> (8 * b)) & 0xff));
+        }
+    }
+    return bytes;
 }
 
-uint32_t GroupKeyTable::insertEncoded(std::string_view bytes) {
-    StateReader reader(bytes);
+uint32_t GroupKeyTable::addEncoded(std::string_view bytes, bool existingAllowed) {
     Row values(types_.size());
     scratch_.clear();
+    size_t at = 0;
+    auto truncated = [] { return std::runtime_error("corrupt checkpoint: a truncated group key"); };
     for (size_t i = 0; i < types_.size(); ++i) {
-        values[i] = reader.readValue();
+        if (at >= bytes.size()) throw truncated();
+        const char flag = bytes[at++];
+        if (flag == '\0') {
+            values[i] = Value::null();
+        } else if (flag != '\1') {
+            throw std::runtime_error("corrupt checkpoint: a group key");
+        } else if (isTextType(types_[i])) {
+            uint64_t size = 0;
+            for (int shift = 0;; shift += 7) {
+                if (at >= bytes.size() || shift > 56) throw truncated();
+                const auto byte = static_cast<unsigned char>(bytes[at++]);
+                size |= static_cast<uint64_t>(byte & 0x7f) << shift;
+                if (byte < 0x80) break;
+            }
+            if (size > bytes.size() - at) throw truncated();
+            values[i] = Value::ofString(std::string(bytes.substr(at, size)));
+            at += size;
+        } else {
+            if (bytes.size() - at < 8) throw truncated();
+            uint64_t bits = 0;
+            for (int b = 0; b < 8; ++b) bits |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[at + static_cast<size_t>(b)])) << (8 * b);
+            at += 8;
+            if (isFloatingType(types_[i])) {
+                double d;
+                std::memcpy(&d, &bits, sizeof d);
+                values[i] = Value::ofDouble(d);
+            } else {
+                values[i] = Value::ofInt(static_cast<int64_t>(bits));
+            }
+        }
         encodeValue(values[i], types_[i], scratch_);
     }
-    if (!reader.atEnd()) throw std::runtime_error("corrupt checkpoint: trailing bytes in a group key");
+    if (at != bytes.size()) throw std::runtime_error("corrupt checkpoint: trailing bytes in a group key");
     size_t before = values_.size();
     uint32_t index;
     if (integerKey_) {
@@ -154,7 +213,7 @@ uint32_t GroupKeyTable::insertEncoded(std::string_view bytes) {
         index = it->second;
         if (inserted && onNewKey_) onNewKey_(index);
     }
-    if (values_.size() == before) throw std::runtime_error("corrupt checkpoint: a group key appears twice");
+    if (!existingAllowed && values_.size() == before) throw std::runtime_error("corrupt checkpoint: a group key appears twice");
     return index;
 }
 

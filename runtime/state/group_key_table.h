@@ -31,14 +31,17 @@ public:
     /// that arrive in more than one partition.
     void onNewKey(std::function<void(uint32_t index)> listener) { onNewKey_ = std::move(listener); }
 
-    /// A key's values as checkpoint key bytes (stable across processes and plan-compatible versions).
+    /// A key's values as checkpoint key bytes (stable across processes and plan-compatible versions), compact: per
+    /// column a NULL flag, then 8 bytes for numbers, or a varint length and the bytes for text.
     std::string encodeKey(uint32_t index) const;
     /// Adds the key `encodeKey` produced (restoring a checkpoint); throws std::runtime_error on corrupt or duplicate
     /// keys.
-    uint32_t insertEncoded(std::string_view bytes);
+    uint32_t insertEncoded(std::string_view bytes) { return addEncoded(bytes, false); }
+    /// The index of the key `encodeKey` produced, added when new (restoring entries of which several name one key).
+    uint32_t findOrInsertEncoded(std::string_view bytes) { return addEncoded(bytes, true); }
 
     /// Change tracking for incremental checkpoints: keys whose state changed since the last checkpoint, and keys
-    /// that have an entry in the checkpointed state (so that an emptied one is erased there).
+    /// that have an entry in the checkpointed state (so that an emptied one expires there).
     void markChanged(uint32_t index) {
         if (index >= changedBits_.size() * 64) changedBits_.resize(index / 64 + 1 + changedBits_.size(), 0);
         changedBits_[index / 64] |= uint64_t{1} << (index % 64);
@@ -55,6 +58,7 @@ public:
 
 private:
     uint32_t insert(const Row& row);
+    uint32_t addEncoded(std::string_view bytes, bool existingAllowed);
     uint32_t lookupInteger(const Value& value, const Row& row);
 
     /// Fast path for the common single integer key read straight from a column: open addressing on the value.

@@ -33,6 +33,7 @@ public:
     }
     const std::string& bytes() const { return bytes_; }
     std::string take() { return std::move(bytes_); }
+    void clear() { bytes_.clear(); }
 
 private:
     std::string bytes_;
