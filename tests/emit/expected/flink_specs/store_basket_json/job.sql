@@ -52,7 +52,9 @@ CREATE TEMPORARY VIEW `store_basket_json_rows` AS
 SELECT store_id,
        AVG(CAST(basket_cents AS DOUBLE)) AS avg_basket_5m,
        COUNT(*) AS orders_5m
-FROM order_events_json WHERE promised_at IS NULL OR promised_at > created_at GROUP BY HOP(`_time`, INTERVAL '1' MINUTE, INTERVAL '5' MINUTES), store_id;
+FROM order_events_json
+WHERE promised_at IS NULL OR promised_at > created_at
+GROUP BY HOP(`_time`, INTERVAL '1' MINUTE, INTERVAL '5' MINUTES), store_id;
 
 CREATE TABLE `avg_basket_5m__features` (
   `key` STRING,
