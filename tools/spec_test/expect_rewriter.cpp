@@ -50,41 +50,20 @@ public:
 
     /// The end of the block that starts on line `first` (0-based): the start of the first later line that is not
     /// blank and indented less than `minimumIndentation`, before the blank lines ahead of it.
-    /// Lines inside a flow collection (`{…}`/`[…]` spanning lines) belong to the block whatever their indentation.
     size_t blockEnd(size_t first, size_t minimumIndentation) const {
         size_t end = starts_.size();
-        int depth = flowDepthChange(line(first));
         for (size_t index = first + 1; index < starts_.size(); ++index) {
             std::string_view text = line(index);
-            if (depth <= 0 && !blank(text) && indentation(text) < minimumIndentation) {
+            if (!blank(text) && indentation(text) < minimumIndentation) {
                 end = index;
                 break;
             }
-            depth += flowDepthChange(text);
         }
         while (end > first + 1 && blank(line(end - 1))) --end;
         return end < starts_.size() ? starts_[end] : text_.size();
     }
 
 private:
-    /// Flow collections opened minus closed on a line, outside quoted scalars and comments.
-    static int flowDepthChange(std::string_view text) {
-        int change = 0;
-        char quote = 0;
-        for (size_t i = 0; i < text.size(); ++i) {
-            char c = text[i];
-            if (quote != 0) {
-                if (c == quote) quote = 0;
-                continue;
-            }
-            if (c == '"' || c == '\'') quote = c;
-            else if (c == '#' && (i == 0 || text[i - 1] == ' ' || text[i - 1] == '\t')) break;
-            else if (c == '{' || c == '[') ++change;
-            else if (c == '}' || c == ']') --change;
-        }
-        return change;
-    }
-
     const std::string& text_;
     std::vector<size_t> starts_;
 };
