@@ -56,7 +56,9 @@ seeds() {
     spec_test_file)
       find examples tests/spec_test tests/golden/cli -name '*.test.yaml' | while read -r file; do
         cp "$file" "$folder/$(echo "$file" | tr / _)"
-      done ;;
+      done
+      # Findings: a flow mapping continued on a less indented line ended `--bless`'s expect block early.
+      cp tests/fuzz/seeds/spec_test_file/* "$folder/" ;;
     sql|record)
       cp tests/fuzz/seeds/"$target"/* "$folder/" ;;
   esac

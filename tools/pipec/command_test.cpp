@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -118,9 +119,21 @@ public:
             suite.cases.push_back(std::move(result));
         }
         if (!blessed.empty()) {
-            std::ofstream out(path, std::ios::binary | std::ios::trunc);
-            out << blessTestFile(*file, blessed);
-            if (!out) throw UserError(fmt::format("cannot write `{}`", path));
+            try {
+                writeBlessed(path, blessTestFile(*file, blessed));
+            } catch (const UserError& error) {
+                // The file stays as it was; its blessed tests count as failed.
+                std::cout << fmt::format("error: --bless left `{}` unchanged: {}\n", path, error.what());
+                blessed_ -= blessed.size();
+                failed_ += blessed.size();
+                for (auto& result : suite.cases)
+                    for (const auto& test : blessed)
+                        if (result.name == test.test->name.value) {
+                            result.result = JunitCase::Result::Failed;
+                            result.message = error.what();
+                            result.type = "E0701";
+                        }
+            }
         }
         suites_.push_back(std::move(suite));
     }
@@ -137,6 +150,21 @@ public:
     }
 
 private:
+    /// Writes the blessed text (which blessTestFile checked reads back as the same tests) over the test file: to a
+    /// temporary file first, so that a failed write leaves the original.
+    static void writeBlessed(const std::string& path, const std::string& text) {
+        const std::string temporary = path + ".blessed.tmp";
+        {
+            std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+            out << text;
+            if (!out) throw UserError(fmt::format("cannot write `{}`", temporary));
+        }
+        if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+            std::remove(temporary.c_str());
+            throw UserError(fmt::format("cannot replace `{}`", path));
+        }
+    }
+
     static double secondsSince(std::chrono::steady_clock::time_point start) {
         return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     }

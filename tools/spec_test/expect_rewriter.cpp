@@ -2,6 +2,8 @@
 
 #include "tools/spec_test/expectation_check.h"
 
+#include "runtime/core/user_error.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -37,9 +39,54 @@ size_t indentation(std::string_view line) {
 
 bool blank(std::string_view line) { return line.find_first_not_of(" \t\r") == std::string_view::npos; }
 
+/// Where each YAML node of a document starts (`Mark().pos`), in document order. `--bless` ends a block where the
+/// next node outside it starts: indentation alone cannot tell, because a flow collection may continue on a less
+/// indented line, and a plain scalar may hold brackets.
+class NodeStarts {
+public:
+    explicit NodeStarts(const YAML::Node& root) { walk(root, -1, 0); std::sort(all_.begin(), all_.end()); }
+
+    /// The first node start after `after` that is not one of `inside` (sorted), or `npos`.
+    size_t firstAfter(size_t after, const std::vector<size_t>& inside) const {
+        for (auto it = std::upper_bound(all_.begin(), all_.end(), after); it != all_.end(); ++it)
+            if (!std::binary_search(inside.begin(), inside.end(), *it)) return *it;
+        return std::string::npos;
+    }
+
+    /// The starts of `node` and every node below it, sorted.
+    static std::vector<size_t> of(const YAML::Node& node) {
+        NodeStarts starts;
+        starts.walk(node, -1, 0);
+        std::sort(starts.all_.begin(), starts.all_.end());
+        return std::move(starts.all_);
+    }
+
+private:
+    NodeStarts() = default;
+
+    void walk(const YAML::Node& node, int64_t parent, int depth) {
+        if (!node.IsDefined() || depth > 256 || all_.size() > 1000000) return;
+        const int64_t pos = node.Mark().pos;
+        // An alias is the anchored node itself, which starts before the alias (and before its parent): not a node of
+        // this place in the text. Null values have no text of their own.
+        if (pos < 0 || pos < parent) return;
+        if (!node.IsNull()) all_.push_back(static_cast<size_t>(pos));
+        if (node.IsMap()) {
+            for (const auto& entry : node) {
+                walk(entry.first, pos, depth + 1);
+                walk(entry.second, pos, depth + 1);
+            }
+        } else if (node.IsSequence()) {
+            for (const auto& item : node) walk(item, pos, depth + 1);
+        }
+    }
+
+    std::vector<size_t> all_;
+};
+
 class Rewriter {
 public:
-    explicit Rewriter(const std::string& text) : text_(text), starts_(lineStarts(text)) {}
+    explicit Rewriter(const std::string& text, const YAML::Node& root) : text_(text), starts_(lineStarts(text)), nodes_(root) {}
 
     std::string_view line(size_t index) const {
         size_t end = index + 1 < starts_.size() ? starts_[index + 1] : text_.size();
@@ -48,24 +95,37 @@ public:
         return view;
     }
 
-    /// The end of the block that starts on line `first` (0-based): the start of the first later line that is not
-    /// blank and indented less than `minimumIndentation`, before the blank lines ahead of it.
-    size_t blockEnd(size_t first, size_t minimumIndentation) const {
-        size_t end = starts_.size();
-        for (size_t index = first + 1; index < starts_.size(); ++index) {
-            std::string_view text = line(index);
-            if (!blank(text) && indentation(text) < minimumIndentation) {
-                end = index;
-                break;
-            }
+    size_t lineOf(size_t pos) const { return static_cast<size_t>(std::upper_bound(starts_.begin(), starts_.end(), pos) - starts_.begin()) - 1; }
+
+    /// The end of the block `node` (whose text starts at `from`): the start of the line of the next node outside it,
+    /// before the blank lines and the comment lines indented at most `ownIndentation` ahead of that line (they belong
+    /// to what follows). Throws when the next node shares a line with the block (a flow collection written on one
+    /// line around it): rewriting lines there would break the YAML.
+    size_t blockEnd(size_t from, const YAML::Node& node, size_t ownIndentation, const std::string& what) const {
+        const size_t next = nodes_.firstAfter(from, NodeStarts::of(node));
+        size_t endLine = starts_.size();
+        if (next != std::string::npos) {
+            endLine = lineOf(next);
+            std::string_view before(text_.data() + starts_[endLine], next - starts_[endLine]);
+            if (before.find_first_not_of(" -") != std::string_view::npos || endLine <= lineOf(from))
+                throw UserError(fmt::format("cannot rewrite {} on line {}: the next entry shares its line (flow style); write it in "
+                                            "block style and run --bless again", what, lineOf(from) + 1));
         }
-        while (end > first + 1 && blank(line(end - 1))) --end;
-        return end < starts_.size() ? starts_[end] : text_.size();
+        const size_t firstLine = lineOf(from);
+        while (endLine > firstLine + 1) {
+            std::string_view text = line(endLine - 1);
+            size_t indent = indentation(text);
+            bool ownComment = indent < text.size() && text[indent] == '#' && indent <= ownIndentation;
+            if (!blank(text) && !ownComment) break;
+            --endLine;
+        }
+        return endLine < starts_.size() ? starts_[endLine] : text_.size();
     }
 
 private:
     const std::string& text_;
     std::vector<size_t> starts_;
+    NodeStarts nodes_;
 };
 
 struct Edit {
@@ -131,24 +191,44 @@ std::string renderExpect(const TestCase& test, const TestOutcome& outcome, const
     return out;
 }
 
+/// The rewritten text must read back as the same tests with the same steps: a rewrite that broke the YAML (or moved
+/// text from one test into another) must never replace what the analyst wrote.
+void verifyRewrite(const TestFile& original, const std::string& rewritten) {
+    SourceManager sources;
+    DiagnosticEngine diagnostics;
+    std::unique_ptr<TestFile> reloaded = loadTestFileText(original.path, rewritten, sources, diagnostics);
+    bool same = reloaded && !diagnostics.hasErrors() && reloaded->tests.size() == original.tests.size() &&
+                reloaded->spec.value == original.spec.value;
+    for (size_t i = 0; same && i < original.tests.size(); ++i) {
+        const TestCase& before = original.tests[i];
+        const TestCase& after = reloaded->tests[i];
+        same = after.name.value == before.name.value && after.steps.size() == before.steps.size() && after.end == before.end;
+    }
+    if (!same)
+        throw UserError("the rewritten file would not read back as the same tests (the YAML around an `expect` block is beyond what "
+                        "--bless rewrites); update the block by hand");
+}
+
 } // namespace
 
 std::string blessTestFile(const TestFile& file, const std::vector<BlessedTest>& tests) {
     const std::string& text = file.text;
-    Rewriter rewriter(text);
+    Rewriter rewriter(text, file.root);
     std::vector<Edit> edits;
     for (const auto& [test, outcome] : tests) {
         if (test->hasExpect) {
             const YAML::Mark key = test->expectKey.Mark();
             size_t keyIndent = static_cast<size_t>(key.column);
             size_t colon = text.find(':', static_cast<size_t>(key.pos) + std::string("expect").size());
-            size_t end = rewriter.blockEnd(static_cast<size_t>(key.line), keyIndent + 1);
+            size_t end = rewriter.blockEnd(static_cast<size_t>(key.pos), test->expectValue, keyIndent,
+                                           fmt::format("the expect block of `{}`", test->name.value));
             edits.push_back(Edit{colon + 1, end, "\n" + renderExpect(*test, *outcome, std::string(keyIndent + 2, ' '))});
         } else {
             // After the test's last line, at the indentation of its keys.
             const YAML::Mark first = test->testNode.begin()->first.Mark();
             size_t keyIndent = static_cast<size_t>(first.column);
-            size_t end = rewriter.blockEnd(static_cast<size_t>(first.line), keyIndent);
+            size_t end = rewriter.blockEnd(static_cast<size_t>(first.pos), test->testNode, keyIndent - (keyIndent >= 2 ? 2 : 0),
+                                           fmt::format("the test `{}`", test->name.value));
             std::string block = std::string(keyIndent, ' ') + "expect:\n" + renderExpect(*test, *outcome, std::string(keyIndent + 2, ' '));
             if (end > 0 && text[end - 1] != '\n') block = "\n" + block;
             edits.push_back(Edit{end, end, block});
@@ -162,6 +242,7 @@ std::string blessTestFile(const TestFile& file, const std::vector<BlessedTest>& 
         if (edit.end == text.size() && (text.empty() || text.back() != '\n') && edit.begin != edit.end) replacement.pop_back();
         result.replace(edit.begin, edit.end - edit.begin, replacement);
     }
+    verifyRewrite(file, result);
     return result;
 }
 

@@ -300,7 +300,13 @@ std::unique_ptr<TestFile> loadTestFile(const std::string& path, SourceManager& s
     }
     std::stringstream buffer;
     buffer << in.rdbuf();
-    file->text = buffer.str();
+    return loadTestFileText(path, buffer.str(), sources, diagnostics);
+}
+
+std::unique_ptr<TestFile> loadTestFileText(const std::string& path, std::string text, SourceManager& sources, DiagnosticEngine& diagnostics) {
+    auto file = std::make_unique<TestFile>();
+    file->path = path;
+    file->text = std::move(text);
     sources.addFile(path, file->text);
     TestFileLoader loader(*file, diagnostics);
     if (!loader.load()) return nullptr;

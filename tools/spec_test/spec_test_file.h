@@ -109,6 +109,9 @@ struct TestFile {
 /// test contents) with their place in the file. Returns nothing when the file cannot be used at all.
 std::unique_ptr<TestFile> loadTestFile(const std::string& path, SourceManager& sources, DiagnosticEngine& diagnostics);
 
+/// The same for a test file's text, as if read from `path`.
+std::unique_ptr<TestFile> loadTestFileText(const std::string& path, std::string text, SourceManager& sources, DiagnosticEngine& diagnostics);
+
 /// Expands files and folders (every `*.test.yaml` below them, recursively, sorted) into test file paths. A path that
 /// does not exist is returned in `missing`.
 std::vector<std::string> collectTestFiles(const std::vector<std::string>& inputs, std::vector<std::string>& missing);
