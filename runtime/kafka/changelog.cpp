@@ -1,5 +1,6 @@
 #include "runtime/kafka/changelog.h"
 
+#include "runtime/sources/kafka_properties.h"
 #include "runtime/kafka/topic_admin.h"
 
 #include "runtime/core/user_error.h"
@@ -274,18 +275,7 @@ void onChangelogDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void* o
 
 rd_kafka_conf_t* clientConf(const std::string& brokers, const std::map<std::string, std::string>& properties,
                             const std::map<std::string, std::string>& defaults) {
-    char error[512];
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    std::map<std::string, std::string> all = defaults;
-    all["bootstrap.servers"] = brokers;
-    for (const auto& [name, value] : properties) all[name] = value;
-    for (const auto& [name, value] : all) {
-        if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), error, sizeof error) != RD_KAFKA_CONF_OK) {
-            rd_kafka_conf_destroy(conf);
-            throw UserError("Kafka property `" + name + "`: " + error);
-        }
-    }
-    return conf;
+    return makeKafkaConf(brokers, defaults, properties);
 }
 } // namespace
 

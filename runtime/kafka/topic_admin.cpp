@@ -1,5 +1,6 @@
 #include "runtime/kafka/topic_admin.h"
 
+#include "runtime/sources/kafka_properties.h"
 #include "runtime/core/user_error.h"
 
 #include <fmt/format.h>
@@ -76,15 +77,7 @@ using ClientPtr = std::unique_ptr<rd_kafka_t, void (*)(rd_kafka_t*)>;
 /// A consumer-type client without a group: its metadata requests never make a broker auto-create a topic.
 ClientPtr metadataClient(const std::string& brokers, const std::map<std::string, std::string>& properties) {
     char error[512];
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    std::map<std::string, std::string> all = {{"bootstrap.servers", brokers}, {"log_level", "4"}, {"allow.auto.create.topics", "false"}};
-    for (const auto& [name, value] : properties) all[name] = value;
-    for (const auto& [name, value] : all) {
-        if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), error, sizeof error) != RD_KAFKA_CONF_OK) {
-            rd_kafka_conf_destroy(conf);
-            throw UserError("Kafka property `" + name + "`: " + error);
-        }
-    }
+    rd_kafka_conf_t* conf = makeKafkaConf(brokers, {{"log_level", "4"}, {"allow.auto.create.topics", "false"}}, properties);
     rd_kafka_t* client = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
     if (client == nullptr) {
         rd_kafka_conf_destroy(conf);

@@ -1,5 +1,6 @@
 #include "runtime/sources/kafka_cluster_probe.h"
 
+#include "runtime/sources/kafka_properties.h"
 #include "runtime/core/user_error.h"
 
 #include <fmt/format.h>
@@ -12,15 +13,7 @@ namespace pipec::runtime {
 void requireReachableKafkaCluster(const std::string& brokers, const std::map<std::string, std::string>& properties,
                                   int timeoutMs) {
     char error[512];
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    std::map<std::string, std::string> all = {{"bootstrap.servers", brokers}, {"log_level", "0"}};
-    for (const auto& [name, value] : properties) all[name] = value;
-    for (const auto& [name, value] : all) {
-        if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), error, sizeof error) != RD_KAFKA_CONF_OK) {
-            rd_kafka_conf_destroy(conf);
-            throw UserError(fmt::format("Kafka property `{}`: {}", name, error));
-        }
-    }
+    rd_kafka_conf_t* conf = makeKafkaConf(brokers, {{"log_level", "0"}}, properties);
     rd_kafka_t* client = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error);
     if (client == nullptr) {
         rd_kafka_conf_destroy(conf);

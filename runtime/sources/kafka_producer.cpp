@@ -1,5 +1,6 @@
 #include "runtime/sources/kafka_producer.h"
 
+#include "runtime/sources/kafka_properties.h"
 #include "runtime/core/user_error.h"
 
 #include <librdkafka/rdkafka.h>
@@ -39,15 +40,7 @@ KafkaProducer::KafkaProducer(const std::string& brokers, const std::map<std::str
     handle_->delivered = &delivered_;
     handle_->failed = &failed_;
     char error[512];
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    std::map<std::string, std::string> all = {{"bootstrap.servers", brokers}, {"linger.ms", "5"}, {"log_level", "4"}};
-    for (const auto& [name, value] : properties) all[name] = value;
-    for (const auto& [name, value] : all) {
-        if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), error, sizeof error) != RD_KAFKA_CONF_OK) {
-            rd_kafka_conf_destroy(conf);
-            throw UserError("Kafka property `" + name + "`: " + error);
-        }
-    }
+    rd_kafka_conf_t* conf = makeKafkaConf(brokers, {{"linger.ms", "5"}, {"log_level", "4"}}, properties);
     rd_kafka_conf_set_dr_msg_cb(conf, onDelivery);
     rd_kafka_conf_set_opaque(conf, handle_.get());
     handle_->producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error);

@@ -1,5 +1,7 @@
 #include "runtime/sources/kafka_properties.h"
 
+#include "runtime/core/user_error.h"
+
 #include <librdkafka/rdkafka.h>
 
 namespace pipec::runtime {
@@ -11,6 +13,22 @@ std::optional<std::string> checkKafkaProperty(const std::string& name, const std
     rd_kafka_conf_destroy(conf);
     if (result == RD_KAFKA_CONF_OK) return std::nullopt;
     return std::string(error);
+}
+
+rd_kafka_conf_t* makeKafkaConf(const std::string& brokers, std::map<std::string, std::string> defaults,
+                               const std::map<std::string, std::string>& properties) {
+    std::map<std::string, std::string>& all = defaults;
+    all["bootstrap.servers"] = brokers;
+    for (const auto& [name, value] : properties) all[name] = value;
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    char error[512];
+    for (const auto& [name, value] : all) {
+        if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), error, sizeof error) != RD_KAFKA_CONF_OK) {
+            rd_kafka_conf_destroy(conf);
+            throw UserError("Kafka property `" + name + "`: " + error);
+        }
+    }
+    return conf;
 }
 
 std::vector<std::string> kafkaPropertyNames() {
