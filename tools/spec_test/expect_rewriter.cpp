@@ -191,9 +191,22 @@ std::string renderExpect(const TestCase& test, const TestOutcome& outcome, const
     return out;
 }
 
-/// The rewritten text must read back as the same tests with the same steps: a rewrite that broke the YAML (or moved
-/// text from one test into another) must never replace what the analyst wrote.
-void verifyRewrite(const TestFile& original, const std::string& rewritten) {
+bool sameStep(const Step& a, const Step& b) {
+    if (a.index() != b.index()) return false;
+    if (const auto* event = std::get_if<EventStep>(&a)) {
+        const auto& other = std::get<EventStep>(b);
+        return event->raw == other.raw && event->json == other.json && event->value == other.value && event->key == other.key &&
+               event->headers == other.headers && event->topic.has_value() == other.topic.has_value() &&
+               (!event->topic || event->topic->value == other.topic->value);
+    }
+    if (const auto* watermark = std::get_if<WatermarkStep>(&a)) return watermark->watermarkMs == std::get<WatermarkStep>(b).watermarkMs;
+    return std::get<IdleStep>(a).durationMs == std::get<IdleStep>(b).durationMs;
+}
+
+/// The rewritten text must read back as the same tests — names, steps, ends — with an `expect` block in each blessed
+/// test: a rewrite that broke the YAML, or whose block ended up inside some other scalar (a quote that never closes),
+/// must never replace what the analyst wrote.
+void verifyRewrite(const TestFile& original, const std::vector<BlessedTest>& blessed, const std::string& rewritten) {
     SourceManager sources;
     DiagnosticEngine diagnostics;
     std::unique_ptr<TestFile> reloaded = loadTestFileText(original.path, rewritten, sources, diagnostics);
@@ -203,6 +216,9 @@ void verifyRewrite(const TestFile& original, const std::string& rewritten) {
         const TestCase& before = original.tests[i];
         const TestCase& after = reloaded->tests[i];
         same = after.name.value == before.name.value && after.steps.size() == before.steps.size() && after.end == before.end;
+        for (size_t j = 0; same && j < before.steps.size(); ++j) same = sameStep(before.steps[j], after.steps[j]);
+        bool wasBlessed = std::any_of(blessed.begin(), blessed.end(), [&](const BlessedTest& test) { return test.test == &before; });
+        same = same && after.hasExpect == (before.hasExpect || wasBlessed);
     }
     if (!same)
         throw UserError("the rewritten file would not read back as the same tests (the YAML around an `expect` block is beyond what "
@@ -242,7 +258,7 @@ std::string blessTestFile(const TestFile& file, const std::vector<BlessedTest>& 
         if (edit.end == text.size() && (text.empty() || text.back() != '\n') && edit.begin != edit.end) replacement.pop_back();
         result.replace(edit.begin, edit.end - edit.begin, replacement);
     }
-    verifyRewrite(file, result);
+    verifyRewrite(file, tests, result);
     return result;
 }
 
