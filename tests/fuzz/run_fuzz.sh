@@ -2,6 +2,7 @@
 # Builds the libFuzzer targets of tests/fuzz with clang (ASan/UBSan, in build-fuzz/) and fuzzes each one for a while,
 # starting from its seeds: the repository's specs, SQL, records and spec tests. Run from anywhere:
 #   tests/fuzz/run_fuzz.sh [TARGET...]      TARGET: spec sql record spec_test_file (default: all four)
+#   tests/fuzz/run_fuzz.sh --build-only     only build them (tools/setup does, so that the `fuzz` test only fuzzes)
 # Environment: PIPEC_FUZZ_SECONDS (per target, default 60), PIPEC_FUZZ_JOBS (targets at a time, default 2),
 # PIPEC_FUZZ_BUILD_DIR (default build-fuzz). Exit 0 when no target found anything, 1 when one did (the reproducer's
 # path and the command that replays it are printed), 77 (CTest: skipped) when clang++ or its libFuzzer is missing.
@@ -11,6 +12,8 @@ SOURCE_DIR=$PWD
 SECONDS_EACH=${PIPEC_FUZZ_SECONDS:-60}
 JOBS=${PIPEC_FUZZ_JOBS:-2}
 BUILD_DIR=${PIPEC_FUZZ_BUILD_DIR:-build-fuzz}
+BUILD_ONLY=0
+if [ "${1:-}" = --build-only ]; then BUILD_ONLY=1; shift; fi
 TARGETS=("$@")
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(spec sql record spec_test_file)
 
@@ -43,6 +46,7 @@ if ! cmake --build "$BUILD_DIR" -j"$(nproc)" --target fuzz_targets > "$WORK/buil
   exit 1
 fi
 echo "fuzz: built in $(($(date +%s) - start)) s"
+[ "$BUILD_ONLY" = 1 ] && exit 0
 
 # Seeds: files of the repository, copied into one folder per target (libFuzzer reads every file of a folder).
 seeds() {
