@@ -723,13 +723,13 @@ int KafkaJob::Impl::run(std::atomic<bool>& stop) {
             if (steadyMillis() - lastPositionsMs_ >= 200) {
                 lagMonitor_->setPositions(consumer_->positions());
                 lastPositionsMs_ = steadyMillis();
+                // A gauge: counted over every partition, so not at each poll.
+                if (!exchange_) status_.activePartitions = static_cast<int>(watermarks_.activePartitions(idleClock()));
             }
             // Partitions may have gone idle, or all of them: the watermark can move without a record.
             if (!exchange_ && watermarks_.watermarkBase(idleClock())) propagateWatermark();
             publish();
-            int64_t now = idleClock();
             assignedGauge() = static_cast<int>(consumer_->assignedCount());
-            if (!exchange_) status_.activePartitions = static_cast<int>(watermarks_.activePartitions(now));
             runningFlag() = assignedGauge().load() > 0;
             if (options_.untilEnd && consumer_->allPartitionsAtEnd() && allInputEnded()) {
                 drained = true;

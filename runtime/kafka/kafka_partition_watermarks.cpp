@@ -1,6 +1,7 @@
 #include "runtime/kafka/kafka_partition_watermarks.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace pipec::runtime {
 
@@ -27,6 +28,7 @@ void KafkaPartitionWatermarks::restoreMaxEventTime(const TopicPartition& partiti
 }
 
 void KafkaPartitionWatermarks::observe(PartitionState& state, int64_t eventTimeMs, int64_t nowMs) {
+    observedSinceComputation_ = true;
     state.lastActivityMs = nowMs;
     if (!state.maxEventTimeMs || eventTimeMs > *state.maxEventTimeMs) state.maxEventTimeMs = eventTimeMs;
     if (!maxSeenMs_ || eventTimeMs > *maxSeenMs_) maxSeenMs_ = eventTimeMs;
@@ -43,12 +45,13 @@ size_t KafkaPartitionWatermarks::activePartitions(int64_t nowMs) const {
 
 std::optional<int64_t> KafkaPartitionWatermarks::watermarkBaseAfter(const PartitionState& partition, int64_t nowMs) {
     // Not counted as active by the last computation (it was idle, or there was none): it may now hold the minimum.
-    // At another wall-clock time partitions may have gone idle: recompute (once per poll in the Kafka loop).
-    if (!computed_ || nowMs != computedAtMs_ || partition.countedIn != computation_) return watermarkBase(nowMs);
-    if (blockedBy_ != nullptr) return &partition == blockedBy_ ? watermarkBase(nowMs) : lastReturned_;
+    // Once the first counted partition may have gone idle: recompute.
+    observedSinceComputation_ = false;  // the record is accounted for below
+    if (!computed_ || nowMs >= nextIdleChangeMs_ || partition.countedIn != computation_) return recompute(nowMs);
+    if (blockedBy_ != nullptr) return &partition == blockedBy_ ? recompute(nowMs) : lastReturned_;
     // Other partitions only move up, so a record of one that is not the minimum cannot change the minimum.
     if (&partition != minimumPartition_) return lastReturned_;
-    if (secondMinimum_ && *partition.maxEventTimeMs > *secondMinimum_) return watermarkBase(nowMs);
+    if (secondMinimum_ && *partition.maxEventTimeMs > *secondMinimum_) return recompute(nowMs);
     // Still at or below every other active partition: it still holds the minimum.
     currentMinimum_ = partition.maxEventTimeMs;
     if (!lastReturned_ || *currentMinimum_ > *lastReturned_) lastReturned_ = currentMinimum_;
@@ -56,9 +59,18 @@ std::optional<int64_t> KafkaPartitionWatermarks::watermarkBaseAfter(const Partit
 }
 
 std::optional<int64_t> KafkaPartitionWatermarks::watermarkBase(int64_t nowMs) {
+    // Nothing changed since the last computation (records went through watermarkBaseAfter, which keeps its result
+    // exact), and no partition it counted as active can have gone idle yet: the same result, without visiting every
+    // partition (the Kafka loop asks once per poll, with hundreds of partitions assigned).
+    if (computed_ && !observedSinceComputation_ && nowMs < nextIdleChangeMs_) return lastReturned_;
+    return recompute(nowMs);
+}
+
+std::optional<int64_t> KafkaPartitionWatermarks::recompute(int64_t nowMs) {
     ++computation_;
     computed_ = true;
-    computedAtMs_ = nowMs;
+    observedSinceComputation_ = false;
+    nextIdleChangeMs_ = std::numeric_limits<int64_t>::max();
     minimumPartition_ = nullptr;
     blockedBy_ = nullptr;
     secondMinimum_.reset();
@@ -67,6 +79,7 @@ std::optional<int64_t> KafkaPartitionWatermarks::watermarkBase(int64_t nowMs) {
         if (isIdle(state, nowMs)) continue;
         anyActive = true;
         state.countedIn = computation_;
+        if (idleTimeoutMs_ > 0) nextIdleChangeMs_ = std::min(nextIdleChangeMs_, state.lastActivityMs + idleTimeoutMs_);
         if (!state.maxEventTimeMs) {  // an active partition with unknown times holds it back
             if (blockedBy_ == nullptr) blockedBy_ = &state;
             continue;

@@ -47,6 +47,8 @@ public:
     /// partition has not delivered any event yet (nothing is known about its times) or nothing was seen at all.
     /// When every partition is idle, the maximum seen anywhere is used, so windows still close on a quiet topic.
     std::optional<int64_t> watermarkBase(int64_t nowMs);
+    /// The same, always computed over every partition (watermarkBase skips that when nothing can have changed).
+    std::optional<int64_t> recompute(int64_t nowMs);
     /// The watermark base right after a record of `partition`, as cheaply as possible and with the same result as
     /// watermarkBase(): only a record of the partition that holds the minimum (or of the one holding it back without
     /// times yet, or of one that was idle) can change it, and the minimum partition keeps the minimum while it stays
@@ -70,7 +72,8 @@ private:
     std::optional<int64_t> currentMinimum_;
     // What the last full computation found (valid until a partition is assigned or revoked):
     bool computed_ = false;
-    int64_t computedAtMs_ = 0;                          // the wall-clock time it used for idleness
+    int64_t nextIdleChangeMs_ = 0;                      // when the first partition it counted as active may go idle
+    bool observedSinceComputation_ = false;             // a record observed outside watermarkBaseAfter since then
     uint64_t computation_ = 0;                          // numbers the computations, see PartitionState::countedIn
     const PartitionState* minimumPartition_ = nullptr;  // the active partition holding the minimum
     const PartitionState* blockedBy_ = nullptr;         // an active partition without times, which holds it back

@@ -7,6 +7,12 @@
 
 namespace pipec::runtime {
 
+namespace {
+// Small at first: a job has a table per task (per assigned partition, often hundreds), each with its share of the keys;
+// the table doubles at half load.
+constexpr size_t kInitialSlots = 16;
+} // namespace
+
 GroupKeyTable::GroupKeyTable(const plan::WindowAggregate& window) {
     for (const auto& key : window.group_keys()) {
         types_.push_back(key.type());
@@ -17,8 +23,8 @@ GroupKeyTable::GroupKeyTable(const plan::WindowAggregate& window) {
     integerKey_ = types_.size() == 1 && columns_[0] >= 0 && types_[0] != plan::VARCHAR && types_[0] != plan::BYTES &&
                   types_[0] != plan::FLOAT && types_[0] != plan::DOUBLE;
     if (integerKey_) {
-        slotKeys_.assign(1024, 0);
-        slotIndexes_.assign(1024, 0);
+        slotKeys_.assign(kInitialSlots, 0);
+        slotIndexes_.assign(kInitialSlots, 0);
     }
 }
 
@@ -103,8 +109,8 @@ void GroupKeyTable::read(StateReader& reader) {
     values_.clear();
     nullIndex_ = 0;
     if (integerKey_) {
-        slotKeys_.assign(1024, 0);
-        slotIndexes_.assign(1024, 0);
+        slotKeys_.assign(kInitialSlots, 0);
+        slotIndexes_.assign(kInitialSlots, 0);
     }
     uint64_t count = reader.readCount(types_.empty() ? 0 : 1);
     if (types_.empty() && count > 1) throw std::runtime_error("corrupt snapshot: keys");

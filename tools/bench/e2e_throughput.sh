@@ -8,11 +8,13 @@
 #     run without it, and the bytes per event on the repartition topic. EXCHANGE_INTERVAL: their checkpoint interval
 #     (default 10000; `off` = none during the run); PERF=1 profiles the first exchange run.
 #   env: BASELINE=PIPEC (another build, e.g. the runtime before a change: run on the same topic in the same run and
-#          compared against its own client floor; it writes no checkpoints if it predates them),
+#          compared against its own client floor; it writes no checkpoints if it predates them; it reads the
+#          pipec.yaml of the tree it was built from, or BASELINE_ENV),
 #        INTERVALS (checkpoint intervals in ms of this build's runs, default "off 10000 1000 250"; `off` is 10^9 ms:
 #          no checkpoint during the run), REPEATS (rounds of all the runs, default 1),
 #        PARTITIONS (default: enough that every partition stays under the mock broker's ~5 MiB), PERF=1 (record a
-#        perf profile of the first run of this build into /tmp/e2e_perf.data), KEEP_WORK=1
+#        perf profile of the first run of this build into /tmp/e2e_perf.data; PERF=2 also of the first baseline run,
+#        into /tmp/e2e_perf_baseline.data), KEEP_WORK=1
 # 1. `pipec produce --generate N --key store_id --id-count STORES` fills the topic first, keyed by the GROUP BY key
 #    as the task-per-partition runtime needs (each partition's task aggregates only its own records: an unkeyed topic
 #    gives partial aggregates per partition, and as many feature writes per window as partitions holding the key).
@@ -42,6 +44,12 @@ FLOOR=${FLOOR:-$(dirname "$PIPEC")/pipec_kafka_floor}
 EVENTS=${2:-2000000}
 BASELINE=${BASELINE:+$(realpath "$BASELINE")}
 BASELINE_FLOOR=${BASELINE:+$(dirname "$BASELINE")/pipec_kafka_floor}
+# The baseline's environment file: BASELINE_ENV, else the pipec.yaml of the source tree it was built from.
+BASELINE_ENV=${BASELINE_ENV:-}
+if [ -n "$BASELINE" ] && [ -z "$BASELINE_ENV" ]; then
+  baseline_source=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$(dirname "$BASELINE")/../CMakeCache.txt" 2> /dev/null || true)
+  [ -n "$baseline_source" ] && [ -f "$baseline_source/pipec.yaml" ] && BASELINE_ENV=$baseline_source/pipec.yaml
+fi
 INTERVALS=${INTERVALS:-off 10000 1000 250}
 REPEATS=${REPEATS:-1}
 cd "$(dirname "$0")/../.."
@@ -58,6 +66,9 @@ FEATURE=$(sed -n '/^features:/,$ s/^  - name: *//p' "$SPEC" | head -1)
 
 # The runs: "NAME BINARY FLOOR INTERVAL_MS ROUND SPEC" per line, each round.
 RUNS=()
+# The baseline may predate `key_field` (issue 12): its copy of the spec goes without it (same query, same topic).
+BASELINE_SPEC=$WORK/baseline.yaml
+sed '/^ *key_field:/d' "$SPEC" > "$BASELINE_SPEC"
 if [ "$EXCHANGE" = 1 ]; then
   python3 - "$SPEC" "$WORK" <<'PY'
 import re, sys
@@ -75,7 +86,7 @@ PY
   done
 else
   for round in $(seq "$REPEATS"); do
-    [ -n "$BASELINE" ] && RUNS+=("baseline $BASELINE $BASELINE_FLOOR off r$round $SPEC")
+    [ -n "$BASELINE" ] && RUNS+=("baseline $BASELINE $BASELINE_FLOOR off r$round $BASELINE_SPEC")
     for interval in $INTERVALS; do RUNS+=("ckpt-$interval $PIPEC $FLOOR $interval r$round $SPEC"); done
   done
 fi
@@ -113,11 +124,16 @@ for run in "${RUNS[@]}"; do
   args=()
   [ "$interval" != off ] || interval=1000000000
   [ "$name" = baseline ] || args=(--checkpoint-interval "$interval")
+  # An older build may not know keys that this tree's pipec.yaml has since gained: it reads its own tree's.
+  [ "$name" != baseline ] || args=(--proto-path schemas)
+  [ "$name" != baseline ] || [ -z "$BASELINE_ENV" ] || args+=(--env-file "$BASELINE_ENV")
   # The specs of --exchange are written to the scratch directory: the repository's environment and schemas.
   [ "$EXCHANGE" = 0 ] || args+=(--env-file pipec.yaml --proto-path schemas)
   perf_prefix=()
   if [ -n "${PERF:-}" ] && [ "$name" != baseline ] && [ "$first_current" = 1 ] && { [ "$EXCHANGE" = 0 ] || [ "$name" = exchange ]; }; then
     perf_prefix=(perf record ${PERF_ARGS:--g} -o /tmp/e2e_perf.data --)
+  elif [ "${PERF:-}" = 2 ] && [ "$name" = baseline ] && [ "$round" = r1 ]; then
+    perf_prefix=(perf record ${PERF_ARGS:--g} -o /tmp/e2e_perf_baseline.data --)
   fi
   if [ "$name" != baseline ] && { [ "$EXCHANGE" = 0 ] || [ "$name" = exchange ]; }; then first_current=0; fi
   /usr/bin/time -v -o "$WORK/time.txt" "${perf_prefix[@]}" "$binary" run "$spec" --brokers "$BROKERS" --until-end --sink redis \
