@@ -3,6 +3,8 @@
 
 #include "runtime/operators/pipeline_executor.h"
 
+#include <algorithm>
+#include <map>
 #include <optional>
 #include <random>
 #include <string>
@@ -37,7 +39,7 @@ inline plan::Expr column(int index, plan::TypeId type) {
     return expression;
 }
 
-// Source row: [_time, key BIGINT, value BIGINT (nullable), name VARCHAR (nullable)].
+// Source row: [_time, key BIGINT, value BIGINT (nullable), name VARCHAR (nullable), value / 4 DOUBLE (nullable)].
 // Aggregates: COUNT(*), COUNT(value), SUM(value), AVG(value), MIN(value), MAX(value), COUNT(DISTINCT name),
 // MIN(name), SUM(DISTINCT value). Outputs: the whole aggregate row.
 constexpr int kAggregates = 9;
@@ -85,12 +87,14 @@ inline plan::Pipeline makePipeline(plan::WindowKind kind, int64_t size, int64_t 
     return pipeline;
 }
 
+/// The source row; column 4 is the value as a DOUBLE divided by 4 (for the floating-point aggregates).
 inline Row toRow(const Event& event) {
-    Row row(4);
+    Row row(5);
     row[0] = Value::ofInt(event.time);
     row[1] = Value::ofInt(event.key);
     row[2] = event.value ? Value::ofInt(*event.value) : Value::null();
     row[3] = event.name ? Value::ofString(*event.name) : Value::null();
+    row[4] = event.value ? Value::ofDouble(static_cast<double>(*event.value) / 4) : Value::null();
     return row;
 }
 
@@ -107,6 +111,115 @@ inline std::vector<Event> randomEvents(std::mt19937& random, size_t count) {
         events.push_back(event);
     }
     return events;
+}
+
+inline int64_t floorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+/// Brute force TUMBLE/HOP: every event is stored in every window it belongs to that has not fired; `rowOf(key, events,
+/// start, end)` makes a fired window's row from its events (in arrival order).
+template <typename RowOf>
+auto referenceSliding(const std::vector<Event>& events, int64_t size, int64_t slide, int64_t delay, RowOf rowOf) {
+    std::vector<decltype(rowOf(int64_t{}, std::vector<const Event*>{}, int64_t{}, int64_t{}))> out;
+    std::map<int64_t, int> keyOrder;
+    std::map<int64_t, std::map<int64_t, std::vector<const Event*>>> windows;  // start → key → events
+    int64_t watermark = INT64_MIN, maxTime = INT64_MIN;
+    auto fire = [&](int64_t upTo) {
+        while (!windows.empty() && windows.begin()->first + size - 1 <= upTo) {
+            auto& [start, byKey] = *windows.begin();
+            std::vector<std::pair<int, int64_t>> keys;
+            for (const auto& entry : byKey) keys.push_back({keyOrder[entry.first], entry.first});
+            std::sort(keys.begin(), keys.end());
+            for (const auto& [order, key] : keys) out.push_back(rowOf(key, byKey[key], start, start + size));
+            windows.erase(windows.begin());
+        }
+    };
+    for (const Event& event : events) {
+        // Keys are emitted in order of their first row that reached some window.
+        for (int64_t start = floorDiv(event.time, slide) * slide; start > event.time - size; start -= slide) {
+            if (start + size - 1 <= watermark) continue;  // this window has fired: the row is late for it
+            keyOrder.emplace(event.key, static_cast<int>(keyOrder.size()));
+            windows[start][event.key].push_back(&event);
+        }
+        if (event.time > maxTime) {
+            maxTime = event.time;
+            if (maxTime - delay > watermark) {
+                watermark = maxTime - delay;
+                fire(watermark);
+            }
+        }
+    }
+    fire(INT64_MAX);
+    return out;
+}
+
+/// Brute force SESSION: per key a list of sessions, each with its events; merge on overlap or touch. A session's
+/// events are not in arrival order (a merge appends the absorbed sessions' events).
+template <typename RowOf>
+auto referenceSession(const std::vector<Event>& events, int64_t gap, int64_t delay, RowOf rowOf) {
+    struct Session {
+        int64_t start, end;
+        std::vector<const Event*> events;
+    };
+    std::vector<decltype(rowOf(int64_t{}, std::vector<const Event*>{}, int64_t{}, int64_t{}))> out;
+    std::map<int64_t, int> keyOrder;
+    std::map<int64_t, std::vector<Session>> sessions;
+    int64_t watermark = INT64_MIN, maxTime = INT64_MIN;
+    auto fire = [&](int64_t upTo) {
+        std::vector<std::tuple<int64_t, int64_t, int, int64_t>> ready;  // end, start, key order, key
+        for (auto& [key, list] : sessions)
+            for (auto& session : list)
+                if (session.end - 1 <= upTo) ready.emplace_back(session.end, session.start, keyOrder[key], key);
+        std::sort(ready.begin(), ready.end());
+        for (const auto& [end, start, order, key] : ready) {
+            auto& list = sessions[key];
+            auto it = std::find_if(list.begin(), list.end(), [&](const Session& s) { return s.start == start; });
+            out.push_back(rowOf(key, it->events, it->start, it->end));
+            list.erase(it);
+        }
+    };
+    for (const Event& event : events) {
+        if (event.time + gap - 1 > watermark) {
+            keyOrder.emplace(event.key, static_cast<int>(keyOrder.size()));
+            Session merged{event.time, event.time + gap, {&event}};
+            auto& list = sessions[event.key];
+            bool changed = true;
+            while (changed) {
+                changed = false;
+                for (auto it = list.begin(); it != list.end(); ++it) {
+                    if (it->start <= merged.end && it->end >= merged.start) {
+                        merged.start = std::min(merged.start, it->start);
+                        merged.end = std::max(merged.end, it->end);
+                        merged.events.insert(merged.events.end(), it->events.begin(), it->events.end());
+                        list.erase(it);
+                        changed = true;
+                        break;
+                    }
+                }
+            }
+            list.push_back(merged);
+        }
+        if (event.time > maxTime) {
+            maxTime = event.time;
+            if (maxTime - delay > watermark) {
+                watermark = maxTime - delay;
+                fire(watermark);
+            }
+        }
+    }
+    fire(INT64_MAX);
+    return out;
+}
+
+template <typename Sink = CaptureSink>
+auto runEngine(const plan::Pipeline& pipeline, const std::vector<Event>& events) {
+    Sink sink;
+    PipelineExecutor executor(pipeline, sink);
+    for (const auto& event : events) {
+        Row row = toRow(event);
+        executor.process(row);
+    }
+    executor.finish();
+    return sink.rows;
 }
 
 } // namespace pipec::runtime::testing
