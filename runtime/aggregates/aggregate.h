@@ -212,6 +212,18 @@ inline int64_t wrappingAdd(int64_t a, int64_t b) { return static_cast<int64_t>(s
 inline int64_t wrappingSubtract(int64_t a, int64_t b) { return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b)); }
 inline int64_t wrappingMultiply(int64_t a, int64_t b) { return static_cast<int64_t>(static_cast<uint64_t>(a) * static_cast<uint64_t>(b)); }
 
+/// The value an accumulator keeps in `i`/`d` (and its text), as MIN, MAX, FIRST_VALUE and LAST_VALUE return it;
+/// NULL when no value was folded in.
+inline Value keptValue(const Accumulator& accumulator, bool text) {
+    if (accumulator.count == 0) return Value::null();
+    Value value;
+    value.isNull = false;
+    value.i = accumulator.i;
+    value.d = accumulator.d;
+    if (text) value.s = accumulator.text();
+    return value;
+}
+
 /// The type rules the aggregates share.
 bool anyType(AggregateTyping& typing);        // COUNT: any argument, BIGINT NOT NULL
 bool numericSameType(AggregateTyping& typing); // SUM, AVG, the variances: a numeric argument, the result in its type

@@ -48,15 +48,7 @@ public:
         }
         into.count += from.count;
     }
-    Value result(const Accumulator& accumulator) const override {
-        if (accumulator.count == 0) return Value::null();
-        Value value;
-        value.isNull = false;
-        value.i = accumulator.i;
-        value.d = accumulator.d;
-        if (text_) value.s = accumulator.text();
-        return value;
-    }
+    Value result(const Accumulator& accumulator) const override { return aggregates::keptValue(accumulator, text_); }
     void write(StateWriter& writer, const Accumulator& accumulator) const override {
         writer.writeI64(accumulator.count);
         if (accumulator.count == 0) return;

@@ -281,28 +281,9 @@ TEST_CASE("the new aggregates: snapshot, restore and continue gives the uninterr
         size_t cut = random() % (events.size() + 1);
         CAPTURE(round);
         CAPTURE(cut);
-        ValueSink before;
-        std::string bytes;
-        {
-            PipelineExecutor executor(pipeline, before);
-            for (size_t i = 0; i < cut; ++i) {
-                Row row = toRow(events[i]);
-                executor.process(row);
-            }
-            bytes = executor.snapshot();
-        }
-        ValueSink after;
-        PipelineExecutor restored(pipeline, after);
-        restored.restore(bytes);
-        CHECK(restored.snapshot() == bytes);  // the encoding is canonical
-        for (size_t i = cut; i < events.size(); ++i) {
-            Row row = toRow(events[i]);
-            restored.process(row);
-        }
-        restored.finish();
-        auto combined = render(before.rows);
-        auto rest = render(after.rows);
-        combined.insert(combined.end(), rest.begin(), rest.end());
+        bool canonical = false;
+        auto combined = render(runWithRestore<ValueSink>(pipeline, events, cut, canonical));
+        CHECK(canonical);  // the encoding is canonical
         CHECK(combined == expected);
     }
 }

@@ -137,27 +137,9 @@ TEST_CASE("snapshot, restore and continue gives the uninterrupted output at rand
         CAPTURE(round);
         CAPTURE(cut);
 
-        CaptureSink before;
-        std::string bytes;
-        {
-            PipelineExecutor executor(pipeline, before);
-            for (size_t i = 0; i < cut; ++i) {
-                Row row = toRow(events[i]);
-                executor.process(row);
-            }
-            bytes = executor.snapshot();
-        }
-        CaptureSink after;
-        PipelineExecutor restored(pipeline, after);
-        restored.restore(bytes);
-        CHECK(restored.snapshot() == bytes);  // the encoding is canonical
-        for (size_t i = cut; i < events.size(); ++i) {
-            Row row = toRow(events[i]);
-            restored.process(row);
-        }
-        restored.finish();
-        std::vector<std::string> combined = before.rows;
-        combined.insert(combined.end(), after.rows.begin(), after.rows.end());
+        bool canonical = false;
+        auto combined = runWithRestore(pipeline, events, cut, canonical);
+        CHECK(canonical);  // the encoding is canonical
         CHECK(combined == expected);
     }
 }

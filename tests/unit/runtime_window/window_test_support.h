@@ -222,4 +222,32 @@ auto runEngine(const plan::Pipeline& pipeline, const std::vector<Event>& events)
     return sink.rows;
 }
 
+/// Runs the events with a snapshot after the first `cut` and a restore into a new executor that takes the rest; the
+/// rows of both, in order. `canonical` says whether the restored executor snapshots to the same bytes at once.
+template <typename Sink = CaptureSink>
+auto runWithRestore(const plan::Pipeline& pipeline, const std::vector<Event>& events, size_t cut, bool& canonical) {
+    Sink before;
+    std::string bytes;
+    {
+        PipelineExecutor executor(pipeline, before);
+        for (size_t i = 0; i < cut; ++i) {
+            Row row = toRow(events[i]);
+            executor.process(row);
+        }
+        bytes = executor.snapshot();
+    }
+    Sink after;
+    PipelineExecutor restored(pipeline, after);
+    restored.restore(bytes);
+    canonical = restored.snapshot() == bytes;
+    for (size_t i = cut; i < events.size(); ++i) {
+        Row row = toRow(events[i]);
+        restored.process(row);
+    }
+    restored.finish();
+    auto rows = before.rows;
+    rows.insert(rows.end(), after.rows.begin(), after.rows.end());
+    return rows;
+}
+
 } // namespace pipec::runtime::testing
