@@ -26,82 +26,6 @@ public:
     std::vector<Row> rows;
 };
 
-plan::Expr greaterThanZero(int columnIndex) {
-    plan::Expr expression;
-    expression.set_type(plan::BOOLEAN);
-    auto* call = expression.mutable_call();
-    call->set_function("greater");
-    *call->add_args() = column(columnIndex, plan::BIGINT);
-    auto* zero = call->add_args();
-    zero->set_type(plan::BIGINT);
-    zero->mutable_literal()->set_int_value(0);
-    return expression;
-}
-
-struct Spec {
-    plan::AggregateFunction function;
-    int argument;  // -1: COUNT(*)
-    plan::TypeId argumentType;
-    plan::TypeId resultType;
-    bool distinct = false;
-    bool filtered = false;  // FILTER (WHERE value > 0)
-};
-
-const std::vector<Spec>& specs() {
-    static const std::vector<Spec> kSpecs = {
-        {plan::VAR_POP, 2, plan::BIGINT, plan::BIGINT},
-        {plan::VAR_SAMP, 2, plan::BIGINT, plan::BIGINT},
-        {plan::STDDEV_POP, 2, plan::BIGINT, plan::BIGINT},
-        {plan::STDDEV_SAMP, 2, plan::BIGINT, plan::BIGINT},
-        {plan::VAR_SAMP, 4, plan::DOUBLE, plan::DOUBLE},
-        {plan::STDDEV_POP, 4, plan::DOUBLE, plan::DOUBLE},
-        {plan::FIRST_VALUE, 3, plan::VARCHAR, plan::VARCHAR},
-        {plan::LAST_VALUE, 2, plan::BIGINT, plan::BIGINT},
-        {plan::LISTAGG, 3, plan::VARCHAR, plan::VARCHAR},
-        {plan::COUNT_STAR, -1, plan::TYPE_NULL, plan::BIGINT, false, true},
-        {plan::SUM, 2, plan::BIGINT, plan::BIGINT, false, true},
-        {plan::COUNT, 3, plan::VARCHAR, plan::BIGINT, true, true},
-        {plan::APPROX_COUNT_DISTINCT, 2, plan::BIGINT, plan::BIGINT},
-        {plan::FIRST_VALUE, 2, plan::BIGINT, plan::BIGINT, false, true},
-        {plan::STDDEV_SAMP, 4, plan::DOUBLE, plan::DOUBLE, true},
-    };
-    return kSpecs;
-}
-constexpr size_t kApproxColumn = 1 + 12;
-
-plan::Pipeline makeAggregatePipeline(plan::WindowKind kind, int64_t size, int64_t slide, int64_t gap, int64_t delay) {
-    plan::Pipeline pipeline;
-    pipeline.set_job_name("aggregates");
-    pipeline.mutable_source()->set_watermark_delay_ms(delay);
-    auto* window = pipeline.mutable_window();
-    window->set_kind(kind);
-    window->set_size_ms(size);
-    window->set_slide_ms(slide);
-    window->set_gap_ms(gap);
-    *window->add_group_keys() = column(1, plan::BIGINT);
-    window->add_group_key_names("key");
-    std::vector<plan::TypeId> outputTypes = {plan::BIGINT};
-    for (const Spec& spec : specs()) {
-        auto* aggregate = window->add_aggregates();
-        aggregate->set_function(spec.function);
-        aggregate->set_distinct(spec.distinct);
-        aggregate->set_result_type(spec.resultType);
-        if (spec.argument >= 0) *aggregate->mutable_argument() = column(spec.argument, spec.argumentType);
-        if (spec.filtered) *aggregate->mutable_filter() = greaterThanZero(2);
-        if (spec.function == plan::LISTAGG) aggregate->add_parameters()->set_string_value(";");
-        outputTypes.push_back(spec.resultType);
-    }
-    outputTypes.push_back(plan::TIMESTAMP);
-    outputTypes.push_back(plan::TIMESTAMP);
-    for (size_t i = 0; i < outputTypes.size(); ++i) {
-        *pipeline.add_outputs() = column(static_cast<int>(i), outputTypes[i]);
-        auto* output = pipeline.add_output_columns();
-        output->set_name("c" + std::to_string(i));
-        output->set_type(outputTypes[i]);
-    }
-    return pipeline;
-}
-
 /// The reference: every aggregate computed from the window's events directly. `base` is the first event, so an
 /// event's position in the input is its arrival.
 Row referenceRow(const Event* base, int64_t key, std::vector<const Event*> events, int64_t start, int64_t end) {
@@ -110,7 +34,7 @@ Row referenceRow(const Event* base, int64_t key, std::vector<const Event*> event
     });
     Row row;
     row.push_back(Value::ofInt(key));
-    for (const Spec& spec : specs()) {
+    for (const AggregateSpec& spec : aggregateSpecs()) {
         std::vector<const Event*> seen;
         for (const Event* event : events)
             if (!spec.filtered || (event->value && *event->value > 0)) seen.push_back(event);
@@ -216,7 +140,7 @@ void compareRows(const std::vector<Row>& actual, const std::vector<Row>& expecte
             if (c == kApproxColumn) {
                 // Linear counting over 16384 registers: a few hundred values are counted within about one.
                 CHECK(std::abs(a.i - e.i) <= 1 + e.i / 100);
-            } else if (c >= 1 && c <= specs().size() && specs()[c - 1].resultType == plan::DOUBLE) {
+            } else if (c >= 1 && c <= aggregateSpecs().size() && aggregateSpecs()[c - 1].resultType == plan::DOUBLE) {
                 CHECK(std::abs(a.d - e.d) <= 1e-9 * std::max(1.0, std::abs(e.d)));
             } else {
                 CHECK(a.i == e.i);

@@ -3,6 +3,8 @@
 
 #include "runtime/operators/pipeline_executor.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 #include <optional>
@@ -25,7 +27,12 @@ public:
     void open(const std::vector<plan::OutputColumn>&) override {}
     void write(const Row& row) override {
         std::string text;
-        for (const auto& value : row) text += (value.isNull ? "NULL" : value.s.empty() ? std::to_string(value.i) : value.s) + "|";
+        for (const auto& value : row) {
+            if (value.isNull) text += "NULL|";
+            else if (!value.s.empty()) text += value.s + "|";
+            else if (value.d != 0) text += fmt::format("{}|", value.d);  // a DOUBLE (integers keep d = 0)
+            else text += std::to_string(value.i) + "|";
+        }
         rows.push_back(text);
     }
     void flush() override {}
@@ -83,6 +90,87 @@ inline plan::Pipeline makePipeline(plan::WindowKind kind, int64_t size, int64_t 
         auto* output = pipeline.add_output_columns();
         output->set_name("c" + std::to_string(i));
         output->set_type(type);
+    }
+    return pipeline;
+}
+
+/// The aggregates beyond COUNT/SUM/AVG/MIN/MAX, FILTER and DISTINCT over the same source row: the variances over
+/// BIGINT and DOUBLE, FIRST_VALUE/LAST_VALUE, LISTAGG(name, ';'), filtered COUNT(*)/SUM/COUNT(DISTINCT)/FIRST_VALUE,
+/// APPROX_COUNT_DISTINCT and STDDEV_SAMP(DISTINCT). Outputs: the whole aggregate row.
+inline plan::Expr greaterThanZero(int columnIndex) {
+    plan::Expr expression;
+    expression.set_type(plan::BOOLEAN);
+    auto* call = expression.mutable_call();
+    call->set_function("greater");
+    *call->add_args() = column(columnIndex, plan::BIGINT);
+    auto* zero = call->add_args();
+    zero->set_type(plan::BIGINT);
+    zero->mutable_literal()->set_int_value(0);
+    return expression;
+}
+
+/// One aggregate call of makeAggregatePipeline.
+struct AggregateSpec {
+    plan::AggregateFunction function;
+    int argument;  // -1: COUNT(*)
+    plan::TypeId argumentType;
+    plan::TypeId resultType;
+    bool distinct = false;
+    bool filtered = false;  // FILTER (WHERE value > 0)
+};
+
+inline const std::vector<AggregateSpec>& aggregateSpecs() {
+    static const std::vector<AggregateSpec> kSpecs = {
+        {plan::VAR_POP, 2, plan::BIGINT, plan::BIGINT},
+        {plan::VAR_SAMP, 2, plan::BIGINT, plan::BIGINT},
+        {plan::STDDEV_POP, 2, plan::BIGINT, plan::BIGINT},
+        {plan::STDDEV_SAMP, 2, plan::BIGINT, plan::BIGINT},
+        {plan::VAR_SAMP, 4, plan::DOUBLE, plan::DOUBLE},
+        {plan::STDDEV_POP, 4, plan::DOUBLE, plan::DOUBLE},
+        {plan::FIRST_VALUE, 3, plan::VARCHAR, plan::VARCHAR},
+        {plan::LAST_VALUE, 2, plan::BIGINT, plan::BIGINT},
+        {plan::LISTAGG, 3, plan::VARCHAR, plan::VARCHAR},
+        {plan::COUNT_STAR, -1, plan::TYPE_NULL, plan::BIGINT, false, true},
+        {plan::SUM, 2, plan::BIGINT, plan::BIGINT, false, true},
+        {plan::COUNT, 3, plan::VARCHAR, plan::BIGINT, true, true},
+        {plan::APPROX_COUNT_DISTINCT, 2, plan::BIGINT, plan::BIGINT},
+        {plan::FIRST_VALUE, 2, plan::BIGINT, plan::BIGINT, false, true},
+        {plan::STDDEV_SAMP, 4, plan::DOUBLE, plan::DOUBLE, true},
+    };
+    return kSpecs;
+}
+constexpr size_t kApproxColumn = 1 + 12;  // the APPROX_COUNT_DISTINCT column of makeAggregatePipeline
+
+
+inline plan::Pipeline makeAggregatePipeline(plan::WindowKind kind, int64_t size, int64_t slide, int64_t gap, int64_t delay) {
+    plan::Pipeline pipeline;
+    pipeline.set_job_name("aggregates");
+    pipeline.mutable_source()->set_watermark_delay_ms(delay);
+    auto* window = pipeline.mutable_window();
+    window->set_kind(kind);
+    window->set_size_ms(size);
+    window->set_slide_ms(slide);
+    window->set_gap_ms(gap);
+    *window->add_group_keys() = column(1, plan::BIGINT);
+    window->add_group_key_names("key");
+    std::vector<plan::TypeId> outputTypes = {plan::BIGINT};
+    for (const AggregateSpec& spec : aggregateSpecs()) {
+        auto* aggregate = window->add_aggregates();
+        aggregate->set_function(spec.function);
+        aggregate->set_distinct(spec.distinct);
+        aggregate->set_result_type(spec.resultType);
+        if (spec.argument >= 0) *aggregate->mutable_argument() = column(spec.argument, spec.argumentType);
+        if (spec.filtered) *aggregate->mutable_filter() = greaterThanZero(2);
+        if (spec.function == plan::LISTAGG) aggregate->add_parameters()->set_string_value(";");
+        outputTypes.push_back(spec.resultType);
+    }
+    outputTypes.push_back(plan::TIMESTAMP);
+    outputTypes.push_back(plan::TIMESTAMP);
+    for (size_t i = 0; i < outputTypes.size(); ++i) {
+        *pipeline.add_outputs() = column(static_cast<int>(i), outputTypes[i]);
+        auto* output = pipeline.add_output_columns();
+        output->set_name("c" + std::to_string(i));
+        output->set_type(outputTypes[i]);
     }
     return pipeline;
 }
