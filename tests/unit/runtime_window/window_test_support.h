@@ -119,7 +119,15 @@ struct AggregateSpec {
     bool filtered = false;  // FILTER (WHERE value > 0)
 };
 
-inline const std::vector<AggregateSpec>& aggregateSpecs() {
+inline const std::vector<AggregateSpec>& aggregateSpecs(bool invertibleOnly = false) {
+    // The invertible ones (integer variances, filtered COUNT(*) and SUM): windows then take the incremental path.
+    static const std::vector<AggregateSpec> kInvertible = {
+        {plan::VAR_POP, 2, plan::BIGINT, plan::BIGINT},
+        {plan::STDDEV_SAMP, 2, plan::BIGINT, plan::BIGINT},
+        {plan::COUNT_STAR, -1, plan::TYPE_NULL, plan::BIGINT, false, true},
+        {plan::SUM, 2, plan::BIGINT, plan::BIGINT, false, true},
+    };
+    if (invertibleOnly) return kInvertible;
     static const std::vector<AggregateSpec> kSpecs = {
         {plan::VAR_POP, 2, plan::BIGINT, plan::BIGINT},
         {plan::VAR_SAMP, 2, plan::BIGINT, plan::BIGINT},
@@ -139,10 +147,11 @@ inline const std::vector<AggregateSpec>& aggregateSpecs() {
     };
     return kSpecs;
 }
-constexpr size_t kApproxColumn = 1 + 12;  // the APPROX_COUNT_DISTINCT column of makeAggregatePipeline
+constexpr size_t kApproxColumn = 1 + 12;  // the APPROX_COUNT_DISTINCT column of makeAggregatePipeline (not invertibleOnly)
 
 
-inline plan::Pipeline makeAggregatePipeline(plan::WindowKind kind, int64_t size, int64_t slide, int64_t gap, int64_t delay) {
+inline plan::Pipeline makeAggregatePipeline(plan::WindowKind kind, int64_t size, int64_t slide, int64_t gap, int64_t delay,
+                                            bool invertibleOnly = false) {
     plan::Pipeline pipeline;
     pipeline.set_job_name("aggregates");
     pipeline.mutable_source()->set_watermark_delay_ms(delay);
@@ -154,7 +163,7 @@ inline plan::Pipeline makeAggregatePipeline(plan::WindowKind kind, int64_t size,
     *window->add_group_keys() = column(1, plan::BIGINT);
     window->add_group_key_names("key");
     std::vector<plan::TypeId> outputTypes = {plan::BIGINT};
-    for (const AggregateSpec& spec : aggregateSpecs()) {
+    for (const AggregateSpec& spec : aggregateSpecs(invertibleOnly)) {
         auto* aggregate = window->add_aggregates();
         aggregate->set_function(spec.function);
         aggregate->set_distinct(spec.distinct);
