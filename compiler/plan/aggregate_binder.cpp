@@ -110,6 +110,11 @@ BoundExpressionPtr Binder::bindAggregate(const Expression& expression) {
         // MIN(DISTINCT x) is MIN(x): not kept, so both spellings share one accumulator.
         if (definition->distinct == runtime::DistinctUse::Redundant) call.distinct = false;
     }
+    if (expression.filter && !definition->filter) {
+        auto& d = error("E0430", expression.filter->span, fmt::format("{} does not take a FILTER clause", name));
+        d.label = "FILTER not allowed here";
+        return nullptr;
+    }
     if (expression.filter) {
         const Expression& condition = *expression.filter;
         if (containsAggregateOrAuxiliary(condition)) {

@@ -159,8 +159,9 @@ struct AggregateDefinition {
     size_t maxArguments;               // arguments after the first must be literals (LISTAGG's separator)
     AggregateTypeRule typeRule;
     DistinctUse distinct;
-    bool filter;                       // FILTER (WHERE …) applies
-    bool mergeable;                    // partial states merge exactly (every slice-based window needs this)
+    bool filter;                       // FILTER (WHERE …) applies (else the binder refuses it, E0430)
+    bool mergeable;                    // partial states merge exactly; every window needs it (slices, touching sessions), so
+                                       // a non-mergeable aggregate is refused by the runtime until an operator without merges exists
     std::string_view flinkName;        // how Flink streaming SQL spells it
     std::string_view signature;        // for messages and documentation: "LISTAGG(expr [, separator])"
     KernelFactory create;

@@ -10,6 +10,8 @@ const Value AggregateFunction::kRow = Value::ofInt(1);
 AggregateFunction::AggregateFunction(const plan::Aggregate& aggregate) : distinct_(aggregate.distinct()) {
     const AggregateDefinition* definition = findPlanAggregate(aggregate.function());
     if (!definition) throw std::invalid_argument("plan names an unknown aggregate function");
+    // Every window merges partial states (slices of TUMBLE/HOP, touching sessions).
+    if (!definition->mergeable) throw std::invalid_argument("aggregate " + std::string(definition->sqlName) + " cannot run in a window");
     AggregateSetup setup;
     setup.resultType = aggregate.result_type();
     if (aggregate.has_argument() && !definition->star) {
