@@ -168,7 +168,7 @@ struct AggregateDefinition {
     /// The Flink target writes `flinkName(DISTINCT x)` (APPROX_COUNT_DISTINCT, batch-only in Flink, becomes an exact
     /// COUNT(DISTINCT x)) …
     bool flinkDistinct = false;
-    /// … and warns (W0601) with this note when the Flink job computes something else than pipec.
+    /// … and warns (W0601) with this note where the Flink job can compute something else than pipec.
     std::string_view flinkNote = {};
 };
 

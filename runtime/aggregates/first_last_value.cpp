@@ -78,16 +78,20 @@ private:
 std::unique_ptr<AggregateKernel> createFirst(const AggregateSetup& setup) { return std::make_unique<OrderedPick<true>>(setup); }
 std::unique_ptr<AggregateKernel> createLast(const AggregateSetup& setup) { return std::make_unique<OrderedPick<false>>(setup); }
 
+constexpr std::string_view kOrderNote =
+    "Flink picks by arrival, pipec by event time then arrival: the two differ when rows arrive out of order within "
+    "the watermark delay";
+
 } // namespace
 
 const AggregateDefinition kFirstValueAggregate{
     .planFunction = plan::FIRST_VALUE, .sqlName = "FIRST_VALUE", .star = false, .minArguments = 1, .maxArguments = 1,
     .typeRule = aggregates::anyTypeSameType, .distinct = DistinctUse::Refused, .filter = true, .mergeable = true,
-    .flinkName = "FIRST_VALUE", .signature = "FIRST_VALUE(x)", .create = createFirst};
+    .flinkName = "FIRST_VALUE", .signature = "FIRST_VALUE(x)", .create = createFirst, .flinkNote = kOrderNote};
 
 const AggregateDefinition kLastValueAggregate{
     .planFunction = plan::LAST_VALUE, .sqlName = "LAST_VALUE", .star = false, .minArguments = 1, .maxArguments = 1,
     .typeRule = aggregates::anyTypeSameType, .distinct = DistinctUse::Refused, .filter = true, .mergeable = true,
-    .flinkName = "LAST_VALUE", .signature = "LAST_VALUE(x)", .create = createLast};
+    .flinkName = "LAST_VALUE", .signature = "LAST_VALUE(x)", .create = createLast, .flinkNote = kOrderNote};
 
 } // namespace pipec::runtime

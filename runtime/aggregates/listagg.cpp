@@ -93,6 +93,8 @@ std::unique_ptr<AggregateKernel> create(const AggregateSetup& setup) { return st
 const AggregateDefinition kListaggAggregate{
     .planFunction = plan::LISTAGG, .sqlName = "LISTAGG", .star = false, .minArguments = 1, .maxArguments = 2,
     .typeRule = listaggType, .distinct = DistinctUse::Refused, .filter = true, .mergeable = true,
-    .flinkName = "LISTAGG", .signature = "LISTAGG(x [, separator])", .create = create};
+    .flinkName = "LISTAGG", .signature = "LISTAGG(x [, separator])", .create = create,
+    .flinkNote = "Flink joins the values in arrival order, pipec in event-time order (ties by arrival): the two differ "
+                 "when rows arrive out of order within the watermark delay"};
 
 } // namespace pipec::runtime
