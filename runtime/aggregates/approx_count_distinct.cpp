@@ -25,6 +25,7 @@ namespace {
 constexpr int kPrecision = 14;
 constexpr size_t kRegisters = size_t{1} << kPrecision;
 constexpr size_t kSparseLimit = 1024;  // entries; 4 KiB, a quarter of the dense sketch
+constexpr uint8_t kMaxRank = 64 - kPrecision + 1;
 
 uint64_t hashBytes(const std::string& bytes) {
     uint64_t hash = 0xcbf29ce484222325ULL;
@@ -59,7 +60,7 @@ public:
         uint64_t hash = hashBytes(key);
         auto index = static_cast<uint32_t>(hash >> (64 - kPrecision));
         uint64_t rest = hash << kPrecision;
-        auto rank = static_cast<uint8_t>(rest == 0 ? 64 - kPrecision + 1 : std::countl_zero(rest) + 1);
+        auto rank = static_cast<uint8_t>(rest == 0 ? kMaxRank : std::countl_zero(rest) + 1);
         ++accumulator.count;
         set(accumulator, index, rank);
     }
@@ -164,6 +165,16 @@ public:
         bool isDense = reader.readBool();
         std::string registers = reader.readString();
         bool fits = isDense ? registers.size() == kRegisters : registers.size() % 4 == 0 && registers.size() / 4 <= kSparseLimit;
+        if (fits && isDense) {
+            for (char c : registers) fits = fits && static_cast<uint8_t>(c) <= kMaxRank;
+        } else if (fits) {
+            // Sparse entries: registers in range, strictly increasing, ranks in range.
+            for (size_t k = 0; fits && k < registers.size() / 4; ++k) {
+                uint32_t e = sparseAt(registers, k);
+                fits = entryIndex(e) < kRegisters && entryRank(e) >= 1 && entryRank(e) <= kMaxRank &&
+                       (k == 0 || entryIndex(sparseAt(registers, k - 1)) < entryIndex(e));
+            }
+        }
         if (accumulator.count < 0 || !fits) throw std::runtime_error("corrupt APPROX_COUNT_DISTINCT state");
         accumulator.i = isDense ? 1 : 0;
         accumulator.mutableExtra().registers = std::move(registers);

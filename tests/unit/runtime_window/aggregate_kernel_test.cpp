@@ -130,6 +130,39 @@ TEST_CASE("truncated aggregate state is refused") {
     }
 }
 
+TEST_CASE("APPROX_COUNT_DISTINCT refuses sketches with registers out of range") {
+    AggregateSetup setup;
+    setup.argumentType = plan::BIGINT;
+    auto kernel = kApproxCountDistinctAggregate.create(setup);
+    auto sketch = [](bool dense, const std::string& registers) {
+        StateWriter writer;
+        writer.writeI64(1);
+        writer.writeBool(dense);
+        writer.writeString(registers);
+        return writer.take();
+    };
+    auto entry = [](uint32_t index, uint8_t rank) {
+        uint32_t e = (index << 8) | rank;
+        return std::string(reinterpret_cast<const char*>(&e), 4);
+    };
+    auto refused = [&](const std::string& bytes) {
+        StateReader reader(bytes);
+        Accumulator accumulator;
+        try {
+            kernel->read(reader, accumulator);
+        } catch (const std::runtime_error&) {
+            return true;
+        }
+        return false;
+    };
+    CHECK_FALSE(refused(sketch(false, entry(3, 2) + entry(9, 1))));
+    CHECK(refused(sketch(false, entry(1 << 14, 2))));          // register beyond the sketch
+    CHECK(refused(sketch(false, entry(9, 1) + entry(3, 2))));  // not sorted
+    CHECK(refused(sketch(false, entry(3, 60))));                // rank beyond 64 − 14 + 1
+    CHECK(refused(sketch(true, std::string(100, '\1'))));      // dense of the wrong size
+    CHECK(refused(sketch(true, std::string(1 << 14, '\x40'))));
+}
+
 TEST_CASE("COUNT, SUM, AVG, MIN and MAX keep changelog format 1's accumulator encoding") {
     // count, i, d (little-endian 8 bytes each), the text as a length-prefixed string, then the DISTINCT entries.
     auto format1 = [](int64_t count, int64_t i, double d, const std::string& text) {
