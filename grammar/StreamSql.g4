@@ -82,15 +82,20 @@ primaryExpression
     | STRING                                                                     #stringLiteral
     | CASE operand=expression? whenClause+ (ELSE elseExpression=expression)? END #caseExpression
     | CAST LEFT_PAREN expression AS dataType RIGHT_PAREN                         #cast
-    | name=identifier LEFT_PAREN ASTERISK RIGHT_PAREN                            #starFunctionCall
+    | name=identifier LEFT_PAREN ASTERISK RIGHT_PAREN filterClause?              #starFunctionCall
     | name=identifier LEFT_PAREN trimSide=(BOTH | LEADING | TRAILING) characters=valueExpression? FROM
       operand=expression RIGHT_PAREN                                             #trimFunctionCall
     | name=identifier LEFT_PAREN first=valueExpression FROM second=expression (FOR third=expression)? RIGHT_PAREN  #fromFunctionCall
     | name=identifier LEFT_PAREN operand=expression TO unit=identifier RIGHT_PAREN  #toFunctionCall
     | name=identifier LEFT_PAREN first=valueExpression IN second=valueExpression RIGHT_PAREN  #inFunctionCall
-    | name=identifier LEFT_PAREN (setQuantifier? expression (COMMA expression)*)? RIGHT_PAREN  #functionCall
+    | name=identifier LEFT_PAREN (setQuantifier? expression (COMMA expression)*)? RIGHT_PAREN filterClause?  #functionCall
     | qualifiedName                                                              #columnReference
     | LEFT_PAREN expression RIGHT_PAREN                                          #parenthesizedExpression
+    ;
+
+// An aggregate's `FILTER (WHERE condition)`.
+filterClause
+    : FILTER LEFT_PAREN WHERE condition=expression RIGHT_PAREN
     ;
 
 whenClause
@@ -128,10 +133,10 @@ identifier
     | DOUBLE_QUOTED_IDENTIFIER #doubleQuotedIdentifier
     ;
 
-// Keywords of the keyword call forms (TRIM(LEADING 'x' FROM s), SUBSTRING(s FROM 1 FOR 2), FLOOR(ts TO DAY)) and
-// interval qualifiers (MINUTE TO SECOND) stay usable as names.
+// Keywords of the keyword call forms (TRIM(LEADING 'x' FROM s), SUBSTRING(s FROM 1 FOR 2), FLOOR(ts TO DAY)), FILTER
+// (of `agg(x) FILTER (WHERE …)`) and interval qualifiers (MINUTE TO SECOND) stay usable as names.
 nonReserved
-    : BOTH | FOR | LEADING | TO | TRAILING
+    : BOTH | FILTER | FOR | LEADING | TO | TRAILING
     ;
 
 // Keywords are case-insensitive. ORDER, LIMIT, JOIN, UNION, OVER, EXCEPT, INTERSECT, LATERAL, EXISTS, FETCH,
@@ -150,6 +155,7 @@ DISTINCT: D I S T I N C T;
 ELSE: E L S E;
 END: E N D;
 ESCAPE: E S C A P E;
+FILTER: F I L T E R;
 FALSE_KW: F A L S E;
 FOR: F O R;
 FROM: F R O M;

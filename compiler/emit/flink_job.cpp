@@ -1,6 +1,7 @@
 #include "compiler/emit/flink_job.h"
 
 #include "compiler/emit/flink_source_table.h"
+#include "runtime/aggregates/aggregate.h"
 #include "runtime/core/function_catalog.h"
 
 #include <fmt/format.h>
@@ -60,44 +61,93 @@ std::string intervalLiteral(int64_t ms) {
     return fmt::format("INTERVAL '{}.{:03}' SECOND", ms / 1000, ms % 1000);
 }
 
-/// The SQL with every group window and window auxiliary function rewritten to use the `_time` rowtime column, and
-/// every scalar function spelled as the function catalog says Flink spells it.
-std::string rewriteTimeArguments(const driver::CompiledJob& job) {
+using Replacements = std::vector<std::tuple<size_t, size_t, std::string>>;
+
+/// `text` with the replacements (offset, length, replacement; offsets relative to `base`) applied.
+std::string applyReplacements(std::string text, Replacements replacements, size_t base) {
+    // One span can be reached twice (a WITH column that two window calls use): rewrite it once.
+    std::sort(replacements.rbegin(), replacements.rend());
+    replacements.erase(std::unique(replacements.begin(), replacements.end()), replacements.end());
+    for (const auto& [offset, length, replacement] : replacements) text.replace(offset - base, length, replacement);
+    return text;
+}
+
+/// The SQL with every group window and window auxiliary function rewritten to use the `_time` rowtime column, every
+/// scalar function and aggregate spelled as the catalogs say Flink spells it, and every `agg(x) FILTER (WHERE c)`
+/// written `agg(CASE WHEN c THEN x END)` (`COUNT(*)`: `COUNT(CASE WHEN c THEN 1 END)`), which is the same for every
+/// aggregate, as all of them skip NULLs, and which every Flink SQL parser reads.
+std::string rewriteTimeArguments(const driver::CompiledJob& job, DiagnosticEngine& diagnostics) {
     const std::string& text = job.source.sql.text;
-    std::vector<std::tuple<size_t, size_t, std::string>> replacements;
-    std::function<void(const sql::Expression&)> visit = [&](const sql::Expression& expression) {
-        if (expression.kind == sql::ExpressionKind::FunctionCall && !expression.arguments.empty()) {
+    Replacements replacements;
+    std::function<void(const sql::Expression&, Replacements&)> visit = [&](const sql::Expression& expression, Replacements& out) {
+        if (expression.kind == sql::ExpressionKind::FunctionCall) {
             std::string name = expression.name.front();
             std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-            for (const char* window : {"TUMBLE", "HOP", "SESSION"}) {
-                std::string w = window;
-                if (name == w || name == w + "_START" || name == w + "_END") {
-                    const auto& time = *expression.arguments.front();
-                    replacements.emplace_back(time.span.offset, time.span.length, "`_time`");
+            if (!expression.arguments.empty()) {
+                for (const char* window : {"TUMBLE", "HOP", "SESSION"}) {
+                    std::string w = window;
+                    if (name == w || name == w + "_START" || name == w + "_END") {
+                        const auto& time = *expression.arguments.front();
+                        out.emplace_back(time.span.offset, time.span.length, "`_time`");
+                    }
                 }
+            }
+            std::string argumentPrefix, argumentSuffix;
+            // Aggregates Flink spells otherwise (APPROX_COUNT_DISTINCT → COUNT(DISTINCT …)), and where Flink can compute
+            // something else (the catalog's note), said as W0601.
+            if (const auto* aggregate = runtime::findSqlAggregate(name, expression.star); aggregate && !expression.nameSpans.empty()) {
+                if (aggregate->flinkName != name)
+                    out.emplace_back(expression.nameSpans.front().offset, expression.nameSpans.front().length, std::string(aggregate->flinkName));
+                if (aggregate->flinkDistinct && !expression.distinct) argumentPrefix = "DISTINCT ";
+                if (!aggregate->flinkNote.empty()) {
+                    auto& d = diagnostics.warning("W0601", job.source.name.location,
+                                                  fmt::format("job `{}`: `{}`: {}", job.source.name.value, expression.text, aggregate->flinkNote));
+                    d.help = "docs/functions.md, \"Aggregate functions\", lists how each aggregate runs on Flink";
+                }
+            }
+            if (expression.filter && !expression.nameSpans.empty()) {
+                const sql::Expression& condition = *expression.filter;
+                Replacements inner;
+                visit(condition, inner);
+                std::string conditionText = applyReplacements(text.substr(condition.span.offset, condition.span.length), inner, condition.span.offset);
+                size_t argumentsEnd = expression.arguments.empty() ? expression.nameSpans.front().offset + expression.nameSpans.front().length
+                                                                   : expression.arguments.back()->span.offset + expression.arguments.back()->span.length;
+                std::string between = text.substr(argumentsEnd, condition.span.offset - argumentsEnd);
+                std::transform(between.begin(), between.end(), between.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+                size_t keyword = argumentsEnd + between.rfind("FILTER");
+                size_t closing = text.rfind(')', keyword);
+                // Drop ` FILTER (WHERE c)`, keep the call's closing parenthesis.
+                out.emplace_back(closing + 1, expression.span.offset + expression.span.length - closing - 1, "");
+                if (expression.star) {
+                    size_t star = text.find('*', expression.nameSpans.front().offset + expression.nameSpans.front().length);
+                    out.emplace_back(star, 1, fmt::format("CASE WHEN {} THEN 1 END", conditionText));
+                } else {
+                    argumentPrefix += fmt::format("CASE WHEN {} THEN ", conditionText);
+                    argumentSuffix = " END";
+                }
+            }
+            if (!expression.arguments.empty()) {
+                const auto& first = *expression.arguments.front();
+                if (!argumentPrefix.empty()) out.emplace_back(first.span.offset, 0, argumentPrefix);
+                if (!argumentSuffix.empty()) out.emplace_back(first.span.offset + first.span.length, 0, argumentSuffix);
             }
             for (const auto& function : runtime::functionCatalog()) {
                 if (std::find(function.sqlNames.begin(), function.sqlNames.end(), name) == function.sqlNames.end()) continue;
                 if (!expression.nameSpans.empty() && !function.flinkName.empty() && function.flinkName != name)
-                    replacements.emplace_back(expression.nameSpans.front().offset, expression.nameSpans.front().length,
-                                              std::string(function.flinkName));
+                    out.emplace_back(expression.nameSpans.front().offset, expression.nameSpans.front().length, std::string(function.flinkName));
                 break;
             }
         }
-        for (const auto& argument : expression.arguments) visit(*argument);
+        for (const auto& argument : expression.arguments) visit(*argument, out);
     };
     if (job.ast) {
         for (const auto& item : job.ast->selectItems)
-            if (item.expression) visit(*item.expression);
-        if (job.ast->where) visit(*job.ast->where);
-        for (const auto& item : job.ast->groupBy) visit(*item);
-        if (job.ast->having) visit(*job.ast->having);
+            if (item.expression) visit(*item.expression, replacements);
+        if (job.ast->where) visit(*job.ast->where, replacements);
+        for (const auto& item : job.ast->groupBy) visit(*item, replacements);
+        if (job.ast->having) visit(*job.ast->having, replacements);
     }
-    // One span can be reached twice (a WITH column that two window calls use): rewrite it once.
-    std::sort(replacements.rbegin(), replacements.rend());
-    replacements.erase(std::unique(replacements.begin(), replacements.end()), replacements.end());
-    std::string rewritten = text;
-    for (const auto& [offset, length, replacement] : replacements) rewritten.replace(offset, length, replacement);
+    std::string rewritten = applyReplacements(text, std::move(replacements), 0);
     while (!rewritten.empty() && (rewritten.back() == '\n' || rewritten.back() == ';' || rewritten.back() == ' ')) rewritten.pop_back();
     return rewritten;
 }
@@ -321,7 +371,7 @@ std::string flinkSql(const driver::Compilation& compilation, const driver::Compi
     // pipec routes a record without an event time aside (`missing_time`); Flink would fail the window on a NULL rowtime.
     out += kafka.timeField ? "\nWHERE `_time` IS NOT NULL;\n\n" : ";\n\n";
 
-    std::string query = rewriteTimeArguments(job);
+    std::string query = rewriteTimeArguments(job, diagnostics);
     out += fmt::format("CREATE TEMPORARY VIEW {} AS\n{};\n", identifier(job.source.name.value + "_rows"), query);
 
     std::vector<std::string> inserts;

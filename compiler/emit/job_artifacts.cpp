@@ -272,7 +272,12 @@ std::string compareState(const plan::Job& before, const plan::Job& after) {
         const auto& x = windowA.aggregates(i);
         const auto& y = windowB.aggregates(i);
         if (x.function() != y.function() || x.distinct() != y.distinct() || x.result_type() != y.result_type() ||
-            describe(a, x.argument()) != describe(b, y.argument()))
+            describe(a, x.argument()) != describe(b, y.argument()) || x.has_filter() != y.has_filter() ||
+            (x.has_filter() && describe(a, x.filter()) != describe(b, y.filter())) ||
+            x.parameters_size() != y.parameters_size())
+            return "incompatible: the aggregates changed";
+        for (int k = 0; k < x.parameters_size(); ++k)
+            if (x.parameters(k).SerializeAsString() != y.parameters(k).SerializeAsString())
             return "incompatible: the aggregates changed";
     }
     // Stage 2's state is partitioned like the repartition topic, not like the source, and rows in flight on that topic

@@ -24,8 +24,10 @@ void addExchange(plan::Pipeline& pipeline, const std::string& reason) {
     };
     const plan::WindowAggregate& window = pipeline.window();
     for (const auto& key : window.group_keys()) visit(key);
-    for (const auto& aggregate : window.aggregates())
+    for (const auto& aggregate : window.aggregates()) {
         if (aggregate.has_argument()) visit(aggregate.argument());
+        if (aggregate.has_filter()) visit(aggregate.filter());
+    }
     read.erase(0);  // `_time` travels as the record's event time
     plan::Exchange* exchange = pipeline.mutable_exchange();
     exchange->set_reason(reason);
@@ -80,6 +82,8 @@ plan::Pipeline lowerPlan(const logical::LogicalPlan& logicalPlan, const std::set
             aggregate->set_distinct(call.distinct);
             aggregate->set_result_type(call.type);
             aggregate->set_name(call.text);
+            if (call.filter) *aggregate->mutable_filter() = logical::toPlanExpression(*call.filter);
+            for (const auto& parameter : call.parameters) *aggregate->add_parameters() = parameter;
         }
         if (logicalPlan.having) *window->mutable_having() = logical::toPlanExpression(*logicalPlan.having);
     }
@@ -161,10 +165,12 @@ std::string printPhysical(const plan::Pipeline& pipeline) {
         for (int i = 0; i < window.group_keys_size(); ++i)
             out += fmt::format("{}  key {} = {}\n", at, window.group_key_names(i), printPlanExpression(window.group_keys(i)));
         for (const auto& aggregate : window.aggregates()) {
-            out += fmt::format("{}  aggregate {}{}({}):{}\n", at, plan::AggregateFunction_Name(aggregate.function()),
-                               aggregate.distinct() ? " DISTINCT" : "",
-                               aggregate.has_argument() ? printPlanExpression(aggregate.argument()) : "*",
-                               logical::typeName(aggregate.result_type()));
+            std::string arguments = aggregate.has_argument() ? printPlanExpression(aggregate.argument()) : "*";
+            for (const auto& parameter : aggregate.parameters())
+                arguments += parameter.value_case() == plan::Literal::kStringValue ? fmt::format(", '{}'", parameter.string_value()) : ", ?";
+            out += fmt::format("{}  aggregate {}{}({}):{}{}\n", at, plan::AggregateFunction_Name(aggregate.function()),
+                               aggregate.distinct() ? " DISTINCT" : "", arguments, logical::typeName(aggregate.result_type()),
+                               aggregate.has_filter() ? " filter " + printPlanExpression(aggregate.filter()) : "");
         }
         if (window.has_having()) out += at + "  having " + printPlanExpression(window.having()) + "\n";
     }

@@ -68,8 +68,10 @@ BoundExpressionPtr fold(const BoundExpressionPtr& expression) {
 void foldConstants(logical::LogicalPlan& plan) {
     for (auto& filter : plan.filters) filter = fold(filter);
     for (auto& key : plan.groupKeys) key = fold(key);
-    for (auto& aggregate : plan.aggregates)
+    for (auto& aggregate : plan.aggregates) {
         if (aggregate.argument) aggregate.argument = fold(aggregate.argument);
+        if (aggregate.filter) aggregate.filter = fold(aggregate.filter);
+    }
     if (plan.having) plan.having = fold(plan.having);
     for (auto& output : plan.outputs) output.expression = fold(output.expression);
 }
@@ -84,6 +86,9 @@ void simplifyFilters(logical::LogicalPlan& plan) {
     }
     plan.filters = std::move(kept);
     if (plan.having && isBooleanLiteral(*plan.having, true)) plan.having = nullptr;
+    // `agg(x) FILTER (WHERE TRUE)` is `agg(x)`.
+    for (auto& aggregate : plan.aggregates)
+        if (aggregate.filter && isBooleanLiteral(*aggregate.filter, true)) aggregate.filter = nullptr;
 }
 
 } // namespace pipec::optimize

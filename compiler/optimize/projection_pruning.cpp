@@ -17,8 +17,10 @@ void pruneProjection(logical::LogicalPlan& plan) {
     for (const auto& filter : plan.filters) mark(*filter);
     if (plan.aggregated) {
         for (const auto& key : plan.groupKeys) mark(*key);
-        for (const auto& aggregate : plan.aggregates)
+        for (const auto& aggregate : plan.aggregates) {
             if (aggregate.argument) mark(*aggregate.argument);
+            if (aggregate.filter) mark(*aggregate.filter);
+        }
     } else {
         for (const auto& output : plan.outputs) mark(*output.expression);
     }
@@ -40,8 +42,10 @@ void pruneProjection(logical::LogicalPlan& plan) {
     for (auto& filter : plan.filters) remap(*filter);
     if (plan.aggregated) {
         for (auto& key : plan.groupKeys) remap(*key);
-        for (auto& aggregate : plan.aggregates)
+        for (auto& aggregate : plan.aggregates) {
             if (aggregate.argument) remap(*aggregate.argument);
+            if (aggregate.filter) remap(*aggregate.filter);
+        }
     } else {
         for (auto& output : plan.outputs) remap(*output.expression);
     }

@@ -46,12 +46,18 @@ BoundExpressionPtr Binder::tryBind(const Expression& expression, Scope scope) {
 }
 
 BoundExpressionPtr Binder::bindExpression(const Expression& expression, Scope scope) {
+    if (expression.kind == ExpressionKind::FunctionCall && expression.filter && !isAggregateFunction(upper(expression.name.front()))) {
+        auto& d = error("E0430", expression.span, fmt::format("FILTER applies to aggregate functions only; {} is not one", upper(expression.name.front())));
+        d.label = "not an aggregate";
+        d.help = "put the condition into the argument (CASE WHEN … THEN x END), or into WHERE";
+        return nullptr;
+    }
     if (scope.kind == ScopeKind::Aggregate) {
         if (expression.kind == ExpressionKind::FunctionCall) {
             std::string name = upper(expression.name.front());
             plan::WindowKind kind;
             bool isEnd;
-            if (aggregateKind(name) != AggregateKind::None) return bindAggregate(expression);
+            if (isAggregateFunction(name)) return bindAggregate(expression);
             if (windowAuxiliary(name, kind, isEnd)) return bindWindowAuxiliary(expression, kind, isEnd);
         }
         if (!containsAggregateOrAuxiliary(expression) && expression.kind != ExpressionKind::Literal) {

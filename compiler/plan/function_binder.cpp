@@ -1,6 +1,7 @@
 // Scalar function calls, bound through the function catalog (runtime/core/function_catalog.h): the catalog says
 // which names exist, how many arguments they take, how they are typed and what they are called in the plan.
 #include "compiler/plan/query_binder.h"
+#include "runtime/aggregates/aggregate.h"
 
 #include "runtime/core/function_catalog.h"
 
@@ -28,8 +29,9 @@ bool named(const runtime::FunctionDefinition& function, const std::string& name)
 
 std::vector<std::string> knownFunctionNames() {
     std::vector<std::string> names = runtime::sqlFunctionNames();
-    for (const char* name : {"COUNT", "SUM", "AVG", "MIN", "MAX", "TUMBLE", "HOP", "SESSION", "TUMBLE_START", "TUMBLE_END", "HOP_START",
-                             "HOP_END", "SESSION_START", "SESSION_END"})
+    for (const auto* aggregate : runtime::aggregateCatalog())
+        if (std::find(names.begin(), names.end(), aggregate->sqlName) == names.end()) names.emplace_back(aggregate->sqlName);
+    for (const char* name : {"TUMBLE", "HOP", "SESSION", "TUMBLE_START", "TUMBLE_END", "HOP_START", "HOP_END", "SESSION_START", "SESSION_END"})
         names.push_back(name);
     return names;
 }
@@ -47,7 +49,7 @@ BoundExpressionPtr Binder::bindFunction(const Expression& expression, Scope scop
     sql::Span nameSpan = expression.nameSpans.empty() ? expression.span : expression.nameSpans.front();
     plan::WindowKind kind;
     bool isEnd;
-    if (aggregateKind(name) != AggregateKind::None) {
+    if (isAggregateFunction(name)) {
         auto& d = error(scope.kind == ScopeKind::Source && std::string(scope.clause) == "an aggregate argument" ? ErrorCode("E0408") : ErrorCode("E0407"),
                         expression.span, fmt::format("aggregate function {} is not allowed in {}", name, scope.clause));
         d.label = std::string(scope.clause) == "WHERE" ? "use HAVING to filter on aggregates" : "aggregate not allowed here";

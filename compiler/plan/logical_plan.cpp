@@ -1,6 +1,7 @@
 #include "compiler/plan/logical_plan.h"
 
 #include "compiler/plan/exchange_rule.h"
+#include "runtime/aggregates/aggregate.h"
 
 #include <fmt/format.h>
 
@@ -18,16 +19,21 @@ std::string formatDuration(int64_t ms) {
     return fmt::format("{}ms", ms);
 }
 
-const char* aggregateName(plan::AggregateFunction function) {
-    switch (function) {
-    case plan::COUNT_STAR: return "COUNT";
-    case plan::COUNT: return "COUNT";
-    case plan::SUM: return "SUM";
-    case plan::AVG: return "AVG";
-    case plan::MIN: return "MIN";
-    case plan::MAX: return "MAX";
-    default: return "?";
+std::string_view aggregateName(plan::AggregateFunction function) {
+    const runtime::AggregateDefinition* definition = runtime::findPlanAggregate(function);
+    return definition ? definition->sqlName : "?";
+}
+
+std::string printParameter(const plan::Literal& literal) {
+    if (literal.value_case() == plan::Literal::kStringValue) {
+        std::string quoted = "'";
+        for (char c : literal.string_value()) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+        return quoted + "'";
     }
+    if (literal.value_case() == plan::Literal::kIntValue) return std::to_string(literal.int_value());
+    if (literal.value_case() == plan::Literal::kDoubleValue) return fmt::format("{}", literal.double_value());
+    if (literal.value_case() == plan::Literal::kBoolValue) return literal.bool_value() ? "TRUE" : "FALSE";
+    return "NULL";
 }
 
 std::string describeWindow(const WindowSpec& window) {
@@ -44,8 +50,10 @@ std::string nullability(bool nullable) { return nullable ? "" : " NOT NULL"; }
 } // namespace
 
 std::string printAggregate(const AggregateCall& call) {
-    std::string argument = call.argument ? printExpression(*call.argument) : "*";
-    return fmt::format("{}({}{}):{}", aggregateName(call.function), call.distinct ? "DISTINCT " : "", argument, typeName(call.type));
+    std::string arguments = call.argument ? printExpression(*call.argument) : "*";
+    for (const auto& parameter : call.parameters) arguments += ", " + printParameter(parameter);
+    std::string filter = call.filter ? fmt::format(" FILTER (WHERE {})", printExpression(*call.filter)) : "";
+    return fmt::format("{}({}{}){}:{}", aggregateName(call.function), call.distinct ? "DISTINCT " : "", arguments, filter, typeName(call.type));
 }
 
 namespace {
@@ -63,7 +71,10 @@ LogicalPlan clonePlan(const LogicalPlan& plan) {
     LogicalPlan copy = plan;
     for (auto& filter : copy.filters) filter = cloneExpression(filter);
     for (auto& key : copy.groupKeys) key = cloneExpression(key);
-    for (auto& aggregate : copy.aggregates) aggregate.argument = cloneExpression(aggregate.argument);
+    for (auto& aggregate : copy.aggregates) {
+        aggregate.argument = cloneExpression(aggregate.argument);
+        aggregate.filter = cloneExpression(aggregate.filter);
+    }
     copy.having = cloneExpression(copy.having);
     for (auto& output : copy.outputs) output.expression = cloneExpression(output.expression);
     return copy;
@@ -149,6 +160,10 @@ std::vector<std::string> verifyPlan(const LogicalPlan& plan) {
         for (const auto& aggregate : plan.aggregates) {
             if (aggregate.argument) verifyExpression(*aggregate.argument, sourceWidth, "aggregate", problems);
             else if (aggregate.function != plan::COUNT_STAR) problems.push_back("aggregate: missing argument");
+            if (aggregate.filter) {
+                verifyExpression(*aggregate.filter, sourceWidth, "aggregate filter", problems);
+                if (aggregate.filter->type != plan::BOOLEAN) problems.push_back("aggregate filter: not BOOLEAN");
+            }
         }
         if (plan.window.kind == plan::WINDOW_NONE) problems.push_back("aggregate: no window");
         outputWidth = plan.groupKeys.size() + plan.aggregates.size() + 2;

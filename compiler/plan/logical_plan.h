@@ -52,6 +52,8 @@ struct AggregateCall {
     plan::TypeId type = plan::BIGINT;
     bool nullable = true;
     std::string text;              // as written, e.g. `SUM(amount)`
+    BoundExpressionPtr filter;     // FILTER (WHERE …) over the source row; null when absent
+    std::vector<plan::Literal> parameters;  // constant arguments after the first (LISTAGG's separator)
 };
 
 struct OutputColumn {

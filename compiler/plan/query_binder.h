@@ -30,8 +30,8 @@ struct Scope {
     const char* clause;        // for messages: "WHERE", "GROUP BY", "SELECT", "HAVING", "an aggregate argument"
 };
 
-enum class AggregateKind { None, Count, Sum, Avg, Min, Max };
-AggregateKind aggregateKind(const std::string& name);
+/// True when SQL names an aggregate function (the aggregate catalog, runtime/aggregates).
+bool isAggregateFunction(const std::string& name);
 /// True when the expression holds an aggregate or a window auxiliary function (TUMBLE_END, …).
 bool containsAggregateOrAuxiliary(const Expression& expression);
 

@@ -66,6 +66,7 @@ struct Expression {
     bool negated = false;            // NOT IN, NOT BETWEEN, NOT LIKE, IS NOT NULL, IS NOT TRUE
     bool distinct = false;           // FunctionCall: f(DISTINCT x)
     bool star = false;               // FunctionCall: f(*)
+    std::unique_ptr<Expression> filter;  // FunctionCall: f(…) FILTER (WHERE filter)
     CallForm callForm = CallForm::Arguments;  // FunctionCall: the keyword form it was written in
     bool booleanTarget = false;      // IsBoolean: IS [NOT] TRUE (true) or FALSE (false)
     bool caseHasOperand = false;     // Case: CASE x WHEN ...

@@ -68,6 +68,10 @@ void printExpression(const Expression& expression, int depth, std::string& out) 
     if (expression.negated) detail += " NOT";
     out += fmt::format("{}{}{} @{}+{}\n", indent, kindName(expression.kind), detail, expression.span.offset, expression.span.length);
     for (const auto& argument : expression.arguments) printExpression(*argument, depth + 1, out);
+    if (expression.filter) {
+        out += fmt::format("{}  Filter\n", indent);
+        printExpression(*expression.filter, depth + 2, out);
+    }
 }
 
 } // namespace

@@ -1,5 +1,7 @@
 #include "compiler/sql/derived_tables.h"
 
+#include "runtime/aggregates/aggregate.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -27,6 +29,7 @@ std::unique_ptr<Expression> clone(const Expression& expression) {
     copy->negated = expression.negated;
     copy->distinct = expression.distinct;
     copy->star = expression.star;
+    if (expression.filter) copy->filter = clone(*expression.filter);
     copy->callForm = expression.callForm;
     copy->booleanTarget = expression.booleanTarget;
     copy->caseHasOperand = expression.caseHasOperand;
@@ -59,9 +62,9 @@ std::unique_ptr<Query> cloneQuery(const Query& query) {
 
 bool isAggregating(const Expression& expression) {
     if (expression.kind == ExpressionKind::FunctionCall) {
-        static const char* kNames[] = {"COUNT", "SUM", "AVG", "MIN", "MAX", "TUMBLE_START", "TUMBLE_END", "HOP_START",
-                                       "HOP_END", "SESSION_START", "SESSION_END"};
+        static const char* kNames[] = {"TUMBLE_START", "TUMBLE_END", "HOP_START", "HOP_END", "SESSION_START", "SESSION_END"};
         std::string name = upper(expression.name.front());
+        if (runtime::isAggregateName(name)) return true;
         for (const char* candidate : kNames)
             if (name == candidate) return true;
     }
@@ -186,6 +189,7 @@ private:
             return;
         }
         for (auto& argument : expression->arguments) substitute(argument);
+        if (expression->filter) substitute(expression->filter);
     }
 
     const SqlLocator& locate_;

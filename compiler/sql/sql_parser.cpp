@@ -531,6 +531,7 @@ private:
             expression->name.push_back(identifierText(star->name));
             expression->nameSpans.push_back(spanOf(star->name));
             expression->star = true;
+            if (star->filterClause()) expression->filter = transformExpression(star->filterClause()->condition);
             return expression;
         }
         if (auto* call = dynamic_cast<StreamSqlParser::TrimFunctionCallContext*>(context)) {
@@ -579,6 +580,7 @@ private:
             expression->nameSpans.push_back(spanOf(call->name));
             expression->distinct = call->setQuantifier() && call->setQuantifier()->DISTINCT();
             for (auto* argument : call->expression()) expression->arguments.push_back(transformExpression(argument));
+            if (call->filterClause()) expression->filter = transformExpression(call->filterClause()->condition);
             return expression;
         }
         if (auto* column = dynamic_cast<StreamSqlParser::ColumnReferenceContext*>(context)) {

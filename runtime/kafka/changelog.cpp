@@ -138,6 +138,12 @@ std::string stateFingerprint(const plan::Pipeline& pipeline) {
             text += fmt::format("agg={}:{}:{}:", static_cast<int>(aggregate.function()), aggregate.distinct(),
                                 static_cast<int>(aggregate.result_type()));
             if (aggregate.has_argument()) describe(aggregate.argument(), text);
+            // Written only when present, so the fingerprints of plans without them stay what they were.
+            if (aggregate.has_filter()) {
+                text += ":filter=";
+                describe(aggregate.filter(), text);
+            }
+            for (const auto& parameter : aggregate.parameters()) text += ":param=" + parameter.ShortDebugString();
             text += "|";
         }
     }

@@ -20,7 +20,7 @@ WindowAdd SessionWindow::add(const Row& row, int64_t time, int64_t watermark) {
     std::vector<Session>& sessions = sessions_[key];
 
     Session merged{time, time + gap_, std::vector<Accumulator>(aggregates_.size())};
-    for (size_t a = 0; a < aggregates_.size(); ++a) aggregates_[a].update(merged.accumulators[a], row);
+    for (size_t a = 0; a < aggregates_.size(); ++a) aggregates_[a].update(merged.accumulators[a], row, time);
     // Absorb every open session that overlaps or touches [time, time + gap).
     for (auto it = sessions.begin(); it != sessions.end();) {
         if (it->start <= merged.end && it->end >= merged.start) {

@@ -94,12 +94,12 @@ WindowAdd SlicedWindow::add(const Row& row, int64_t time, int64_t watermark) {
     size_t aggregateCount = aggregates_.size();
     Accumulator* accumulators = &slice.accumulators[static_cast<size_t>(position) * aggregateCount];
     ++slice.rows[position];
-    for (size_t a = 0; a < aggregateCount; ++a) aggregates_[a].update(accumulators[a], row);
+    for (size_t a = 0; a < aggregateCount; ++a) aggregates_[a].update(accumulators[a], row, time);
     // A row (partly late) for a slice already inside the running window updates that window too, so that
     // subtracting the slice later stays exact.
     if (invertible_ && runningStart_ != kNoWindow && sliceStart >= runningStart_ && sliceStart < runningStart_ + size_) {
         Accumulator* running = &running_[static_cast<size_t>(key) * aggregateCount];
-        for (size_t a = 0; a < aggregateCount; ++a) aggregates_[a].update(running[a], row);
+        for (size_t a = 0; a < aggregateCount; ++a) aggregates_[a].update(running[a], row, time);
         if (runningRows_[key]++ == 0) activeKeys_[key / 64] |= uint64_t{1} << (key % 64);
     }
     return WindowAdd::Added;

@@ -240,6 +240,63 @@ case("with_filter_projection", "a WITH query renames store_id and _time and keep
      [event(1, storeId=5, hasStoreOrderConfirmedData=True, orderId="a"), event(2, storeId=5, orderId="z"),
       event(3, storeId=5, hasStoreOrderConfirmedData=True, orderId="skip"), event(4, storeId=5, hasStoreOrderConfirmedData=True, orderId="b")])
 
+# --- aggregates of issue 14 (expected rows worked out by hand in each comment) ---
+case("agg_variance_double_and_int",
+     "[0,60s): waits 1, 2, 4 (and a NULL): mean 7/3, M2 = 16/9 + 1/9 + 25/9 = 14/3, so VAR_POP 14/9, VAR_SAMP 7/3, "
+     "STDDEV_POP √(14/9) = 1.247…, STDDEV_SAMP √(7/3) = 1.527…; item_count 1, 2, 4, 0 (INT, Flink's integer formula): "
+     "Σx = 7, Σx² = 21, n = 4: VAR_POP (21 − 49/4)/4 = (21 − 12)/4 = 2, VAR_SAMP 9/3 = 3, STDDEV_POP ⌊√2⌋ = 1. "
+     "[60,120s): one wait 5: VAR_POP 0, VAR_SAMP NULL, STDDEV_SAMP NULL",
+     "SELECT store_id, VAR_POP(delivery_wait_seconds) AS vp, VAR_SAMP(delivery_wait_seconds) AS vs, STDDEV_POP(delivery_wait_seconds) AS sp,\n"
+     "  STDDEV_SAMP(delivery_wait_seconds) AS ss, VAR_POP(item_count) AS ivp, VAR_SAMP(item_count) AS ivs, STDDEV_POP(item_count) AS isp\n"
+     "FROM store_timeline_events\nGROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), store_id",
+     [event(1, storeId=1, deliveryWaitSeconds=1.0, itemCount=1), event(2, storeId=1, deliveryWaitSeconds=2.0, itemCount=2),
+      event(3, storeId=1, deliveryWaitSeconds=4.0, itemCount=4), event(4, storeId=1), event(61, storeId=1, deliveryWaitSeconds=5.0, itemCount=3)])
+case("agg_stddev_hop_merges_slices",
+     "HOP slide 10s size 30s: slices [0,10) waits 2, 4; [10,20) wait 4; [20,30) wait 6 and [30,40) wait 8. Window [0,30s): "
+     "2, 4, 4, 6: mean 4, squared deviations 4+0+0+4 = 8, VAR_POP 2, STDDEV_SAMP √(8/3) = 1.632…; [10,40s): 4, 6, 8: VAR_POP 8/3, "
+     "STDDEV_SAMP 2; [20,50s): 6, 8: VAR_POP 1, STDDEV_SAMP √2; [30,60s): 8: VAR_POP 0, STDDEV_SAMP NULL; windows before 0 "
+     "([-20,10s), [-10,20s)) hold 2, 4 (VAR_POP 1, STDDEV_SAMP √2) and 2, 4, 4 (VAR_POP 8/9, STDDEV_SAMP √(4/3))",
+     "SELECT store_id, VAR_POP(delivery_wait_seconds) AS vp, STDDEV_SAMP(delivery_wait_seconds) AS ss,\n"
+     "  HOP_START(_time, INTERVAL '10' SECOND, INTERVAL '30' SECOND) AS ws\n"
+     "FROM store_timeline_events\nGROUP BY HOP(_time, INTERVAL '10' SECOND, INTERVAL '30' SECOND), store_id",
+     [event(1, storeId=1, deliveryWaitSeconds=2.0), event(5, storeId=1, deliveryWaitSeconds=4.0), event(12, storeId=1, deliveryWaitSeconds=4.0),
+      event(25, storeId=1, deliveryWaitSeconds=6.0), event(33, storeId=1, deliveryWaitSeconds=8.0)])
+case("agg_filter",
+     "FILTER picks the rows each aggregate sees: [0,60s) store 1 has items 1, 3, 5 (promo on the 3 and the 5) and orders "
+     "a, b, b: COUNT(*) 3, COUNT(*) FILTER items > 1 → 2, SUM(items) FILTER promo present → 8, COUNT(DISTINCT order) "
+     "FILTER items > 1 → 1 (b), MAX(items) FILTER items < 0 → NULL (no row), AVG(items) 3",
+     "SELECT store_id, COUNT(*) AS n, COUNT(*) FILTER (WHERE item_count > 1) AS big, SUM(item_count) FILTER (WHERE promo_code IS NOT NULL) AS promo_items,\n"
+     "  COUNT(DISTINCT order_id) FILTER (WHERE item_count > 1) AS big_orders, MAX(item_count) FILTER (WHERE item_count < 0) AS negative,\n"
+     "  AVG(item_count) AS avg_items\n"
+     "FROM store_timeline_events\nGROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), store_id",
+     [event(1, storeId=1, itemCount=1, orderId="a"), event(2, storeId=1, itemCount=3, orderId="b", promoCode="P"),
+      event(3, storeId=1, itemCount=5, orderId="b", promoCode="Q")])
+case("agg_first_last_listagg_event_time",
+     "delay 30s; arrivals at 5s (b), 2s (a), 5s (c), 8s (no promo), 4s (d): ordered by event time, ties by arrival: a(2), "
+     "d(4), b(5), c(5). FIRST_VALUE a, LAST_VALUE c, LISTAGG 'a,d,b,c', with ' ' separator 'a d b c'; the promo-less row "
+     "is NULL and skipped. FIRST_VALUE(items) FILTER promo present → the 2s row's 20. Flink would use arrival order (b … d)",
+     "SELECT store_id, FIRST_VALUE(promo_code) AS first_promo, LAST_VALUE(promo_code) AS last_promo, LISTAGG(promo_code) AS promos,\n"
+     "  LISTAGG(promo_code, ' ') AS spaced, FIRST_VALUE(item_count) FILTER (WHERE promo_code IS NOT NULL) AS first_items\n"
+     "FROM store_timeline_events\nGROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), store_id",
+     [event(5, storeId=1, promoCode="b", itemCount=50), event(2, storeId=1, promoCode="a", itemCount=20), event(5, storeId=1, promoCode="c", itemCount=51),
+      event(8, storeId=1, itemCount=80), event(4, storeId=1, promoCode="d", itemCount=40)],
+     extra="\n            watermark_delay: 30s")
+case("agg_session_first_last_merge",
+     "gap 10s: rows at 1s (x) and 20s (y) open two sessions; the row at 11s (z) bridges them into [1s,30s). Event-time "
+     "order x, z, y: FIRST_VALUE x, LAST_VALUE y, LISTAGG 'x;z;y' though z arrived last",
+     "SELECT consumer_id, FIRST_VALUE(promo_code) AS f, LAST_VALUE(promo_code) AS l, LISTAGG(promo_code, ';') AS all_promos,\n"
+     "  SESSION_START(_time, INTERVAL '10' SECOND) AS ss, SESSION_END(_time, INTERVAL '10' SECOND) AS se\n"
+     "FROM store_timeline_events\nGROUP BY SESSION(_time, INTERVAL '10' SECOND), consumer_id",
+     [event(1, consumerId=1, promoCode="x"), event(20, consumerId=1, promoCode="y"), event(11, consumerId=1, promoCode="z")],
+     extra="\n            watermark_delay: 30s")
+case("agg_approx_count_distinct",
+     "APPROX_COUNT_DISTINCT counts 3 distinct orders (a, b, c) among 5 rows, and 1 in the next window: exact at this size "
+     "(linear counting); COUNT(DISTINCT) agrees; a HOP of 2 minutes merges both windows' sketches: 4 distinct (a, b, c, d)",
+     "SELECT store_id, APPROX_COUNT_DISTINCT(order_id) AS approx_orders, COUNT(DISTINCT order_id) AS orders\n"
+     "FROM store_timeline_events\nGROUP BY HOP(_time, INTERVAL '1' MINUTE, INTERVAL '2' MINUTE), store_id",
+     [event(1, storeId=1, orderId="a"), event(2, storeId=1, orderId="b"), event(3, storeId=1, orderId="a"), event(4, storeId=1, orderId="c"),
+      event(5, storeId=1, orderId="b"), event(70, storeId=1, orderId="d")])
+
 for name, (comment, sql, events, extra) in cases.items():
     folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cases", name)
     os.makedirs(folder, exist_ok=True)

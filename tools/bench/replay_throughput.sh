@@ -3,7 +3,8 @@
 # HOP feature (examples/store_order_count.yaml: HOP 20 s / 20 min, SUM per store) over generated events, for this
 # build and a baseline build, alternating, in the same run; prints each run and the CPU-time ratio.
 #   tools/bench/replay_throughput.sh PIPEC BASELINE_PIPEC [EVENTS=5000000]
-#   env: STORES (default 10000), REPEATS (default 3), FORMATS (default "json binary"), KEEP_WORK=1, WORK=DIR (reuse
+#   env: SPEC (default examples/store_order_count.yaml; tools/bench/specs/hop_all_aggregates.yaml has COUNT, SUM, AVG,
+#        MIN and MAX), STORES (default 10000), REPEATS (default 3), FORMATS (default "json binary"), KEEP_WORK=1, WORK=DIR (reuse
 #        the generated files of an earlier run kept there)
 # The events (two hours of event time in order, uniform random stores, as pipec_bench generates them) are written
 # once, as JSON lines (`_time` in epoch millis: the seed spec reads its time from it) and as length-delimited binary
@@ -28,7 +29,7 @@ else
 fi
 trap '[ -n "${KEEP_WORK:-}" ] && echo "kept $WORK" || rm -rf "$WORK"' EXIT
 
-SPEC=examples/store_order_count.yaml
+SPEC=${SPEC:-examples/store_order_count.yaml}
 # The binary input needs its time in the payload: the same spec, with `time_field: created_at`, next to the schemas
 # and the environment file it resolves names with.
 ln -sfn "$ROOT/schemas" "$WORK/schemas"

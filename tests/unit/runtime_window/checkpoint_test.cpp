@@ -159,7 +159,10 @@ std::vector<std::string> finishRun(const plan::Pipeline& pipeline, const std::ve
     return sink.rows;  // without finish(): only what the watermark fired, as the crash runs
 }
 
-void checkCrashes(plan::WindowKind kind, int64_t size, int64_t slide, int64_t gap, bool invertibleOnly, uint32_t seed) {
+/// `newAggregates`: the pipeline of makeAggregatePipeline (variances, FIRST/LAST_VALUE, LISTAGG, FILTER,
+/// APPROX_COUNT_DISTINCT) instead of makePipeline's (then `invertibleOnly` is not used).
+void checkCrashes(plan::WindowKind kind, int64_t size, int64_t slide, int64_t gap, bool invertibleOnly, uint32_t seed,
+                  bool newAggregates = false) {
     std::mt19937 random(seed);
     int restores = 0;
     size_t duplicates = 0;
@@ -168,7 +171,8 @@ void checkCrashes(plan::WindowKind kind, int64_t size, int64_t slide, int64_t ga
     for (int round = 0; round < 40; ++round) {
         CAPTURE(round);
         int64_t delay = std::vector<int64_t>{0, 500, 2000}[random() % 3];
-        plan::Pipeline pipeline = makePipeline(kind, size, slide, gap, delay, invertibleOnly);
+        plan::Pipeline pipeline = newAggregates ? makeAggregatePipeline(kind, size, slide, gap, delay)
+                                                : makePipeline(kind, size, slide, gap, delay, invertibleOnly);
         auto events = randomEvents(random, 300 + random() % 300);
         auto expected = finishRun(pipeline, events);
         auto actual = runWithCrashes(pipeline, events, random, restores, maxRecordsPerEntry);
@@ -201,6 +205,11 @@ TEST_CASE("checkpoint, crash at any step, restore: HOP and TUMBLE with merging a
     checkCrashes(plan::HOP, 4000, 1000, 0, true, 2);
     checkCrashes(plan::TUMBLE, 3000, 3000, 0, false, 3);
     checkCrashes(plan::TUMBLE, 2000, 2000, 0, true, 4);
+}
+
+TEST_CASE("checkpoint, crash at any step, restore: the order-sensitive, filtered and sketch aggregates") {
+    checkCrashes(plan::HOP, 6000, 1500, 0, false, 7, true);
+    checkCrashes(plan::SESSION, 0, 0, 1500, false, 8, true);
 }
 
 TEST_CASE("checkpoint, crash at any step, restore: SESSION") {

@@ -51,99 +51,6 @@ std::string referenceRow(int64_t key, const std::vector<const Event*>& events, i
     return text;
 }
 
-int64_t floorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
-
-/// Brute force TUMBLE/HOP: every event is stored in every window it belongs to that has not fired.
-std::vector<std::string> referenceSliding(const std::vector<Event>& events, int64_t size, int64_t slide, int64_t delay) {
-    std::vector<std::string> out;
-    std::map<int64_t, int> keyOrder;
-    std::map<int64_t, std::map<int64_t, std::vector<const Event*>>> windows;  // start → key → events
-    int64_t watermark = INT64_MIN, maxTime = INT64_MIN;
-    auto fire = [&](int64_t upTo) {
-        while (!windows.empty() && windows.begin()->first + size - 1 <= upTo) {
-            auto& [start, byKey] = *windows.begin();
-            std::vector<std::pair<int, int64_t>> keys;
-            for (const auto& entry : byKey) keys.push_back({keyOrder[entry.first], entry.first});
-            std::sort(keys.begin(), keys.end());
-            for (const auto& [order, key] : keys) out.push_back(referenceRow(key, byKey[key], start, start + size));
-            windows.erase(windows.begin());
-        }
-    };
-    for (const Event& event : events) {
-        // Keys are emitted in order of their first row that reached some window.
-        for (int64_t start = floorDiv(event.time, slide) * slide; start > event.time - size; start -= slide) {
-            if (start + size - 1 <= watermark) continue;  // this window has fired: the row is late for it
-            keyOrder.emplace(event.key, static_cast<int>(keyOrder.size()));
-            windows[start][event.key].push_back(&event);
-        }
-        if (event.time > maxTime) {
-            maxTime = event.time;
-            if (maxTime - delay > watermark) {
-                watermark = maxTime - delay;
-                fire(watermark);
-            }
-        }
-    }
-    fire(INT64_MAX);
-    return out;
-}
-
-/// Brute force SESSION: per key a list of sessions, each with its events; merge on overlap or touch.
-std::vector<std::string> referenceSession(const std::vector<Event>& events, int64_t gap, int64_t delay) {
-    struct Session {
-        int64_t start, end;
-        std::vector<const Event*> events;
-    };
-    std::vector<std::string> out;
-    std::map<int64_t, int> keyOrder;
-    std::map<int64_t, std::vector<Session>> sessions;
-    int64_t watermark = INT64_MIN, maxTime = INT64_MIN;
-    auto fire = [&](int64_t upTo) {
-        std::vector<std::tuple<int64_t, int64_t, int, int64_t>> ready;  // end, start, key order, key
-        for (auto& [key, list] : sessions)
-            for (auto& session : list)
-                if (session.end - 1 <= upTo) ready.emplace_back(session.end, session.start, keyOrder[key], key);
-        std::sort(ready.begin(), ready.end());
-        for (const auto& [end, start, order, key] : ready) {
-            auto& list = sessions[key];
-            auto it = std::find_if(list.begin(), list.end(), [&](const Session& s) { return s.start == start; });
-            out.push_back(referenceRow(key, it->events, it->start, it->end));
-            list.erase(it);
-        }
-    };
-    for (const Event& event : events) {
-        if (event.time + gap - 1 > watermark) {
-            keyOrder.emplace(event.key, static_cast<int>(keyOrder.size()));
-            Session merged{event.time, event.time + gap, {&event}};
-            auto& list = sessions[event.key];
-            bool changed = true;
-            while (changed) {
-                changed = false;
-                for (auto it = list.begin(); it != list.end(); ++it) {
-                    if (it->start <= merged.end && it->end >= merged.start) {
-                        merged.start = std::min(merged.start, it->start);
-                        merged.end = std::max(merged.end, it->end);
-                        merged.events.insert(merged.events.end(), it->events.begin(), it->events.end());
-                        list.erase(it);
-                        changed = true;
-                        break;
-                    }
-                }
-            }
-            list.push_back(merged);
-        }
-        if (event.time > maxTime) {
-            maxTime = event.time;
-            if (maxTime - delay > watermark) {
-                watermark = maxTime - delay;
-                fire(watermark);
-            }
-        }
-    }
-    fire(INT64_MAX);
-    return out;
-}
-
 /// Keeps the key, the first four aggregates and the window bounds of a reference row (the invertible-only shape).
 std::string invertibleColumns(const std::string& row) {
     std::vector<std::string> parts;
@@ -152,17 +59,6 @@ std::string invertibleColumns(const std::string& row) {
     std::string text;
     for (size_t i : {0, 1, 2, 3, 4, 10, 11}) text += parts[i] + "|";
     return text;
-}
-
-std::vector<std::string> runEngine(const plan::Pipeline& pipeline, const std::vector<Event>& events) {
-    CaptureSink sink;
-    PipelineExecutor executor(pipeline, sink);
-    for (const auto& event : events) {
-        Row row = toRow(event);
-        executor.process(row);
-    }
-    executor.finish();
-    return sink.rows;
 }
 
 } // namespace
@@ -181,7 +77,7 @@ static int checkSlidingWindows(uint32_t seed, const std::vector<std::pair<int64_
         CAPTURE(size);
         CAPTURE(slide);
         CAPTURE(delay);
-        auto expected = referenceSliding(events, size, slide, delay);
+        auto expected = referenceSliding(events, size, slide, delay, referenceRow);
         if (invertibleOnly)
             for (auto& row : expected) row = invertibleColumns(row);
         auto actual = runEngine(makePipeline(size == slide ? plan::TUMBLE : plan::HOP, size, slide, 0, delay, invertibleOnly), events);
@@ -217,7 +113,7 @@ TEST_CASE("SESSION matches the brute-force reference on random streams") {
         CAPTURE(round);
         CAPTURE(gap);
         CAPTURE(delay);
-        auto expected = referenceSession(events, gap, delay);
+        auto expected = referenceSession(events, gap, delay, referenceRow);
         auto actual = runEngine(makePipeline(plan::SESSION, 0, 0, gap, delay), events);
         REQUIRE(actual.size() == expected.size());
         for (size_t i = 0; i < expected.size(); ++i) {
@@ -241,27 +137,9 @@ TEST_CASE("snapshot, restore and continue gives the uninterrupted output at rand
         CAPTURE(round);
         CAPTURE(cut);
 
-        CaptureSink before;
-        std::string bytes;
-        {
-            PipelineExecutor executor(pipeline, before);
-            for (size_t i = 0; i < cut; ++i) {
-                Row row = toRow(events[i]);
-                executor.process(row);
-            }
-            bytes = executor.snapshot();
-        }
-        CaptureSink after;
-        PipelineExecutor restored(pipeline, after);
-        restored.restore(bytes);
-        CHECK(restored.snapshot() == bytes);  // the encoding is canonical
-        for (size_t i = cut; i < events.size(); ++i) {
-            Row row = toRow(events[i]);
-            restored.process(row);
-        }
-        restored.finish();
-        std::vector<std::string> combined = before.rows;
-        combined.insert(combined.end(), after.rows.begin(), after.rows.end());
+        bool canonical = false;
+        auto combined = runWithRestore(pipeline, events, cut, canonical);
+        CHECK(canonical);  // the encoding is canonical
         CHECK(combined == expected);
     }
 }

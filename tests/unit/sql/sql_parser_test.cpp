@@ -159,3 +159,26 @@ TEST_CASE("invalid UTF-8 is a located diagnostic, not an exception") {
     CHECK(diagnostics.all()[0].code == "E0304");
     CHECK(diagnostics.all()[0].location.column == 12);
 }
+
+TEST_CASE("agg(...) FILTER (WHERE ...), and FILTER still usable as a name") {
+    DiagnosticEngine diagnostics;
+    auto query = parse("SELECT COUNT(*) FILTER (WHERE x > 1) AS big, LISTAGG(DISTINCT s, ';') filter (where s <> '') AS l, "
+                       "filter.a AS f, filter FROM t GROUP BY TUMBLE(_time, INTERVAL '1' MINUTE)",
+                       diagnostics);
+    REQUIRE(query);
+    CHECK(diagnostics.all().empty());
+    REQUIRE(query->selectItems.size() == 4);
+    const Expression& count = *query->selectItems[0].expression;
+    CHECK(count.star);
+    REQUIRE(count.filter);
+    CHECK(count.filter->op == ">");
+    CHECK(count.text == "COUNT(*) FILTER (WHERE x > 1)");
+    const Expression& list = *query->selectItems[1].expression;
+    CHECK(list.distinct);
+    CHECK(list.arguments.size() == 2);
+    REQUIRE(list.filter);
+    CHECK(list.filter->op == "<>");
+    CHECK(query->selectItems[2].expression->name == std::vector<std::string>{"filter", "a"});
+    CHECK(query->selectItems[3].expression->name == std::vector<std::string>{"filter"});
+    CHECK(!query->selectItems[3].expression->filter);
+}
