@@ -102,7 +102,7 @@ BoundExpressionPtr Binder::bindAggregate(const Expression& expression) {
     call.nullable = typing.nullable;
     if (expression.distinct) {
         if (definition->distinct == runtime::DistinctUse::Refused) {
-            auto& d = error("E0431", expression.span, fmt::format("{} does not take DISTINCT", name));
+            auto& d = error("E0433", expression.span, fmt::format("{} does not take DISTINCT", name));
             d.label = "DISTINCT not allowed here";
             d.help = fmt::format("write `{}`", definition->signature);
             return nullptr;
@@ -111,7 +111,7 @@ BoundExpressionPtr Binder::bindAggregate(const Expression& expression) {
         if (definition->distinct == runtime::DistinctUse::Redundant) call.distinct = false;
     }
     if (expression.filter && !definition->filter) {
-        auto& d = error("E0430", expression.filter->span, fmt::format("{} does not take a FILTER clause", name));
+        auto& d = error("E0432", expression.filter->span, fmt::format("{} does not take a FILTER clause", name));
         d.label = "FILTER not allowed here";
         return nullptr;
     }

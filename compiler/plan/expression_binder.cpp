@@ -47,7 +47,7 @@ BoundExpressionPtr Binder::tryBind(const Expression& expression, Scope scope) {
 
 BoundExpressionPtr Binder::bindExpression(const Expression& expression, Scope scope) {
     if (expression.kind == ExpressionKind::FunctionCall && expression.filter && !isAggregateFunction(upper(expression.name.front()))) {
-        auto& d = error("E0430", expression.span, fmt::format("FILTER applies to aggregate functions only; {} is not one", upper(expression.name.front())));
+        auto& d = error("E0432", expression.span, fmt::format("FILTER applies to aggregate functions only; {} is not one", upper(expression.name.front())));
         d.label = "not an aggregate";
         d.help = "put the condition into the argument (CASE WHEN … THEN x END), or into WHERE";
         return nullptr;

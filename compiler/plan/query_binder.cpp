@@ -172,7 +172,7 @@ void Binder::bindGroupBy(const sql::Query& query) {
     for (const auto& item : query.groupBy) {
         if (item->kind == ExpressionKind::FunctionCall && groupWindowKind(upper(item->name.front())) != plan::WINDOW_NONE) {
             if (item->filter) {
-                auto& d = error("E0430", item->span, fmt::format("FILTER applies to aggregate functions only; {} is not one", upper(item->name.front())));
+                auto& d = error("E0432", item->span, fmt::format("FILTER applies to aggregate functions only; {} is not one", upper(item->name.front())));
                 d.label = "a group window takes no FILTER";
                 d.help = "filter the rows with WHERE";
             }

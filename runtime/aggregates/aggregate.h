@@ -159,7 +159,7 @@ struct AggregateDefinition {
     size_t maxArguments;               // arguments after the first must be literals (LISTAGG's separator)
     AggregateTypeRule typeRule;
     DistinctUse distinct;
-    bool filter;                       // FILTER (WHERE …) applies (else the binder refuses it, E0430)
+    bool filter;                       // FILTER (WHERE …) applies (else the binder refuses it, E0432)
     bool mergeable;                    // partial states merge exactly; every window needs it (slices, touching sessions), so
                                        // a non-mergeable aggregate is refused by the runtime until an operator without merges exists
     std::string_view flinkName;        // how Flink streaming SQL spells it
