@@ -71,7 +71,7 @@ std::string rewriteTimeArguments(const driver::CompiledJob& job) {
             std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
             for (const char* window : {"TUMBLE", "HOP", "SESSION"}) {
                 std::string w = window;
-                if (name == w || name == w + "_START" || name == w + "_END") {
+                if (name == w || name == w + "_START" || name == w + "_END" || name == w + "_ROWTIME") {
                     const auto& time = *expression.arguments.front();
                     replacements.emplace_back(time.span.offset, time.span.length, "`_time`");
                 }

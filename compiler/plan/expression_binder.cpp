@@ -50,9 +50,9 @@ BoundExpressionPtr Binder::bindExpression(const Expression& expression, Scope sc
         if (expression.kind == ExpressionKind::FunctionCall) {
             std::string name = upper(expression.name.front());
             plan::WindowKind kind;
-            bool isEnd;
+            WindowBound bound;
             if (aggregateKind(name) != AggregateKind::None) return bindAggregate(expression);
-            if (windowAuxiliary(name, kind, isEnd)) return bindWindowAuxiliary(expression, kind, isEnd);
+            if (windowAuxiliary(name, kind, bound)) return bindWindowAuxiliary(expression, kind, bound);
         }
         if (!containsAggregateOrAuxiliary(expression) && expression.kind != ExpressionKind::Literal) {
             auto bound = tryBind(expression, Scope{ScopeKind::Source, scope.clause});

@@ -29,7 +29,7 @@ bool named(const runtime::FunctionDefinition& function, const std::string& name)
 std::vector<std::string> knownFunctionNames() {
     std::vector<std::string> names = runtime::sqlFunctionNames();
     for (const char* name : {"COUNT", "SUM", "AVG", "MIN", "MAX", "TUMBLE", "HOP", "SESSION", "TUMBLE_START", "TUMBLE_END", "HOP_START",
-                             "HOP_END", "SESSION_START", "SESSION_END"})
+                             "HOP_END", "SESSION_START", "SESSION_END", "TUMBLE_ROWTIME", "HOP_ROWTIME", "SESSION_ROWTIME"})
         names.push_back(name);
     return names;
 }

@@ -27,16 +27,36 @@ const char* windowName(plan::WindowKind kind) {
     }
 }
 
-bool windowAuxiliary(const std::string& name, plan::WindowKind& kind, bool& isEnd) {
+bool windowAuxiliary(const std::string& name, plan::WindowKind& kind, WindowBound& bound) {
     for (plan::WindowKind candidate : {plan::TUMBLE, plan::HOP, plan::SESSION}) {
         std::string prefix = windowName(candidate);
-        if (name == prefix + "_START" || name == prefix + "_END") {
+        for (auto [suffix, which] : {std::pair{"_START", WindowBound::Start}, std::pair{"_END", WindowBound::End},
+                                     std::pair{"_ROWTIME", WindowBound::Rowtime}}) {
+            if (name != prefix + suffix) continue;
             kind = candidate;
-            isEnd = name == prefix + "_END";
+            bound = which;
             return true;
         }
     }
     return false;
+}
+
+bool windowAuxiliary(const std::string& name, plan::WindowKind& kind, bool& isEnd) {
+    WindowBound bound;
+    if (!windowAuxiliary(name, kind, bound)) return false;
+    isEnd = bound != WindowBound::Start;
+    return true;
+}
+
+BoundExpressionPtr windowBoundColumn(WindowBound bound) {
+    if (bound == WindowBound::Start) return BoundExpression::makeColumn(kWindowStartPlaceholder, "window_start", plan::TIMESTAMP, false);
+    auto end = BoundExpression::makeColumn(kWindowEndPlaceholder, "window_end", plan::TIMESTAMP, false);
+    if (bound == WindowBound::End) return end;
+    // The rowtime of the window's row, as Flink's *_ROWTIME and window_time: the last millisecond inside the window.
+    plan::Literal one;
+    one.set_int_value(1);
+    auto endMs = BoundExpression::makeCall("cast", plan::BIGINT, {end});
+    return BoundExpression::makeCall("subtract", plan::TIMESTAMP, {endMs, BoundExpression::makeLiteral(one, plan::BIGINT)});
 }
 
 std::optional<int64_t> Binder::intervalArgument(const Expression& argument, const char* what) {
@@ -120,7 +140,7 @@ void Binder::bindGroupWindow(const Expression& call) {
     plan_.window = window;
 }
 
-BoundExpressionPtr Binder::bindWindowAuxiliary(const Expression& expression, plan::WindowKind kind, bool isEnd) {
+BoundExpressionPtr Binder::bindWindowAuxiliary(const Expression& expression, plan::WindowKind kind, WindowBound bound) {
     std::string name = upper(expression.name.front());
     if (plan_.window.kind == plan::WINDOW_NONE) {
         if (!windowError_) {
@@ -151,8 +171,7 @@ BoundExpressionPtr Binder::bindWindowAuxiliary(const Expression& expression, pla
         return nullptr;
     }
     // HAVING may still add aggregates, which moves the window columns: use placeholders, fixed in bind().
-    int column = isEnd ? kWindowEndPlaceholder : kWindowStartPlaceholder;
-    return BoundExpression::makeColumn(column, isEnd ? "window_end" : "window_start", plan::TIMESTAMP, false);
+    return windowBoundColumn(bound);
 }
 
 } // namespace pipec::logical::binding

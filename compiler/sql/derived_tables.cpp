@@ -60,7 +60,8 @@ std::unique_ptr<Query> cloneQuery(const Query& query) {
 bool isAggregating(const Expression& expression) {
     if (expression.kind == ExpressionKind::FunctionCall) {
         static const char* kNames[] = {"COUNT", "SUM", "AVG", "MIN", "MAX", "TUMBLE_START", "TUMBLE_END", "HOP_START",
-                                       "HOP_END", "SESSION_START", "SESSION_END"};
+                                       "HOP_END", "SESSION_START", "SESSION_END", "TUMBLE_ROWTIME", "HOP_ROWTIME",
+                                       "SESSION_ROWTIME"};
         std::string name = upper(expression.name.front());
         for (const char* candidate : kNames)
             if (name == candidate) return true;
