@@ -35,6 +35,19 @@ selectItem
 tableReference
     : qualifiedName (AS? alias=identifier)?                          #namedTable
     | LEFT_PAREN query RIGHT_PAREN (AS? alias=identifier)?           #derivedTable
+    | TABLE LEFT_PAREN function=identifier LEFT_PAREN windowArgument (COMMA windowArgument)* RIGHT_PAREN RIGHT_PAREN
+      (AS? alias=identifier)?                                        #windowTable
+    ;
+
+// An argument of a window table-valued function, positional or named (`SIZE => INTERVAL '1' MINUTE`).
+windowArgument
+    : (parameter=identifier ARROW)? windowArgumentValue
+    ;
+
+windowArgumentValue
+    : TABLE qualifiedName                                    #tableArgument
+    | DESCRIPTOR LEFT_PAREN qualifiedName RIGHT_PAREN        #descriptorArgument
+    | expression                                             #valueArgument
     ;
 
 groupItem
@@ -129,9 +142,10 @@ identifier
     ;
 
 // Keywords of the keyword call forms (TRIM(LEADING 'x' FROM s), SUBSTRING(s FROM 1 FOR 2), FLOOR(ts TO DAY)) and
-// interval qualifiers (MINUTE TO SECOND) stay usable as names.
+// interval qualifiers (MINUTE TO SECOND), and TABLE and DESCRIPTOR of the window table-valued functions stay usable as
+// names.
 nonReserved
-    : BOTH | FOR | LEADING | TO | TRAILING
+    : BOTH | DESCRIPTOR | FOR | LEADING | TABLE | TO | TRAILING
     ;
 
 // Keywords are case-insensitive. ORDER, LIMIT, JOIN, UNION, OVER, EXCEPT, INTERSECT, LATERAL, EXISTS, FETCH,
@@ -146,6 +160,7 @@ BOTH: B O T H;
 BY: B Y;
 CASE: C A S E;
 CAST: C A S T;
+DESCRIPTOR: D E S C R I P T O R;
 DISTINCT: D I S T I N C T;
 ELSE: E L S E;
 END: E N D;
@@ -184,11 +199,13 @@ SELECT: S E L E C T;
 THEN: T H E N;
 TO: T O;
 TRAILING: T R A I L I N G;
+TABLE: T A B L E;
 TIMESTAMP: T I M E S T A M P;
 TRUE_KW: T R U E;
 WHEN: W H E N;
 WHERE: W H E R E;
 
+ARROW: '=>';
 EQ: '=';
 NEQ: '<>' | '!=';
 LT: '<';

@@ -124,6 +124,12 @@ private:
     /// The time argument of a group window or auxiliary function must be the event-time attribute.
     bool checkTimeAttribute(const Expression& argument, const std::string& function);
     void bindGroupWindow(const Expression& call);
+    /// Rejects a HOP or CUMULATE that puts every row into more windows than the runtime supports.
+    bool checkWindowsPerRow(const WindowSpec& window, sql::Span at);
+    /// `FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR(_time), size))`, HOP and CUMULATE: the window of the query.
+    void bindWindowTable(const sql::WindowTableFunction& function);
+    /// `window_start`, `window_end`, `window_time` of a window TVF: true (and the bound) when the column is one.
+    bool windowTableColumn(const Expression& expression, WindowBound& bound) const;
     BoundExpressionPtr bindWindowAuxiliary(const Expression& expression, plan::WindowKind kind, WindowBound bound);
 
     const spec::Source& spec_;
@@ -133,6 +139,7 @@ private:
     LogicalPlan plan_;
     std::vector<std::string> tableNames_;
     bool windowError_ = false;
+    bool windowTable_ = false;  // FROM is a window TVF (even one with errors: its columns still resolve)
 };
 
 } // namespace pipec::logical::binding
