@@ -203,6 +203,12 @@ TEST_CASE("checkpoint, crash at any step, restore: HOP and TUMBLE with merging a
     checkCrashes(plan::TUMBLE, 2000, 2000, 0, true, 4);
 }
 
+TEST_CASE("checkpoint, crash at any step, restore: CUMULATE with merging and running windows") {
+    // makePipeline(kind, size, slide = step, …)
+    checkCrashes(plan::CUMULATE, 6000, 1500, 0, false, 7);
+    checkCrashes(plan::CUMULATE, 4000, 1000, 0, true, 8);
+}
+
 TEST_CASE("checkpoint, crash at any step, restore: SESSION") {
     checkCrashes(plan::SESSION, 0, 0, 1500, false, 5);
     checkCrashes(plan::SESSION, 0, 0, 4000, true, 6);
@@ -437,7 +443,8 @@ TEST_CASE("a chain may be held back below its next timer: the same rows as advan
         bool invertible;
     };
     const Shape shapes[] = {{plan::HOP, 6000, 1500, 0, false}, {plan::HOP, 4000, 1000, 0, true}, {plan::TUMBLE, 2000, 2000, 0, true},
-                            {plan::SESSION, 0, 0, 1500, false}, {plan::SESSION, 0, 0, 3000, true}};
+                            {plan::SESSION, 0, 0, 1500, false}, {plan::SESSION, 0, 0, 3000, true},
+                            {plan::CUMULATE, 4000, 1000, 0, false}};
     for (const Shape& shape : shapes) {
         for (int round = 0; round < 20; ++round) {
             CAPTURE(round);

@@ -1,4 +1,4 @@
-// Differential and snapshot tests of the window operators: random event streams through TUMBLE, HOP and SESSION
+// Differential and snapshot tests of the window operators: random event streams through TUMBLE, HOP, CUMULATE and SESSION
 // with every aggregate, checked row for row against a brute-force reference written independently here (every event
 // into every window it belongs to, with the same watermark and lateness rules from shared/SEMANTICS.md).
 #include "runtime/operators/pipeline_executor.h"
@@ -75,6 +75,43 @@ std::vector<std::string> referenceSliding(const std::vector<Event>& events, int6
             if (start + size - 1 <= watermark) continue;  // this window has fired: the row is late for it
             keyOrder.emplace(event.key, static_cast<int>(keyOrder.size()));
             windows[start][event.key].push_back(&event);
+        }
+        if (event.time > maxTime) {
+            maxTime = event.time;
+            if (maxTime - delay > watermark) {
+                watermark = maxTime - delay;
+                fire(watermark);
+            }
+        }
+    }
+    fire(INT64_MAX);
+    return out;
+}
+
+/// Brute force CUMULATE: every event is stored in every window [cycle start, end) holding it that has not fired, the
+/// ends being the multiples of step in (time, cycle end]; windows fire in order of their end.
+std::vector<std::string> referenceCumulative(const std::vector<Event>& events, int64_t step, int64_t size, int64_t delay) {
+    std::vector<std::string> out;
+    std::map<int64_t, int> keyOrder;
+    std::map<int64_t, std::map<int64_t, std::vector<const Event*>>> windows;  // end → key → events
+    int64_t watermark = INT64_MIN, maxTime = INT64_MIN;
+    auto fire = [&](int64_t upTo) {
+        while (!windows.empty() && windows.begin()->first - 1 <= upTo) {
+            auto& [end, byKey] = *windows.begin();
+            int64_t start = floorDiv(end - 1, size) * size;
+            std::vector<std::pair<int, int64_t>> keys;
+            for (const auto& entry : byKey) keys.push_back({keyOrder[entry.first], entry.first});
+            std::sort(keys.begin(), keys.end());
+            for (const auto& [order, key] : keys) out.push_back(referenceRow(key, byKey[key], start, end));
+            windows.erase(windows.begin());
+        }
+    };
+    for (const Event& event : events) {
+        int64_t cycleEnd = floorDiv(event.time, size) * size + size;
+        for (int64_t end = floorDiv(event.time, step) * step + step; end <= cycleEnd; end += step) {
+            if (end - 1 <= watermark) continue;  // this window has fired: the row is late for it
+            keyOrder.emplace(event.key, static_cast<int>(keyOrder.size()));
+            windows[end][event.key].push_back(&event);
         }
         if (event.time > maxTime) {
             maxTime = event.time;
@@ -207,6 +244,36 @@ TEST_CASE("TUMBLE and HOP with invertible aggregates (incremental windows) match
     CHECK(rows > 1000);
 }
 
+TEST_CASE("CUMULATE matches the brute-force reference on random streams") {
+    // (step, max size): several steps per cycle, one step per cycle (a TUMBLE), and a long cycle of short steps.
+    const std::vector<std::pair<int64_t, int64_t>> shapes = {{1000, 3000}, {500, 5000}, {2000, 2000}, {1000, 4000}, {250, 20000}};
+    for (bool invertibleOnly : {false, true}) {
+        std::mt19937 random(invertibleOnly ? 31 : 30);
+        int rows = 0;
+        for (int round = 0; round < 40; ++round) {
+            auto [step, size] = shapes[static_cast<size_t>(round) % shapes.size()];
+            int64_t delay = std::vector<int64_t>{0, 500, 2000, 7000}[random() % 4];
+            auto events = randomEvents(random, 200 + random() % 300);
+            CAPTURE(invertibleOnly);
+            CAPTURE(round);
+            CAPTURE(step);
+            CAPTURE(size);
+            CAPTURE(delay);
+            auto expected = referenceCumulative(events, step, size, delay);
+            if (invertibleOnly)
+                for (auto& row : expected) row = invertibleColumns(row);
+            auto actual = runEngine(makePipeline(plan::CUMULATE, size, step, 0, delay, invertibleOnly), events);
+            REQUIRE(actual.size() == expected.size());
+            for (size_t i = 0; i < expected.size(); ++i) {
+                CAPTURE(i);
+                CHECK(actual[i] == expected[i]);
+            }
+            rows += static_cast<int>(expected.size());
+        }
+        CHECK(rows > 1000);
+    }
+}
+
 TEST_CASE("SESSION matches the brute-force reference on random streams") {
     std::mt19937 random(777);
     int rows = 0;
@@ -231,8 +298,8 @@ TEST_CASE("SESSION matches the brute-force reference on random streams") {
 
 TEST_CASE("snapshot, restore and continue gives the uninterrupted output at random cut points") {
     std::mt19937 random(4242);
-    for (int round = 0; round < 45; ++round) {
-        plan::WindowKind kind = std::vector<plan::WindowKind>{plan::TUMBLE, plan::HOP, plan::SESSION}[round % 3];
+    for (int round = 0; round < 60; ++round) {
+        plan::WindowKind kind = std::vector<plan::WindowKind>{plan::TUMBLE, plan::HOP, plan::SESSION, plan::CUMULATE}[round % 4];
         plan::Pipeline pipeline = makePipeline(kind, kind == plan::TUMBLE ? 2000 : 5000, kind == plan::TUMBLE ? 2000 : 1000, 1500,
                                                std::vector<int64_t>{0, 1000}[random() % 2], round % 2 == 0);
         auto events = randomEvents(random, 300);
