@@ -86,6 +86,12 @@ std::string rewriteTimeArguments(const driver::CompiledJob& job) {
         }
         for (const auto& argument : expression.arguments) visit(*argument);
     };
+    if (job.ast && job.ast->from.window) {
+        // DESCRIPTOR(created_at) of a window TVF names the rowtime attribute, which the source view calls `_time`.
+        for (const auto& argument : job.ast->from.window->arguments)
+            if (argument.kind == sql::WindowArgument::Kind::Descriptor)
+                replacements.emplace_back(argument.value->span.offset, argument.value->span.length, "`_time`");
+    }
     if (job.ast) {
         for (const auto& item : job.ast->selectItems)
             if (item.expression) visit(*item.expression);
