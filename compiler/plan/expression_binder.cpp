@@ -48,6 +48,7 @@ BoundExpressionPtr Binder::tryBind(const Expression& expression, Scope scope) {
 BoundExpressionPtr Binder::bindExpression(const Expression& expression, Scope scope) {
     if (WindowBound bound; windowTableColumn(expression, bound)) {
         if (scope.kind == ScopeKind::Aggregate) return windowBoundColumn(bound);
+        if (!plan_.aggregated) return nullptr;  // the TVF without a window aggregate is reported once, at FROM
         auto& d = error("E0430", expression.span, fmt::format("`{}` is not available in {}", expression.text, scope.clause));
         d.label = "a column of the window aggregate's rows";
         d.help = "use window_start, window_end and window_time in SELECT and HAVING; filter rows on `_time` in WHERE";

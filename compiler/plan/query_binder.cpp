@@ -43,7 +43,7 @@ std::optional<LogicalPlan> Binder::bind(const sql::Query& query) {
     });
     plan_.aggregated = !query.groupBy.empty() || hasAggregates || query.having;
     if (query.from.window && !plan_.aggregated) {
-        auto& d = error("E0430", query.from.span, "a window table-valued function must be followed by a window aggregate");
+        auto& d = error("E0430", query.from.window->span, "a window table-valued function must be followed by a window aggregate");
         d.label = "no GROUP BY window_start, window_end";
         d.help = "aggregate per window: GROUP BY window_start, window_end, <keys>; pipec does not emit the expanded rows "
                  "of a window TVF (window Top-N and window joins are not supported either)";

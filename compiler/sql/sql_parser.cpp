@@ -146,7 +146,7 @@ public:
 
 private:
     /// Constructs the grammar does not parse at all, recognised by the tokens around the error: a subquery or
-    /// derived table `(SELECT …`, a comma join `FROM a, b`, a window table-valued function `TABLE(TUMBLE(…))`.
+    /// derived table `(SELECT …`, a comma join `FROM a, b`.
     static void describeUnsupported(antlr4::Recognizer* recognizer, antlr4::Token* offending, Diagnostic& diagnostic) {
         auto* parser = dynamic_cast<antlr4::Parser*>(recognizer);
         if (!parser) return;
@@ -162,12 +162,6 @@ private:
         };
         ssize_t index = static_cast<ssize_t>(offending->getTokenIndex());
         antlr4::Token* next = visible(index, 1);
-        antlr4::Token* previous = visible(index, -1);
-        if (offending->getType() == StreamSqlLexer::LEFT_PAREN && previous && upper(previous->getText()) == "TABLE") {
-            diagnostic.message = "window table-valued functions (FROM TABLE(TUMBLE(…))) are not supported yet";
-            diagnostic.help = "use a group window: GROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), <keys>";
-            return;
-        }
         if ((offending->getType() == StreamSqlLexer::LEFT_PAREN && next && next->getType() == StreamSqlLexer::SELECT) ||
             offending->getType() == StreamSqlLexer::SELECT) {
             diagnostic.message = "subqueries are not supported";
