@@ -53,28 +53,30 @@ std::string referenceRow(int64_t key, const std::vector<const Event*>& events, i
 
 int64_t floorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
-/// Brute force TUMBLE/HOP: every event is stored in every window it belongs to that has not fired.
-std::vector<std::string> referenceSliding(const std::vector<Event>& events, int64_t size, int64_t slide, int64_t delay) {
+/// Brute force over windows [start, end) listed per event time: every event is stored in every window holding it that
+/// has not fired (end − 1 > watermark); windows fire in order of end, each key's row in order of the key's first row.
+template <typename WindowsOf>
+std::vector<std::string> referenceWindows(const std::vector<Event>& events, int64_t delay, WindowsOf windowsOf) {
     std::vector<std::string> out;
     std::map<int64_t, int> keyOrder;
-    std::map<int64_t, std::map<int64_t, std::vector<const Event*>>> windows;  // start → key → events
+    std::map<std::pair<int64_t, int64_t>, std::map<int64_t, std::vector<const Event*>>> windows;  // (end, start) → key → events
     int64_t watermark = INT64_MIN, maxTime = INT64_MIN;
     auto fire = [&](int64_t upTo) {
-        while (!windows.empty() && windows.begin()->first + size - 1 <= upTo) {
-            auto& [start, byKey] = *windows.begin();
+        while (!windows.empty() && windows.begin()->first.first - 1 <= upTo) {
+            auto& [bounds, byKey] = *windows.begin();
             std::vector<std::pair<int, int64_t>> keys;
             for (const auto& entry : byKey) keys.push_back({keyOrder[entry.first], entry.first});
             std::sort(keys.begin(), keys.end());
-            for (const auto& [order, key] : keys) out.push_back(referenceRow(key, byKey[key], start, start + size));
+            for (const auto& [order, key] : keys) out.push_back(referenceRow(key, byKey[key], bounds.second, bounds.first));
             windows.erase(windows.begin());
         }
     };
     for (const Event& event : events) {
-        // Keys are emitted in order of their first row that reached some window.
-        for (int64_t start = floorDiv(event.time, slide) * slide; start > event.time - size; start -= slide) {
-            if (start + size - 1 <= watermark) continue;  // this window has fired: the row is late for it
+        for (const auto& [start, end] : windowsOf(event.time)) {
+            if (end - 1 <= watermark) continue;  // this window has fired: the row is late for it
+            // Keys are emitted in order of their first row that reached some window.
             keyOrder.emplace(event.key, static_cast<int>(keyOrder.size()));
-            windows[start][event.key].push_back(&event);
+            windows[{end, start}][event.key].push_back(&event);
         }
         if (event.time > maxTime) {
             maxTime = event.time;
@@ -88,41 +90,23 @@ std::vector<std::string> referenceSliding(const std::vector<Event>& events, int6
     return out;
 }
 
-/// Brute force CUMULATE: every event is stored in every window [cycle start, end) holding it that has not fired, the
-/// ends being the multiples of step in (time, cycle end]; windows fire in order of their end.
+/// TUMBLE/HOP: the windows [s, s + size) with s a multiple of slide in (time − size, time].
+std::vector<std::string> referenceSliding(const std::vector<Event>& events, int64_t size, int64_t slide, int64_t delay) {
+    return referenceWindows(events, delay, [&](int64_t time) {
+        std::vector<std::pair<int64_t, int64_t>> windows;
+        for (int64_t start = floorDiv(time, slide) * slide; start > time - size; start -= slide) windows.emplace_back(start, start + size);
+        return windows;
+    });
+}
+
+/// CUMULATE: the windows [cycle start, end) with end a multiple of step in (time, cycle end].
 std::vector<std::string> referenceCumulative(const std::vector<Event>& events, int64_t step, int64_t size, int64_t delay) {
-    std::vector<std::string> out;
-    std::map<int64_t, int> keyOrder;
-    std::map<int64_t, std::map<int64_t, std::vector<const Event*>>> windows;  // end → key → events
-    int64_t watermark = INT64_MIN, maxTime = INT64_MIN;
-    auto fire = [&](int64_t upTo) {
-        while (!windows.empty() && windows.begin()->first - 1 <= upTo) {
-            auto& [end, byKey] = *windows.begin();
-            int64_t start = floorDiv(end - 1, size) * size;
-            std::vector<std::pair<int, int64_t>> keys;
-            for (const auto& entry : byKey) keys.push_back({keyOrder[entry.first], entry.first});
-            std::sort(keys.begin(), keys.end());
-            for (const auto& [order, key] : keys) out.push_back(referenceRow(key, byKey[key], start, end));
-            windows.erase(windows.begin());
-        }
-    };
-    for (const Event& event : events) {
-        int64_t cycleEnd = floorDiv(event.time, size) * size + size;
-        for (int64_t end = floorDiv(event.time, step) * step + step; end <= cycleEnd; end += step) {
-            if (end - 1 <= watermark) continue;  // this window has fired: the row is late for it
-            keyOrder.emplace(event.key, static_cast<int>(keyOrder.size()));
-            windows[end][event.key].push_back(&event);
-        }
-        if (event.time > maxTime) {
-            maxTime = event.time;
-            if (maxTime - delay > watermark) {
-                watermark = maxTime - delay;
-                fire(watermark);
-            }
-        }
-    }
-    fire(INT64_MAX);
-    return out;
+    return referenceWindows(events, delay, [&](int64_t time) {
+        std::vector<std::pair<int64_t, int64_t>> windows;
+        int64_t cycleStart = floorDiv(time, size) * size;
+        for (int64_t end = floorDiv(time, step) * step + step; end <= cycleStart + size; end += step) windows.emplace_back(cycleStart, end);
+        return windows;
+    });
 }
 
 /// Brute force SESSION: per key a list of sessions, each with its events; merge on overlap or touch.
