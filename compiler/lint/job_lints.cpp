@@ -41,7 +41,7 @@ void lintHop(const spec::Source& source, const logical::WindowSpec& window, cons
     if (window.slideMs % window.sizeMs == 0) {
         auto& d = diagnostics.warning("W0404", sqlLocation(locate, window.slideSpan),
                                       fmt::format("HOP arguments look swapped: the slide ({}) is not shorter than the size ({})", slide, size));
-        d.label = "this is the slide: HOP(time, slide, size)";
+        d.label = window.tableFunction ? "this is the slide: HOP(TABLE t, DESCRIPTOR(time), slide, size)" : "this is the slide: HOP(time, slide, size)";
         if (window.slideMs == window.sizeMs) {
             d.notes.push_back(fmt::format("windows of {} every {} do not overlap: this is a tumbling window", size, slide));
             d.help = fmt::format("for windows that do not overlap write TUMBLE({}, {}); for overlapping ones, a slide shorter than the size",
