@@ -35,6 +35,19 @@ selectItem
 tableReference
     : qualifiedName (AS? alias=identifier)?                          #namedTable
     | LEFT_PAREN query RIGHT_PAREN (AS? alias=identifier)?           #derivedTable
+    | TABLE LEFT_PAREN function=identifier LEFT_PAREN windowArgument (COMMA windowArgument)* RIGHT_PAREN RIGHT_PAREN
+      (AS? alias=identifier)?                                        #windowTable
+    ;
+
+// An argument of a window table-valued function, positional or named (`SIZE => INTERVAL '1' MINUTE`).
+windowArgument
+    : (parameter=identifier ARROW)? windowArgumentValue
+    ;
+
+windowArgumentValue
+    : TABLE qualifiedName                                    #tableArgument
+    | DESCRIPTOR LEFT_PAREN qualifiedName RIGHT_PAREN        #descriptorArgument
+    | expression                                             #valueArgument
     ;
 
 groupItem
@@ -134,9 +147,10 @@ identifier
     ;
 
 // Keywords of the keyword call forms (TRIM(LEADING 'x' FROM s), SUBSTRING(s FROM 1 FOR 2), FLOOR(ts TO DAY)), FILTER
-// (of `agg(x) FILTER (WHERE …)`) and interval qualifiers (MINUTE TO SECOND) stay usable as names.
+// (of `agg(x) FILTER (WHERE …)`), interval qualifiers (MINUTE TO SECOND), and TABLE and DESCRIPTOR of the window
+// table-valued functions stay usable as names.
 nonReserved
-    : BOTH | FILTER | FOR | LEADING | TO | TRAILING
+    : BOTH | DESCRIPTOR | FILTER | FOR | LEADING | TABLE | TO | TRAILING
     ;
 
 // Keywords are case-insensitive. ORDER, LIMIT, JOIN, UNION, OVER, EXCEPT, INTERSECT, LATERAL, EXISTS, FETCH,
@@ -151,6 +165,7 @@ BOTH: B O T H;
 BY: B Y;
 CASE: C A S E;
 CAST: C A S T;
+DESCRIPTOR: D E S C R I P T O R;
 DISTINCT: D I S T I N C T;
 ELSE: E L S E;
 END: E N D;
@@ -190,11 +205,13 @@ SELECT: S E L E C T;
 THEN: T H E N;
 TO: T O;
 TRAILING: T R A I L I N G;
+TABLE: T A B L E;
 TIMESTAMP: T I M E S T A M P;
 TRUE_KW: T R U E;
 WHEN: W H E N;
 WHERE: W H E R E;
 
+ARROW: '=>';
 EQ: '=';
 NEQ: '<>' | '!=';
 LT: '<';

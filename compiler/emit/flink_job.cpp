@@ -86,7 +86,7 @@ std::string rewriteTimeArguments(const driver::CompiledJob& job, DiagnosticEngin
             if (!expression.arguments.empty()) {
                 for (const char* window : {"TUMBLE", "HOP", "SESSION"}) {
                     std::string w = window;
-                    if (name == w || name == w + "_START" || name == w + "_END") {
+                    if (name == w || name == w + "_START" || name == w + "_END" || name == w + "_ROWTIME") {
                         const auto& time = *expression.arguments.front();
                         out.emplace_back(time.span.offset, time.span.length, "`_time`");
                     }
@@ -140,6 +140,12 @@ std::string rewriteTimeArguments(const driver::CompiledJob& job, DiagnosticEngin
         }
         for (const auto& argument : expression.arguments) visit(*argument, out);
     };
+    if (job.ast && job.ast->from.window) {
+        // DESCRIPTOR(created_at) of a window TVF names the rowtime attribute, which the source view calls `_time`.
+        for (const auto& argument : job.ast->from.window->arguments)
+            if (argument.kind == sql::WindowArgument::Kind::Descriptor)
+                replacements.emplace_back(argument.value->span.offset, argument.value->span.length, "`_time`");
+    }
     if (job.ast) {
         for (const auto& item : job.ast->selectItems)
             if (item.expression) visit(*item.expression, replacements);

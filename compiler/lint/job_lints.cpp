@@ -36,10 +36,12 @@ void lintHop(const spec::Source& source, const logical::WindowSpec& window, cons
     if (window.kind != plan::HOP || window.slideMs < window.sizeMs) return;
     std::string slide = formatDuration(window.slideMs), size = formatDuration(window.sizeMs);
     std::string time = sqlText(source, window.timeSpan);
+    // A window TVF's suggestions keep its form: HOP(TABLE t, DESCRIPTOR(time), …).
+    if (window.tableFunction) time = fmt::format("TABLE {}, {}", source.kafkaSources.front().topic.value, time);
     if (window.slideMs % window.sizeMs == 0) {
         auto& d = diagnostics.warning("W0404", sqlLocation(locate, window.slideSpan),
                                       fmt::format("HOP arguments look swapped: the slide ({}) is not shorter than the size ({})", slide, size));
-        d.label = "this is the slide: HOP(time, slide, size)";
+        d.label = window.tableFunction ? "this is the slide: HOP(TABLE t, DESCRIPTOR(time), slide, size)" : "this is the slide: HOP(time, slide, size)";
         if (window.slideMs == window.sizeMs) {
             d.notes.push_back(fmt::format("windows of {} every {} do not overlap: this is a tumbling window", size, slide));
             d.help = fmt::format("for windows that do not overlap write TUMBLE({}, {}); for overlapping ones, a slide shorter than the size",
@@ -143,15 +145,18 @@ void lintFeatureTtl(const spec::Feature& feature, const spec::KafkaSource& kafka
         return;
     }
     if (window.kind == plan::SESSION) return;
-    int64_t refreshMs = window.kind == plan::HOP ? window.slideMs : window.sizeMs;
+    // HOP: a new window ends every slide; CUMULATE: every step (the cycle's windows grow by one step).
+    bool sliding = window.kind == plan::HOP || window.kind == plan::CUMULATE;
+    int64_t refreshMs = sliding ? window.slideMs : window.sizeMs;
+    const char* interval = window.kind == plan::CUMULATE ? "step" : "slide";
     if (ttl.value * 1000 >= refreshMs) return;
     int64_t neededSeconds = (refreshMs + kafka.watermarkDelayMs.value + 999) / 1000;
     auto& d = diagnostics.warning("W0501", ttl.location,
-                                  fmt::format("feature_ttl ({}) is shorter than the window's slide ({}): feature `{}` expires between updates",
-                                              formatDuration(ttl.value * 1000), formatDuration(refreshMs), feature.name.value));
+                                  fmt::format("feature_ttl ({}) is shorter than the window's {} ({}): feature `{}` expires between updates",
+                                              formatDuration(ttl.value * 1000), interval, formatDuration(refreshMs), feature.name.value));
     d.label = fmt::format("expires {} after its last update", formatDuration(ttl.value * 1000));
     d.notes.push_back(fmt::format("each key is rewritten once every {}, when the watermark passes the end of a window", formatDuration(refreshMs)));
-    d.help = fmt::format("set `feature_ttl: {}` or more (the slide plus the watermark delay, in seconds)", neededSeconds);
+    d.help = fmt::format("set `feature_ttl: {}` or more (the {} plus the watermark delay, in seconds)", neededSeconds, interval);
 }
 
 /// W0405: with `exchange: none` the job aggregates each partition on its own, which is right only when the topic is

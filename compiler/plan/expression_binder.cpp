@@ -52,13 +52,21 @@ BoundExpressionPtr Binder::bindExpression(const Expression& expression, Scope sc
         d.help = "put the condition into the argument (CASE WHEN … THEN x END), or into WHERE";
         return nullptr;
     }
+    if (WindowBound bound; windowTableColumn(expression, bound)) {
+        if (scope.kind == ScopeKind::Aggregate) return windowBoundColumn(bound);
+        if (!plan_.aggregated) return nullptr;  // the TVF without a window aggregate is reported once, at FROM
+        auto& d = error("E0430", expression.span, fmt::format("`{}` is not available in {}", expression.text, scope.clause));
+        d.label = "a column of the window aggregate's rows";
+        d.help = "use window_start, window_end and window_time in SELECT and HAVING; filter rows on `_time` in WHERE";
+        return nullptr;
+    }
     if (scope.kind == ScopeKind::Aggregate) {
         if (expression.kind == ExpressionKind::FunctionCall) {
             std::string name = upper(expression.name.front());
             plan::WindowKind kind;
-            bool isEnd;
+            WindowBound bound;
             if (isAggregateFunction(name)) return bindAggregate(expression);
-            if (windowAuxiliary(name, kind, isEnd)) return bindWindowAuxiliary(expression, kind, isEnd);
+            if (windowAuxiliary(name, kind, bound)) return bindWindowAuxiliary(expression, kind, bound);
         }
         if (!containsAggregateOrAuxiliary(expression) && expression.kind != ExpressionKind::Literal) {
             auto bound = tryBind(expression, Scope{ScopeKind::Source, scope.clause});

@@ -31,7 +31,8 @@ std::vector<std::string> knownFunctionNames() {
     std::vector<std::string> names = runtime::sqlFunctionNames();
     for (const auto* aggregate : runtime::aggregateCatalog())
         if (std::find(names.begin(), names.end(), aggregate->sqlName) == names.end()) names.emplace_back(aggregate->sqlName);
-    for (const char* name : {"TUMBLE", "HOP", "SESSION", "TUMBLE_START", "TUMBLE_END", "HOP_START", "HOP_END", "SESSION_START", "SESSION_END"})
+    for (const char* name : {"TUMBLE", "HOP", "SESSION", "TUMBLE_START", "TUMBLE_END", "HOP_START", "HOP_END", "SESSION_START", "SESSION_END",
+                             "TUMBLE_ROWTIME", "HOP_ROWTIME", "SESSION_ROWTIME"})
         names.push_back(name);
     return names;
 }

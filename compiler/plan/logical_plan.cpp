@@ -41,6 +41,7 @@ std::string describeWindow(const WindowSpec& window) {
     case plan::TUMBLE: return fmt::format("TUMBLE(size={})", formatDuration(window.sizeMs));
     case plan::HOP: return fmt::format("HOP(slide={}, size={})", formatDuration(window.slideMs), formatDuration(window.sizeMs));
     case plan::SESSION: return fmt::format("SESSION(gap={})", formatDuration(window.gapMs));
+    case plan::CUMULATE: return fmt::format("CUMULATE(step={}, max_size={})", formatDuration(window.slideMs), formatDuration(window.sizeMs));
     default: return "NONE";
     }
 }

@@ -36,13 +36,14 @@ struct LogicalSource {
 
 struct WindowSpec {
     plan::WindowKind kind = plan::WINDOW_NONE;
-    int64_t sizeMs = 0;
-    int64_t slideMs = 0;
+    int64_t sizeMs = 0;      // TUMBLE and HOP: the size; CUMULATE: the max size
+    int64_t slideMs = 0;     // HOP: the slide; CUMULATE: the step
     int64_t gapMs = 0;
+    bool tableFunction = false;  // written as a window TVF in FROM (`TABLE(TUMBLE(TABLE t, DESCRIPTOR(_time), …))`)
     sql::Span span;
     sql::Span timeSpan;      // the arguments as written, for lints and their suggestions
-    sql::Span slideSpan;     // HOP only
-    sql::Span sizeSpan;      // TUMBLE and HOP: the size; SESSION: the gap
+    sql::Span slideSpan;     // HOP: the slide; CUMULATE: the step
+    sql::Span sizeSpan;      // TUMBLE and HOP: the size; CUMULATE: the max size; SESSION: the gap
 };
 
 struct AggregateCall {

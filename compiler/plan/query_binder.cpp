@@ -42,6 +42,12 @@ std::optional<LogicalPlan> Binder::bind(const sql::Query& query) {
         return item.expression && containsAggregateOrAuxiliary(*item.expression);
     });
     plan_.aggregated = !query.groupBy.empty() || hasAggregates || query.having;
+    if (query.from.window && !plan_.aggregated) {
+        auto& d = error("E0430", query.from.window->span, "a window table-valued function must be followed by a window aggregate");
+        d.label = "no GROUP BY window_start, window_end";
+        d.help = "aggregate per window: GROUP BY window_start, window_end, <keys>; pipec does not emit the expanded rows "
+                 "of a window TVF (window Top-N and window joins are not supported either)";
+    }
     if (plan_.aggregated) bindGroupBy(query);
     bindSelect(query);
     if (query.having) bindHaving(*query.having);
@@ -139,6 +145,11 @@ void Binder::bindFrom(const sql::TableReference& from) {
     std::string name = joinName(from.name);
     tableNames_.push_back(plan_.source.topic);
     if (!from.alias.empty()) tableNames_.push_back(from.alias);
+    if (from.window) {
+        windowTable_ = true;
+        bindWindowTable(*from.window);
+        if (name.empty()) return;  // no TABLE argument: reported by bindWindowTable
+    }
     if (name != plan_.source.topic) {
         auto& d = error("E0402", from.span, fmt::format("unknown table `{}`", name));
         d.label = fmt::format("the source topic is `{}`", plan_.source.topic);
@@ -169,7 +180,14 @@ bool Binder::requireBoolean(const BoundExpression& bound, const Expression& expr
 }
 
 void Binder::bindGroupBy(const sql::Query& query) {
+    bool groupsStart = false, groupsEnd = false;
     for (const auto& item : query.groupBy) {
+        if (WindowBound which; windowTableColumn(*item, which)) {
+            // The window of a window TVF: grouped by its bounds, as Flink requires (window_time may be grouped too).
+            groupsStart = groupsStart || which == WindowBound::Start;
+            groupsEnd = groupsEnd || which == WindowBound::End;
+            continue;
+        }
         if (item->kind == ExpressionKind::FunctionCall && groupWindowKind(upper(item->name.front())) != plan::WINDOW_NONE) {
             if (item->filter) {
                 auto& d = error("E0432", item->span, fmt::format("FILTER applies to aggregate functions only; {} is not one", upper(item->name.front())));
@@ -187,6 +205,14 @@ void Binder::bindGroupBy(const sql::Query& query) {
         }
         plan_.groupKeys.push_back(bound);
         plan_.groupKeyNames.push_back(item->kind == ExpressionKind::Column ? item->name.back() : item->text);
+    }
+    if (windowTable_ && !windowError_ && !(groupsStart && groupsEnd)) {
+        sql::Span span = query.groupBy.empty() ? query.selectItems.front().span : query.groupBy.front()->span;
+        auto& d = error("E0430", span,
+                        fmt::format("GROUP BY must include window_start and window_end of the {} window table-valued function",
+                                    windowName(plan_.window.kind)));
+        d.label = !groupsStart && !groupsEnd ? "neither is grouped" : fmt::format("{} is not grouped", groupsStart ? "window_end" : "window_start");
+        d.help = "GROUP BY window_start, window_end, <keys>: without both, Flink runs an unbounded aggregation, not a window aggregate";
     }
     if (plan_.window.kind == plan::WINDOW_NONE && !windowError_) {
         sql::Span span = query.groupBy.empty() ? query.selectItems.front().span : query.groupBy.front()->span;

@@ -37,13 +37,20 @@ bool containsAggregateOrAuxiliary(const Expression& expression);
 
 plan::WindowKind groupWindowKind(const std::string& name);
 const char* windowName(plan::WindowKind kind);
-/// `HOP_START` → (HOP, start); `TUMBLE_END` → (TUMBLE, end).
+/// Which bound of the window an auxiliary function returns: `*_START`, `*_END`, or `*_ROWTIME` (end − 1 ms, the
+/// window's rowtime attribute in Flink).
+enum class WindowBound { Start, End, Rowtime };
+/// `HOP_START` → (HOP, Start); `TUMBLE_END` → (TUMBLE, End); `SESSION_ROWTIME` → (SESSION, Rowtime).
+bool windowAuxiliary(const std::string& name, plan::WindowKind& kind, WindowBound& bound);
+/// The same, for callers that only ask whether the name is one.
 bool windowAuxiliary(const std::string& name, plan::WindowKind& kind, bool& isEnd);
 
 /// Window bounds are bound as placeholder columns, fixed once HAVING has added its aggregates (which moves them).
 constexpr int kWindowStartPlaceholder = 1 << 20;
 constexpr int kWindowEndPlaceholder = kWindowStartPlaceholder + 1;
 void replaceWindowPlaceholders(BoundExpression& expression, int start, int end);
+/// The window bound as an expression over the placeholder columns (`*_ROWTIME`: end − 1 ms).
+BoundExpressionPtr windowBoundColumn(WindowBound bound);
 
 /// Binds one query: resolves names against the source message, types every expression, applies Flink's GROUP BY,
 /// window and alias rules.
@@ -117,7 +124,13 @@ private:
     /// The time argument of a group window or auxiliary function must be the event-time attribute.
     bool checkTimeAttribute(const Expression& argument, const std::string& function);
     void bindGroupWindow(const Expression& call);
-    BoundExpressionPtr bindWindowAuxiliary(const Expression& expression, plan::WindowKind kind, bool isEnd);
+    /// Rejects a HOP or CUMULATE that puts every row into more windows than the runtime supports.
+    bool checkWindowsPerRow(const WindowSpec& window, sql::Span at);
+    /// `FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR(_time), size))`, HOP and CUMULATE: the window of the query.
+    void bindWindowTable(const sql::WindowTableFunction& function);
+    /// `window_start`, `window_end`, `window_time` of a window TVF: true (and the bound) when the column is one.
+    bool windowTableColumn(const Expression& expression, WindowBound& bound) const;
+    BoundExpressionPtr bindWindowAuxiliary(const Expression& expression, plan::WindowKind kind, WindowBound bound);
 
     const spec::Source& spec_;
     const catalog::MessageSchema& schema_;
@@ -126,6 +139,7 @@ private:
     LogicalPlan plan_;
     std::vector<std::string> tableNames_;
     bool windowError_ = false;
+    bool windowTable_ = false;  // FROM is a window TVF (even one with errors: its columns still resolve)
 };
 
 } // namespace pipec::logical::binding

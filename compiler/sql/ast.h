@@ -86,10 +86,31 @@ struct SelectItem {
 
 struct Query;
 
+/// One argument of a window table-valued function: `TABLE t`, `DESCRIPTOR(col)` or a value (an interval), positional
+/// or named (`SIZE => INTERVAL '1' MINUTE`).
+struct WindowArgument {
+    enum class Kind { Table, Descriptor, Value };
+    Kind kind = Kind::Value;
+    std::string parameter;              // upper case; empty when positional
+    Span parameterSpan;
+    Span span;                          // the argument without its name
+    std::vector<std::string> table;     // Table: the table's name parts
+    std::shared_ptr<Expression> value;  // Descriptor: the column (a Column expression); Value: the expression
+};
+
+/// `TABLE(TUMBLE(TABLE t, DESCRIPTOR(_time), INTERVAL '1' MINUTE))` in FROM (Flink's window TVFs).
+struct WindowTableFunction {
+    std::string name;                   // as written
+    Span nameSpan;
+    Span span;                          // the whole `TABLE(...)`
+    std::vector<WindowArgument> arguments;
+};
+
 struct TableReference {
-    std::vector<std::string> name;
+    std::vector<std::string> name;      // the table read (with a window TVF: its TABLE argument, when it has one)
     Span span;
     std::string alias;
+    std::shared_ptr<WindowTableFunction> window;  // FROM TABLE(TUMBLE(...)); null for a plain table
 };
 
 /// A derived table `(SELECT …) AS t` or a WITH query before it is inlined (sql/derived_tables.h).

@@ -88,6 +88,20 @@ std::string printAst(const Query& query) {
         printExpression(*item.expression, 3, out);
     }
     out += fmt::format("  From {}{}\n", joinName(query.from.name), query.from.alias.empty() ? "" : " AS " + query.from.alias);
+    if (query.from.window) {
+        out += fmt::format("    WindowTable {}\n", query.from.window->name);
+        for (const auto& argument : query.from.window->arguments) {
+            std::string name = argument.parameter.empty() ? "" : argument.parameter + " => ";
+            switch (argument.kind) {
+            case WindowArgument::Kind::Table: out += fmt::format("      {}TABLE {}\n", name, joinName(argument.table)); break;
+            case WindowArgument::Kind::Descriptor: out += fmt::format("      {}DESCRIPTOR({})\n", name, argument.value->text); break;
+            case WindowArgument::Kind::Value:
+                out += fmt::format("      {}Value\n", name);
+                printExpression(*argument.value, 4, out);
+                break;
+            }
+        }
+    }
     if (query.where) {
         out += "  Where\n";
         printExpression(*query.where, 2, out);

@@ -62,7 +62,8 @@ std::unique_ptr<Query> cloneQuery(const Query& query) {
 
 bool isAggregating(const Expression& expression) {
     if (expression.kind == ExpressionKind::FunctionCall) {
-        static const char* kNames[] = {"TUMBLE_START", "TUMBLE_END", "HOP_START", "HOP_END", "SESSION_START", "SESSION_END"};
+        static const char* kNames[] = {"TUMBLE_START", "TUMBLE_END", "HOP_START", "HOP_END", "SESSION_START", "SESSION_END",
+                                       "TUMBLE_ROWTIME", "HOP_ROWTIME", "SESSION_ROWTIME"};
         std::string name = upper(expression.name.front());
         if (runtime::isAggregateName(name)) return true;
         for (const char* candidate : kNames)
@@ -115,6 +116,7 @@ private:
         columns_.clear();
         hasStar_ = false;
         alias_ = alias;
+        windowed_ = outer.from.window != nullptr;
         columnNames_.clear();
         for (const auto& item : inner.selectItems) {
             if (item.star) {
@@ -147,6 +149,23 @@ private:
         if (outer.where) substitute(outer.where);
         for (auto& key : outer.groupBy) substitute(key);
         if (outer.having) substitute(outer.having);
+        std::shared_ptr<WindowTableFunction> window = outer.from.window;
+        if (window) {
+            // `TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), …))` over a WITH query: the descriptor names t's column.
+            if (inner.from.window) {
+                auto& d = diagnostics_.error("E0301", locate_(span.offset, std::max<size_t>(1, span.length)),
+                                             "a window table-valued function over another one is not supported");
+                d.label = "this query is already windowed";
+                return;
+            }
+            window = std::make_shared<WindowTableFunction>(*window);  // the WITH query's other readers keep theirs
+            for (auto& argument : window->arguments) {
+                if (argument.kind != WindowArgument::Kind::Descriptor) continue;
+                std::unique_ptr<Expression> column = clone(*argument.value);
+                substitute(column);
+                argument.value = std::move(column);
+            }
+        }
         if (inner.where) {
             if (outer.where) {
                 auto both = std::make_unique<Expression>();
@@ -162,6 +181,7 @@ private:
             }
         }
         outer.from = inner.from;
+        if (window) outer.from.window = window;
     }
 
     void substitute(std::unique_ptr<Expression>& expression) {
@@ -170,6 +190,8 @@ private:
             if (parts.size() > 1 && parts.front() == alias_) parts.erase(parts.begin());
             std::string name;
             for (size_t i = 0; i < parts.size(); ++i) name += (i ? "." : "") + parts[i];
+            // The columns a window TVF adds are the outer query's, not the subquery's.
+            if (windowed_ && (name == "window_start" || name == "window_end" || name == "window_time") && !columns_.count(name)) return;
             if (auto it = columns_.find(name); it != columns_.end()) {
                 auto replacement = clone(*it->second);
                 replacement->parenthesized = true;
@@ -197,6 +219,7 @@ private:
     std::map<std::string, const Expression*> columns_;
     std::vector<std::string> columnNames_;
     bool hasStar_ = false;
+    bool windowed_ = false;  // the outer query reads the subquery through a window TVF
     std::string alias_;
 };
 

@@ -146,7 +146,7 @@ public:
 
 private:
     /// Constructs the grammar does not parse at all, recognised by the tokens around the error: a subquery or
-    /// derived table `(SELECT …`, a comma join `FROM a, b`, a window table-valued function `TABLE(TUMBLE(…))`.
+    /// derived table `(SELECT …`, a comma join `FROM a, b`.
     static void describeUnsupported(antlr4::Recognizer* recognizer, antlr4::Token* offending, Diagnostic& diagnostic) {
         auto* parser = dynamic_cast<antlr4::Parser*>(recognizer);
         if (!parser) return;
@@ -162,12 +162,6 @@ private:
         };
         ssize_t index = static_cast<ssize_t>(offending->getTokenIndex());
         antlr4::Token* next = visible(index, 1);
-        antlr4::Token* previous = visible(index, -1);
-        if (offending->getType() == StreamSqlLexer::LEFT_PAREN && previous && upper(previous->getText()) == "TABLE") {
-            diagnostic.message = "window table-valued functions (FROM TABLE(TUMBLE(…))) are not supported yet";
-            diagnostic.help = "use a group window: GROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), <keys>";
-            return;
-        }
         if ((offending->getType() == StreamSqlLexer::LEFT_PAREN && next && next->getType() == StreamSqlLexer::SELECT) ||
             offending->getType() == StreamSqlLexer::SELECT) {
             diagnostic.message = "subqueries are not supported";
@@ -274,6 +268,8 @@ private:
             for (auto* part : table->qualifiedName()->identifier()) query.from.name.push_back(identifierText(part));
             query.from.span = spanOf(table->qualifiedName());
             if (table->alias) query.from.alias = identifierText(table->alias);
+        } else if (auto* window = dynamic_cast<StreamSqlParser::WindowTableContext*>(context->tableReference())) {
+            transformWindowTable(window, query.from);
         } else {
             auto* derived = static_cast<StreamSqlParser::DerivedTableContext*>(context->tableReference());
             query.fromSubquery = std::make_unique<NamedSubquery>();
@@ -287,6 +283,47 @@ private:
         for (auto* item : context->groupItem()) query.groupBy.push_back(transformExpression(item->expression()));
         if (context->having) query.having = transformExpression(context->having);
         return query;
+    }
+
+    void transformWindowTable(StreamSqlParser::WindowTableContext* context, TableReference& from) {
+        auto window = std::make_shared<WindowTableFunction>();
+        window->name = identifierText(context->function);
+        window->nameSpan = spanOf(context->function);
+        window->span = spanOf(context);
+        from.span = window->span;
+        if (context->alias) from.alias = identifierText(context->alias);
+        for (auto* argumentContext : context->windowArgument()) {
+            WindowArgument argument;
+            if (argumentContext->parameter) {
+                argument.parameter = upper(identifierText(argumentContext->parameter));
+                argument.parameterSpan = spanOf(argumentContext->parameter);
+            }
+            auto* value = argumentContext->windowArgumentValue();
+            argument.span = spanOf(value);
+            if (auto* table = dynamic_cast<StreamSqlParser::TableArgumentContext*>(value)) {
+                argument.kind = WindowArgument::Kind::Table;
+                for (auto* part : table->qualifiedName()->identifier()) argument.table.push_back(identifierText(part));
+                if (from.name.empty()) {
+                    from.name = argument.table;
+                    from.span = spanOf(table->qualifiedName());
+                }
+            } else if (auto* descriptor = dynamic_cast<StreamSqlParser::DescriptorArgumentContext*>(value)) {
+                argument.kind = WindowArgument::Kind::Descriptor;
+                auto column = std::make_shared<Expression>();
+                column->kind = ExpressionKind::Column;
+                column->span = spanOf(descriptor->qualifiedName());
+                for (auto* part : descriptor->qualifiedName()->identifier()) {
+                    column->name.push_back(identifierText(part));
+                    column->nameSpans.push_back(spanOf(part));
+                }
+                column->text = normalizedText(column->span);
+                argument.value = std::move(column);
+            } else {
+                argument.value = transformExpression(static_cast<StreamSqlParser::ValueArgumentContext*>(value)->expression());
+            }
+            window->arguments.push_back(std::move(argument));
+        }
+        from.window = std::move(window);
     }
 
     Span spanOf(antlr4::ParserRuleContext* context) const {

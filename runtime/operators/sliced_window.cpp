@@ -6,9 +6,10 @@
 
 namespace pipec::runtime {
 
-SlicedWindow::SlicedWindow(const plan::WindowAggregate& window, int64_t size, int64_t slide)
-    : size_(size), slide_(slide), width_(std::gcd(size, slide)), keys_(window) {
+SlicedWindow::SlicedWindow(const plan::WindowAggregate& window, int64_t size, int64_t slide, bool cumulative)
+    : size_(size), slide_(slide), width_(std::gcd(size, slide)), cumulative_(cumulative), keys_(window) {
     if (size <= 0 || slide <= 0) throw std::invalid_argument("window size and slide must be positive");
+    if (cumulative && size % slide != 0) throw std::invalid_argument("a CUMULATE window's max size must be a multiple of its step");
     for (const auto& aggregate : window.aggregates()) {
         aggregates_.emplace_back(aggregate);
         invertible_ = invertible_ && aggregates_.back().invertible();
@@ -76,12 +77,17 @@ void SlicedWindow::growKeyState() {
 }
 
 WindowAdd SlicedWindow::add(const Row& row, int64_t time, int64_t watermark) {
-    // The windows holding `time` start at multiples of slide in (time − size, time].
-    int64_t lastStart = floorDivide(time, slide_) * slide_;
-    int64_t firstStart = (floorDivide(time - size_, slide_) + 1) * slide_;
-    if (firstStart > lastStart) return WindowAdd::NoWindow;  // size < slide: a gap between windows
     int64_t fired = std::max(watermark, firedUpTo_);
-    if (lastStart + size_ - 1 <= fired) return WindowAdd::Late;  // every window of this row has fired
+    if (cumulative_) {
+        // The windows holding `time` end at the multiples of step in (time, cycle end]; the last is the cycle's.
+        if (cycleEnd(time) - 1 <= fired) return WindowAdd::Late;
+    } else {
+        // The windows holding `time` start at multiples of slide in (time − size, time].
+        int64_t lastStart = floorDivide(time, slide_) * slide_;
+        int64_t firstStart = (floorDivide(time - size_, slide_) + 1) * slide_;
+        if (firstStart > lastStart) return WindowAdd::NoWindow;  // size < slide: a gap between windows
+        if (lastStart + size_ - 1 <= fired) return WindowAdd::Late;  // every window of this row has fired
+    }
     int64_t sliceStart = floorDivide(time, width_) * width_;
     uint32_t key = keys_.lookup(row);
     growKeyState();
@@ -97,7 +103,8 @@ WindowAdd SlicedWindow::add(const Row& row, int64_t time, int64_t watermark) {
     for (size_t a = 0; a < aggregateCount; ++a) aggregates_[a].update(accumulators[a], row, time);
     // A row (partly late) for a slice already inside the running window updates that window too, so that
     // subtracting the slice later stays exact.
-    if (invertible_ && runningStart_ != kNoWindow && sliceStart >= runningStart_ && sliceStart < runningStart_ + size_) {
+    int64_t runningEnd = cumulative_ ? runningEnd_ : runningStart_ + size_;
+    if ((invertible_ || cumulative_) && runningStart_ != kNoWindow && sliceStart >= runningStart_ && sliceStart < runningEnd) {
         Accumulator* running = &running_[static_cast<size_t>(key) * aggregateCount];
         for (size_t a = 0; a < aggregateCount; ++a) aggregates_[a].update(running[a], row, time);
         if (runningRows_[key]++ == 0) activeKeys_[key / 64] |= uint64_t{1} << (key % 64);
@@ -105,14 +112,14 @@ WindowAdd SlicedWindow::add(const Row& row, int64_t time, int64_t watermark) {
     return WindowAdd::Added;
 }
 
-void SlicedWindow::emitKey(uint32_t key, const Accumulator* accumulators, int64_t start, const Emit& emit) {
+void SlicedWindow::emitKey(uint32_t key, const Accumulator* accumulators, int64_t start, int64_t end, const Emit& emit) {
     const Row& keyValues = keys_.values(key);
     output_.resize(keyValues.size() + aggregates_.size() + 2);
     size_t column = 0;
     for (const auto& value : keyValues) output_[column++] = value;
     for (size_t a = 0; a < aggregates_.size(); ++a) output_[column++] = aggregates_[a].result(accumulators[a]);
     output_[column++] = Value::ofInt(start);
-    output_[column] = Value::ofInt(start + size_);
+    output_[column] = Value::ofInt(end);
     emit(output_);
 }
 
@@ -139,7 +146,7 @@ void SlicedWindow::emitMerged(int64_t start, const Emit& emit) {
             int bit = __builtin_ctzll(activeKeys_[word]);
             activeKeys_[word] &= activeKeys_[word] - 1;
             uint32_t key = static_cast<uint32_t>(word * 64 + static_cast<size_t>(bit));
-            emitKey(key, &running_[static_cast<size_t>(key) * aggregateCount], start, emit);
+            emitKey(key, &running_[static_cast<size_t>(key) * aggregateCount], start, start + size_, emit);
         }
     }
 }
@@ -179,7 +186,7 @@ void SlicedWindow::advanceRunning(int64_t start) {
     runningStart_ = start;
 }
 
-void SlicedWindow::emitRunning(int64_t start, const Emit& emit) {
+void SlicedWindow::emitRunning(int64_t start, int64_t end, const Emit& emit) {
     size_t aggregateCount = aggregates_.size();
     for (size_t word = 0; word < activeKeys_.size(); ++word) {
         uint64_t bits = activeKeys_[word];
@@ -187,7 +194,7 @@ void SlicedWindow::emitRunning(int64_t start, const Emit& emit) {
             int bit = __builtin_ctzll(bits);
             bits &= bits - 1;
             uint32_t key = static_cast<uint32_t>(word * 64 + static_cast<size_t>(bit));
-            emitKey(key, &running_[static_cast<size_t>(key) * aggregateCount], start, emit);
+            emitKey(key, &running_[static_cast<size_t>(key) * aggregateCount], start, end, emit);
         }
     }
 }
@@ -208,7 +215,44 @@ void SlicedWindow::purgeBefore(int64_t start) {
     }
 }
 
+int64_t SlicedWindow::nextCumulativeEnd(int64_t firedUpTo) const {
+    if (slices_.empty()) return INT64_MAX;
+    // The first slice's window, or the first window not fired yet (its cycle's earlier slices are still kept).
+    int64_t end = slices_.begin()->first + slide_;
+    if (firedUpTo != INT64_MIN) end = std::max(end, -floorDivide(-(firedUpTo + 2), slide_) * slide_);
+    return end;
+}
+
+void SlicedWindow::fireCumulative(int64_t watermark, const Emit& emit) {
+    const size_t aggregateCount = aggregates_.size();
+    int64_t done = firedUpTo_;
+    for (int64_t end = nextCumulativeEnd(done); end != INT64_MAX && end - 1 <= watermark; end = nextCumulativeEnd(done)) {
+        int64_t start = floorDivide(end - 1, size_) * size_;
+        if (runningStart_ != start) {
+            // A new cycle (or the first window after a restore): start over from the cycle's slices.
+            for (size_t i = 0; i < running_.size(); ++i) aggregates_[i % aggregateCount].reset(running_[i]);
+            std::fill(runningRows_.begin(), runningRows_.end(), 0);
+            std::fill(activeKeys_.begin(), activeKeys_.end(), 0);
+            runningStart_ = start;
+            runningEnd_ = start;
+        }
+        applySlices(runningEnd_, end, true);
+        runningEnd_ = end;
+        emitRunning(start, end, emit);
+        done = end - 1;
+        if (end == start + size_) {
+            // The cycle's last window: its slices are in no later window.
+            purgeBefore(end);
+            runningStart_ = kNoWindow;
+        }
+    }
+}
+
 int64_t SlicedWindow::nextTimer() const {
+    if (cumulative_) {
+        int64_t end = nextCumulativeEnd(firedUpTo_);
+        return end == INT64_MAX ? INT64_MAX : end - 1;
+    }
     if (slices_.empty()) return INT64_MAX;
     // As fire() starts: the first window not fired yet that may hold data (no window with data starts earlier).
     int64_t start = firstWindowCovering(slices_.begin()->first);
@@ -224,7 +268,9 @@ void SlicedWindow::fire(int64_t watermark, const Emit& emit) {
         firedUpTo_ = watermark;
         return;
     }
-    if (!slices_.empty()) {
+    if (cumulative_) {
+        fireCumulative(watermark, emit);
+    } else if (!slices_.empty()) {
         // The first window not fired yet (end − 1 > firedUpTo_), moved forward to the first one holding data.
         int64_t start = firstWindowCovering(slices_.begin()->first);
         if (firedUpTo_ != INT64_MIN) start = std::max(start, -floorDivide(-(firedUpTo_ + 2 - size_), slide_) * slide_);
@@ -232,7 +278,7 @@ void SlicedWindow::fire(int64_t watermark, const Emit& emit) {
             int64_t next = start + slide_;
             if (invertible_) {
                 advanceRunning(start);
-                emitRunning(start, emit);
+                emitRunning(start, start + size_, emit);
                 // Slices before the running window were subtracted already; the window's own first slides stay
                 // until the next advance subtracts them.
                 purgeBefore(start);

@@ -15,9 +15,14 @@ namespace pipec::runtime {
 /// ones leaving, so a fired window costs O(keys) instead of O(keys × slices per window). Otherwise (MIN/MAX, DISTINCT,
 /// floating-point sums) the window merges the slices it spans, which is exact for every aggregate.
 /// Keys are emitted in the order they first reached the operator.
+///
+/// CUMULATE (`cumulative`): slices of one step; the windows of a cycle [s, s + size) (s a multiple of size) are
+/// [s, s + k·step) for k = 1 … size / step, fired in order of their end. Each key's running accumulator only grows
+/// within a cycle (the next window adds one slice), so it works for every aggregate; it starts over at the next cycle,
+/// and the cycle's slices are kept until its last window fires (a restore rebuilds the running state from them).
 class SlicedWindow : public WindowOperator {
 public:
-    SlicedWindow(const plan::WindowAggregate& window, int64_t size, int64_t slide);
+    SlicedWindow(const plan::WindowAggregate& window, int64_t size, int64_t slide, bool cumulative = false);
 
     WindowAdd add(const Row& row, int64_t time, int64_t watermark) override;
     void fire(int64_t watermark, const Emit& emit) override;
@@ -32,7 +37,8 @@ public:
     bool restoreKey(std::string_view key, std::string_view state) override;
     void restoreFinished() override;
     bool complete(int64_t time, int64_t watermark) const override {
-        // The last window holding `time` starts at floor(time / slide) · slide.
+        // The last window holding `time` starts at floor(time / slide) · slide (CUMULATE: ends with its cycle).
+        if (cumulative_) return cycleEnd(time) - 1 <= watermark;
         return floorDivide(time, slide_) * slide_ + size_ - 1 <= watermark;
     }
 
@@ -61,19 +67,27 @@ private:
 
     Slice& sliceFor(int64_t start);
     /// True while some window holding the slice starting at `start` has not fired.
-    bool sliceLive(int64_t start) const { return floorDivide(start, slide_) * slide_ + size_ - 1 > firedUpTo_; }
+    bool sliceLive(int64_t start) const {
+        if (cumulative_) return cycleEnd(start) - 1 > firedUpTo_;
+        return floorDivide(start, slide_) * slide_ + size_ - 1 > firedUpTo_;
+    }
+    /// CUMULATE: the end of the cycle (the largest window) holding `time`.
+    int64_t cycleEnd(int64_t time) const { return floorDivide(time, size_) * size_ + size_; }
+    /// CUMULATE: the end of the first window not fired yet that holds data; INT64_MAX without slices.
+    int64_t nextCumulativeEnd(int64_t firedUpTo) const;
+    void fireCumulative(int64_t watermark, const Emit& emit);
     void resetDerived();
     uint32_t positionFor(Slice& slice, int64_t start, uint32_t key);
     int64_t firstWindowCovering(int64_t sliceStart) const;
     void growKeyState();
-    void emitKey(uint32_t key, const Accumulator* accumulators, int64_t start, const Emit& emit);
+    void emitKey(uint32_t key, const Accumulator* accumulators, int64_t start, int64_t end, const Emit& emit);
 
     // The merging path.
     void emitMerged(int64_t start, const Emit& emit);
     // The incremental path.
     void advanceRunning(int64_t start);
     void applySlices(int64_t from, int64_t to, bool add);
-    void emitRunning(int64_t start, const Emit& emit);
+    void emitRunning(int64_t start, int64_t end, const Emit& emit);
     void purgeBefore(int64_t start);
     /// A checkpoint entry's key: the slice start (8 bytes, big-endian with the sign flipped, so entries sort by time),
     /// then the GROUP BY key as GroupKeyTable::encodeKey writes it.
@@ -82,6 +96,7 @@ private:
     int64_t size_;
     int64_t slide_;
     int64_t width_;
+    bool cumulative_;
     std::vector<AggregateFunction> aggregates_;
     bool invertible_ = true;
     GroupKeyTable keys_;
@@ -91,6 +106,7 @@ private:
     // Derived state, rebuilt from the slices after a restore.
     static constexpr int64_t kNoWindow = INT64_MIN;
     int64_t runningStart_ = kNoWindow;   // the window the running accumulators describe
+    int64_t runningEnd_ = kNoWindow;     // CUMULATE: its end (the slices before it are in the running state)
     std::vector<Accumulator> running_;   // keys × aggregates
     std::vector<int64_t> runningRows_;   // rows per key in the running window
     std::vector<uint64_t> activeKeys_;   // bitmap of keys with rows in the current window

@@ -71,7 +71,7 @@ constexpr int64_t kMaxWindowsPerRowRun = 10'000;
 
 bool cheapToRun(const plan::Pipeline& pipeline) {
     const plan::WindowAggregate& window = pipeline.window();
-    return window.kind() != plan::HOP || window.slide_ms() <= 0 || window.size_ms() / window.slide_ms() <= kMaxWindowsPerRowRun;
+    return (window.kind() != plan::HOP && window.kind() != plan::CUMULATE) || window.slide_ms() <= 0 || window.size_ms() / window.slide_ms() <= kMaxWindowsPerRowRun;
 }
 
 } // namespace

@@ -296,6 +296,66 @@ case("agg_approx_count_distinct",
      "FROM store_timeline_events\nGROUP BY HOP(_time, INTERVAL '1' MINUTE, INTERVAL '2' MINUTE), store_id",
      [event(1, storeId=1, orderId="a"), event(2, storeId=1, orderId="b"), event(3, storeId=1, orderId="a"), event(4, storeId=1, orderId="c"),
       event(5, storeId=1, orderId="b"), event(70, storeId=1, orderId="d")])
+# --- window features (issue 14): *_ROWTIME and the window table-valued functions; expected rows by hand ---
+case("window_rowtime_tumble", "TUMBLE_ROWTIME is the window's end - 1 ms: [0,60s) has 3 rows (rowtime 00:00:59.999), [60s,120s) 1 (00:01:59.999)",
+     "SELECT store_id, COUNT(*) AS n, TUMBLE_END(_time, INTERVAL '1' MINUTE) AS we, TUMBLE_ROWTIME(_time, INTERVAL '1' MINUTE) AS rt\n"
+     "FROM store_timeline_events\nGROUP BY TUMBLE(_time, INTERVAL '1' MINUTE), store_id",
+     [event(1, storeId=1), event(10, storeId=1), event(59.999, storeId=1), event(60, storeId=1)])
+case("window_rowtime_hop", "HOP 30s/1min over rows at 10s and 40s: [-30s,30s) n 1 rt 00:00:29.999, [0,60s) n 2 rt 00:00:59.999, "
+     "[30s,90s) n 1 rt 00:01:29.999",
+     "SELECT store_id, COUNT(*) AS n, HOP_ROWTIME(_time, INTERVAL '30' SECOND, INTERVAL '1' MINUTE) AS rt\n"
+     "FROM store_timeline_events\nGROUP BY HOP(_time, INTERVAL '30' SECOND, INTERVAL '1' MINUTE), store_id",
+     [event(10, storeId=1), event(40, storeId=1)])
+case("window_rowtime_session", "SESSION 10s over rows at 1s, 5s, 30s: [1s,15s) n 2 rt 00:00:14.999, [30s,40s) n 1 rt 00:00:39.999",
+     "SELECT store_id, COUNT(*) AS n, SESSION_START(_time, INTERVAL '10' SECOND) AS ws, SESSION_ROWTIME(_time, INTERVAL '10' SECOND) AS rt\n"
+     "FROM store_timeline_events\nGROUP BY SESSION(_time, INTERVAL '10' SECOND), store_id",
+     [event(1, storeId=1), event(5, storeId=1), event(30, storeId=1)])
+case("tvf_tumble", "the TUMBLE TVF computes what GROUP BY TUMBLE does (tumble_count_basic): [0,60s) n 3, [60s,120s) n 1; "
+     "window_time = window_end - 1 ms",
+     "SELECT window_start, window_end, window_time, store_id, COUNT(*) AS n\n"
+     "FROM TABLE(TUMBLE(TABLE store_timeline_events, DESCRIPTOR(_time), INTERVAL '1' MINUTE))\n"
+     "GROUP BY window_start, window_end, store_id",
+     [event(1, storeId=1), event(10, storeId=1), event(59.999, storeId=1), event(60, storeId=1)])
+case("tvf_hop_named_arguments", "HOP TVF 30s/1min, named arguments; HAVING window_end > 00:00:30 drops [-30s,30s) (2 rows): "
+     "[0,60s) n 3, [30s,90s) n 2 (59.999 and 60), [60s,120s) n 1",
+     "SELECT window_start AS ws, window_end, store_id, COUNT(*) AS n\n"
+     "FROM TABLE(HOP(DATA => TABLE store_timeline_events, TIMECOL => DESCRIPTOR(_time), SLIDE => INTERVAL '30' SECOND,\n"
+     "               SIZE => INTERVAL '1' MINUTE))\n"
+     "GROUP BY window_start, window_end, store_id\nHAVING window_end > TIMESTAMP '2026-01-01 00:00:30'",
+     [event(1, storeId=1), event(10, storeId=1), event(59.999, storeId=1), event(60, storeId=1)])
+case("tvf_cumulate", "CUMULATE step 10s, max 30s: windows [0,10s) [0,20s) [0,30s), then [30s,40s)...; store 1 (5 at 1s, 7 at 15s, "
+     "1 at 29.999s): n 1/2/3, max 5/7/7; store 2 (3 at 12s) from [0,20s): n 1, max 3; store 2 (2 at 31s): [30s,40s) "
+     "[30s,50s) [30s,60s) n 1; store 1 (9 at 65s): [60s,70s) [60s,80s) [60s,90s) n 1. Per window end, keys in arrival order",
+     "SELECT window_start, window_end, store_id, COUNT(*) AS n, MAX(item_count) AS mx\n"
+     "FROM TABLE(CUMULATE(TABLE store_timeline_events, DESCRIPTOR(_time), INTERVAL '10' SECOND, INTERVAL '30' SECOND))\n"
+     "GROUP BY window_start, window_end, store_id",
+     [event(1, storeId=1, itemCount=5), event(12, storeId=2, itemCount=3), event(15, storeId=1, itemCount=7),
+      event(29.999, storeId=1, itemCount=1), event(31, storeId=2, itemCount=2), event(65, storeId=1, itemCount=9)])
+case("tvf_cumulate_late_rows", "CUMULATE 10s/30s, no watermark delay. The row at 25s fires [0,10s) and [0,20s) (n 1 each). "
+     "The late rows at 5s and 12s (store 2) missed those windows but count in the open [0,30s): store 1 n 3 (1s, 25s, 5s), "
+     "store 2 n 1. The row at 31s fires [0,30s); the row at 29s is late for its whole cycle and dropped. Store 1 at 31s: "
+     "[30s,40s) [30s,50s) [30s,60s) n 1",
+     "SELECT window_start, window_end, store_id, COUNT(*) AS n\n"
+     "FROM TABLE(CUMULATE(TABLE store_timeline_events, DESCRIPTOR(_time), INTERVAL '10' SECOND, INTERVAL '30' SECOND))\n"
+     "GROUP BY window_start, window_end, store_id",
+     [event(1, storeId=1), event(25, storeId=1), event(5, storeId=1), event(12, storeId=2), event(31, storeId=1),
+      event(29, storeId=1)], extra="\n            watermark_delay: 0s")
+case("tvf_cumulate_over_with", "CUMULATE 10s/30s over a WITH query that renames and filters (item_count > 1 drops the row at "
+     "29.999s): store 1 [0,10s) n 1 items 5, [0,20s) and [0,30s) n 2 items 12; store 2 from [0,20s) n 1 items 3, "
+     "[30s,...) n 1 items 2; store 1 [60s,...) n 1 items 9",
+     "WITH big AS (SELECT store_id AS store, item_count, _time AS ts FROM store_timeline_events WHERE item_count > 1)\n"
+     "SELECT store, window_start, window_end, COUNT(*) AS n, SUM(item_count) AS items\n"
+     "FROM TABLE(CUMULATE(TABLE big, DESCRIPTOR(ts), INTERVAL '10' SECOND, INTERVAL '30' SECOND))\n"
+     "GROUP BY window_start, window_end, store",
+     [event(1, storeId=1, itemCount=5), event(12, storeId=2, itemCount=3), event(15, storeId=1, itemCount=7),
+      event(29.999, storeId=1, itemCount=1), event(31, storeId=2, itemCount=2), event(65, storeId=1, itemCount=9)])
+case("tvf_cumulate_time_field", "CUMULATE 1min/2min on the time_field event_time_ms (envelope times ignored): rows at 5s, 65s, "
+     "66s: [0,1min) n 1, [0,2min) n 3 with window_time 00:01:59.999",
+     "SELECT window_end, window_time, store_id, COUNT(*) AS n\n"
+     "FROM TABLE(CUMULATE(TABLE store_timeline_events, DESCRIPTOR(event_time_ms), INTERVAL '1' MINUTE, INTERVAL '2' MINUTE))\n"
+     "GROUP BY window_start, window_end, store_id",
+     [event(0, storeId=1, eventTimeMs=BASE + 5000), event(0, storeId=1, eventTimeMs=BASE + 65000), event(0, storeId=1, eventTimeMs=BASE + 66000)],
+     extra="\n            time_field: event_time_ms")
 
 for name, (comment, sql, events, extra) in cases.items():
     folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cases", name)

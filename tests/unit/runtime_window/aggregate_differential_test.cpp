@@ -170,6 +170,23 @@ TEST_CASE("the new aggregates, FILTER and DISTINCT on TUMBLE and HOP match the b
     }
 }
 
+TEST_CASE("the new aggregates, FILTER and DISTINCT on CUMULATE match the brute-force reference") {
+    std::mt19937 random(14014);
+    const std::vector<std::pair<int64_t, int64_t>> shapes = {{3000, 1000}, {6000, 1500}, {4000, 4000}, {10000, 500}};  // max size, step
+    for (int round = 0; round < 20; ++round) {
+        auto [size, step] = shapes[static_cast<size_t>(round) % shapes.size()];
+        int64_t delay = std::vector<int64_t>{0, 500, 2000}[random() % 3];
+        auto events = randomEvents(random, 200 + random() % 300);
+        CAPTURE(round);
+        const Event* base = events.data();
+        auto expected = referenceCumulative(events, step, size, delay, [&](int64_t key, const std::vector<const Event*>& e, int64_t s, int64_t w) {
+            return referenceRow(base, key, e, s, w, false);
+        });
+        auto actual = runEngine<ValueSink>(makeAggregatePipeline(plan::CUMULATE, size, step, 0, delay), events);
+        compareRows(actual, expected);
+    }
+}
+
 TEST_CASE("invertible new aggregates (integer variances, filtered COUNT/SUM) on incremental HOP windows match the reference") {
     std::mt19937 random(8128);
     const std::vector<std::pair<int64_t, int64_t>> shapes = {{3000, 1000}, {2500, 1000}, {6000, 1500}, {20000, 500}};

@@ -1,4 +1,4 @@
-// Differential and snapshot tests of the window operators: random event streams through TUMBLE, HOP and SESSION
+// Differential and snapshot tests of the window operators: random event streams through TUMBLE, HOP, CUMULATE and SESSION
 // with every aggregate, checked row for row against a brute-force reference written independently here (every event
 // into every window it belongs to, with the same watermark and lateness rules from shared/SEMANTICS.md).
 #include "runtime/operators/pipeline_executor.h"
@@ -103,6 +103,36 @@ TEST_CASE("TUMBLE and HOP with invertible aggregates (incremental windows) match
     CHECK(rows > 1000);
 }
 
+TEST_CASE("CUMULATE matches the brute-force reference on random streams") {
+    // (step, max size): several steps per cycle, one step per cycle (a TUMBLE), and a long cycle of short steps.
+    const std::vector<std::pair<int64_t, int64_t>> shapes = {{1000, 3000}, {500, 5000}, {2000, 2000}, {1000, 4000}, {250, 20000}};
+    for (bool invertibleOnly : {false, true}) {
+        std::mt19937 random(invertibleOnly ? 31 : 30);
+        int rows = 0;
+        for (int round = 0; round < 40; ++round) {
+            auto [step, size] = shapes[static_cast<size_t>(round) % shapes.size()];
+            int64_t delay = std::vector<int64_t>{0, 500, 2000, 7000}[random() % 4];
+            auto events = randomEvents(random, 200 + random() % 300);
+            CAPTURE(invertibleOnly);
+            CAPTURE(round);
+            CAPTURE(step);
+            CAPTURE(size);
+            CAPTURE(delay);
+            auto expected = referenceCumulative(events, step, size, delay, referenceRow);
+            if (invertibleOnly)
+                for (auto& row : expected) row = invertibleColumns(row);
+            auto actual = runEngine(makePipeline(plan::CUMULATE, size, step, 0, delay, invertibleOnly), events);
+            REQUIRE(actual.size() == expected.size());
+            for (size_t i = 0; i < expected.size(); ++i) {
+                CAPTURE(i);
+                CHECK(actual[i] == expected[i]);
+            }
+            rows += static_cast<int>(expected.size());
+        }
+        CHECK(rows > 1000);
+    }
+}
+
 TEST_CASE("SESSION matches the brute-force reference on random streams") {
     std::mt19937 random(777);
     int rows = 0;
@@ -127,8 +157,8 @@ TEST_CASE("SESSION matches the brute-force reference on random streams") {
 
 TEST_CASE("snapshot, restore and continue gives the uninterrupted output at random cut points") {
     std::mt19937 random(4242);
-    for (int round = 0; round < 45; ++round) {
-        plan::WindowKind kind = std::vector<plan::WindowKind>{plan::TUMBLE, plan::HOP, plan::SESSION}[round % 3];
+    for (int round = 0; round < 60; ++round) {
+        plan::WindowKind kind = std::vector<plan::WindowKind>{plan::TUMBLE, plan::HOP, plan::SESSION, plan::CUMULATE}[round % 4];
         plan::Pipeline pipeline = makePipeline(kind, kind == plan::TUMBLE ? 2000 : 5000, kind == plan::TUMBLE ? 2000 : 1000, 1500,
                                                std::vector<int64_t>{0, 1000}[random() % 2], round % 2 == 0);
         auto events = randomEvents(random, 300);

@@ -212,30 +212,32 @@ inline std::vector<Event> randomEvents(std::mt19937& random, size_t count) {
 
 inline int64_t floorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
-/// Brute force TUMBLE/HOP: every event is stored in every window it belongs to that has not fired; `rowOf(key, events,
-/// start, end)` makes a fired window's row from its events (in arrival order).
-template <typename RowOf>
-auto referenceSliding(const std::vector<Event>& events, int64_t size, int64_t slide, int64_t delay, RowOf rowOf) {
+/// Brute force over windows [start, end) listed per event time by `windowsOf(time)`: every event is stored in every
+/// window holding it that has not fired (end − 1 > watermark); windows fire in order of end, each key's row in order
+/// of the key's first row; `rowOf(key, events, start, end)` makes a fired window's row from its events (in arrival
+/// order).
+template <typename WindowsOf, typename RowOf>
+auto referenceWindows(const std::vector<Event>& events, int64_t delay, WindowsOf windowsOf, RowOf rowOf) {
     std::vector<decltype(rowOf(int64_t{}, std::vector<const Event*>{}, int64_t{}, int64_t{}))> out;
     std::map<int64_t, int> keyOrder;
-    std::map<int64_t, std::map<int64_t, std::vector<const Event*>>> windows;  // start → key → events
+    std::map<std::pair<int64_t, int64_t>, std::map<int64_t, std::vector<const Event*>>> windows;  // (end, start) → key → events
     int64_t watermark = INT64_MIN, maxTime = INT64_MIN;
     auto fire = [&](int64_t upTo) {
-        while (!windows.empty() && windows.begin()->first + size - 1 <= upTo) {
-            auto& [start, byKey] = *windows.begin();
+        while (!windows.empty() && windows.begin()->first.first - 1 <= upTo) {
+            auto& [bounds, byKey] = *windows.begin();
             std::vector<std::pair<int, int64_t>> keys;
             for (const auto& entry : byKey) keys.push_back({keyOrder[entry.first], entry.first});
             std::sort(keys.begin(), keys.end());
-            for (const auto& [order, key] : keys) out.push_back(rowOf(key, byKey[key], start, start + size));
+            for (const auto& [order, key] : keys) out.push_back(rowOf(key, byKey[key], bounds.second, bounds.first));
             windows.erase(windows.begin());
         }
     };
     for (const Event& event : events) {
-        // Keys are emitted in order of their first row that reached some window.
-        for (int64_t start = floorDiv(event.time, slide) * slide; start > event.time - size; start -= slide) {
-            if (start + size - 1 <= watermark) continue;  // this window has fired: the row is late for it
+        for (const auto& [start, end] : windowsOf(event.time)) {
+            if (end - 1 <= watermark) continue;  // this window has fired: the row is late for it
+            // Keys are emitted in order of their first row that reached some window.
             keyOrder.emplace(event.key, static_cast<int>(keyOrder.size()));
-            windows[start][event.key].push_back(&event);
+            windows[{end, start}][event.key].push_back(&event);
         }
         if (event.time > maxTime) {
             maxTime = event.time;
@@ -247,6 +249,27 @@ auto referenceSliding(const std::vector<Event>& events, int64_t size, int64_t sl
     }
     fire(INT64_MAX);
     return out;
+}
+
+/// Brute force TUMBLE/HOP: the windows [s, s + size) with s a multiple of slide in (time − size, time].
+template <typename RowOf>
+auto referenceSliding(const std::vector<Event>& events, int64_t size, int64_t slide, int64_t delay, RowOf rowOf) {
+    return referenceWindows(events, delay, [&](int64_t time) {
+        std::vector<std::pair<int64_t, int64_t>> windows;
+        for (int64_t start = floorDiv(time, slide) * slide; start > time - size; start -= slide) windows.emplace_back(start, start + size);
+        return windows;
+    }, rowOf);
+}
+
+/// Brute force CUMULATE: the windows [cycle start, end) with end a multiple of step in (time, cycle end].
+template <typename RowOf>
+auto referenceCumulative(const std::vector<Event>& events, int64_t step, int64_t size, int64_t delay, RowOf rowOf) {
+    return referenceWindows(events, delay, [&](int64_t time) {
+        std::vector<std::pair<int64_t, int64_t>> windows;
+        int64_t cycleStart = floorDiv(time, size) * size;
+        for (int64_t end = floorDiv(time, step) * step + step; end <= cycleStart + size; end += step) windows.emplace_back(cycleStart, end);
+        return windows;
+    }, rowOf);
 }
 
 /// Brute force SESSION: per key a list of sessions, each with its events; merge on overlap or touch. A session's

@@ -182,3 +182,46 @@ TEST_CASE("agg(...) FILTER (WHERE ...), and FILTER still usable as a name") {
     CHECK(query->selectItems[3].expression->name == std::vector<std::string>{"filter"});
     CHECK(!query->selectItems[3].expression->filter);
 }
+
+TEST_CASE("window table-valued functions in FROM: positional and named arguments") {
+    DiagnosticEngine diagnostics;
+    auto query = parse("SELECT window_start, COUNT(*) AS n FROM TABLE(CUMULATE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' HOUR, "
+                       "INTERVAL '1' DAY)) GROUP BY window_start, window_end",
+                       diagnostics);
+    REQUIRE(query);
+    CHECK(diagnostics.all().empty());
+    REQUIRE(query->from.window);
+    const WindowTableFunction& cumulate = *query->from.window;
+    CHECK(cumulate.name == "CUMULATE");
+    CHECK(query->from.name == std::vector<std::string>{"t"});  // the table read is the TABLE argument
+    REQUIRE(cumulate.arguments.size() == 4);
+    CHECK(cumulate.arguments[0].kind == WindowArgument::Kind::Table);
+    CHECK(cumulate.arguments[1].kind == WindowArgument::Kind::Descriptor);
+    CHECK(cumulate.arguments[1].value->kind == ExpressionKind::Column);
+    CHECK(cumulate.arguments[1].value->name.front() == "ts");
+    CHECK(cumulate.arguments[2].value->literal.intervalMs == 3'600'000);
+    CHECK(cumulate.arguments[3].value->literal.intervalMs == 86'400'000);
+
+    auto named = parse("SELECT COUNT(*) AS n FROM TABLE(TUMBLE(SIZE => INTERVAL '1' MINUTE, data => TABLE t, "
+                       "TIMECOL => DESCRIPTOR(_time))) GROUP BY window_start, window_end",
+                       diagnostics);
+    REQUIRE(named);
+    CHECK(diagnostics.all().empty());
+    const auto& arguments = named->from.window->arguments;
+    REQUIRE(arguments.size() == 3);
+    CHECK(arguments[0].parameter == "SIZE");
+    CHECK(arguments[1].parameter == "DATA");  // upper-cased
+    CHECK(arguments[1].kind == WindowArgument::Kind::Table);
+    CHECK(arguments[2].kind == WindowArgument::Kind::Descriptor);
+}
+
+TEST_CASE("TABLE and DESCRIPTOR remain usable as column names") {
+    DiagnosticEngine diagnostics;
+    auto query = parse("SELECT `table`, descriptor, table AS t2 FROM table WHERE descriptor > 1", diagnostics);
+    REQUIRE(query);
+    CHECK(diagnostics.all().empty());
+    CHECK(query->selectItems[1].expression->name.front() == "descriptor");
+    CHECK(query->selectItems[2].expression->name.front() == "table");
+    CHECK(query->from.name.front() == "table");
+    CHECK_FALSE(query->from.window);
+}
