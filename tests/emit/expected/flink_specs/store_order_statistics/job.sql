@@ -90,7 +90,7 @@ CREATE TABLE `promo_basket_var_1h__features` (
   'ttl' = '3600'
 );
 
-CREATE TABLE `orders_1h__features` (
+CREATE TABLE `store_orders_stats_1h__features` (
   `key` STRING,
   `value` STRING,
   PRIMARY KEY (`key`) NOT ENFORCED
@@ -165,8 +165,8 @@ INSERT INTO `promo_basket_var_1h__features`
 SELECT CONCAT('promo_basket_var_1h', ':', COALESCE(CAST(`store_id` AS STRING), 'null')) AS `key`, CAST(`promo_basket_var_1h` AS STRING) AS `value`
 FROM `store_order_statistics_rows`;
 
-INSERT INTO `orders_1h__features`
-SELECT CONCAT('orders_1h', ':', COALESCE(CAST(`store_id` AS STRING), 'null')) AS `key`, CAST(`orders_1h` AS STRING) AS `value`
+INSERT INTO `store_orders_stats_1h__features`
+SELECT CONCAT('store_orders_stats_1h', ':', COALESCE(CAST(`store_id` AS STRING), 'null')) AS `key`, CAST(`orders_1h` AS STRING) AS `value`
 FROM `store_order_statistics_rows`;
 
 INSERT INTO `last_promo_1h__features`
