@@ -128,7 +128,7 @@ def summary(status, text):
     lines = [json.loads(line) for line in text.splitlines()]
     return f"{status} {sum(1 for l in lines if l['error_code'] == 200)}x200 then {lines[-1]['error_code']}: {lines[-1].get('message', '')}"
 print(summary(*stream(40, 10)))             # 40 records > --max-records 30
-print(summary(*stream(100, 500)))           # ~50 KB > --max-body-bytes 20000
+print(summary(*stream(100, 2000)))          # ~200 KB > --max-body-bytes 20000 by the 10th record, before --max-records 30
 status, text = stream(2000, 0, f"/topics/{topic}", "application/vnd.kafka.json.v2+json", v2=True)
 print(status, json.loads(text)["error_code"])  # a v2 body past the limit: refused whole
 status, text = stream(2, 10)                # the same connection still serves
