@@ -10,6 +10,7 @@
 // sessions, so a HOP window costs no more than its slices. Flink offers APPROX_COUNT_DISTINCT only in batch mode;
 // the Flink target computes COUNT(DISTINCT x) instead (exact), with warning W0601.
 #include "runtime/aggregates/aggregate.h"
+#include "runtime/core/hash.h"
 #include "runtime/state/value_encoding.h"
 
 #include <algorithm>
@@ -28,11 +29,7 @@ constexpr size_t kSparseLimit = 1024;  // entries; 4 KiB, a quarter of the dense
 constexpr uint8_t kMaxRank = 64 - kPrecision + 1;
 
 uint64_t hashBytes(const std::string& bytes) {
-    uint64_t hash = 0xcbf29ce484222325ULL;
-    for (unsigned char c : bytes) {
-        hash ^= c;
-        hash *= 0x100000001b3ULL;
-    }
+    uint64_t hash = fnv1a64(bytes);
     // splitmix64's finaliser spreads FNV's weak high bits over the whole word.
     hash ^= hash >> 30;
     hash *= 0xbf58476d1ce4e5b9ULL;

@@ -1,5 +1,7 @@
 #include "runtime/exchange/exchange_codec.h"
 
+#include "runtime/core/hash.h"
+
 #include <cstring>
 #include <stdexcept>
 
@@ -218,12 +220,7 @@ bool ExchangeCodec::decodeMarker(std::string_view record, Marker& marker) {
 }
 
 int32_t ExchangeCodec::partitionOf(std::string_view keyBytes, int32_t partitions) {
-    uint64_t hash = 0xcbf29ce484222325ULL;
-    for (char c : keyBytes) {
-        hash ^= static_cast<uint8_t>(c);
-        hash *= 0x100000001b3ULL;
-    }
-    return static_cast<int32_t>(hash % static_cast<uint64_t>(partitions));
+    return static_cast<int32_t>(fnv1a64(keyBytes) % static_cast<uint64_t>(partitions));
 }
 
 } // namespace pipec::runtime

@@ -1,5 +1,6 @@
 #include "runtime/kafka/changelog.h"
 
+#include "runtime/core/hash.h"
 #include "runtime/sources/kafka_properties.h"
 #include "runtime/kafka/topic_admin.h"
 
@@ -21,15 +22,6 @@
 namespace pipec::runtime {
 
 namespace {
-
-uint64_t fnv1a(std::string_view bytes) {
-    uint64_t hash = 0xcbf29ce484222325ULL;
-    for (unsigned char c : bytes) {
-        hash ^= c;
-        hash *= 0x100000001b3ULL;
-    }
-    return hash;
-}
 
 std::string toHex(std::string_view bytes) {
     static constexpr char kDigits[] = "0123456789abcdef";
@@ -147,7 +139,7 @@ std::string stateFingerprint(const plan::Pipeline& pipeline) {
             text += "|";
         }
     }
-    return fmt::format("{:016x}", fnv1a(text));
+    return fmt::format("{:016x}", fnv1a64(text));
 }
 
 // Key: format (1 byte), partition (4), writer (8), slot (1), entry. Value: format (1), sequence (8), state.
