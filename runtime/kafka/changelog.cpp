@@ -502,6 +502,7 @@ private:
 std::string TaskCheckpointer::write(OperatorChain& chain, ChangelogOutput& changelog, std::optional<int64_t> maxEventTime,
                                     std::string_view input) {
     ++sequence_;
+    writtenSinceCommit_ = true;
     output_ = &changelog;
     CheckpointerSink sink(*this);
     chain.writeKeyedState(sink, sequence_ == 1);
@@ -534,6 +535,8 @@ std::string TaskCheckpointer::write(OperatorChain& chain, ChangelogOutput& chang
 }
 
 void TaskCheckpointer::committed() {
+    if (!writtenSinceCommit_) return;
+    writtenSinceCommit_ = false;
     everCommitted_ = true;
     for (const auto& key : pendingKeys_) {
         auto found = entries_.find(key);

@@ -132,7 +132,9 @@ public:
     /// Writes the chain's changes (all of its state when this writer never checkpointed) and returns the commit
     /// metadata of this checkpoint. `input`: the task's input state, carried in the mark (stage 2 of an exchange).
     std::string write(OperatorChain& chain, ChangelogOutput& changelog, std::optional<int64_t> maxEventTime, std::string_view input = {});
-    /// The commit of the last written checkpoint succeeded.
+    /// The commit of the last written checkpoint succeeded. Nothing happens when no checkpoint was written since the
+    /// last call: a task restored from a checkpoint and not yet written must not count the restored mark as its own
+    /// (its first write would then remove the restored writer's records, which that mark still needs).
     void committed();
     uint64_t sequence() const { return sequence_; }
     uint64_t liveEntries() const { return live_; }
@@ -159,6 +161,7 @@ private:
     uint64_t writer_;
     uint64_t sequence_ = 0;
     bool everCommitted_ = false;
+    bool writtenSinceCommit_ = false;          // write() ran since the last committed()
     std::unordered_map<std::string, Entry, Hash, std::equal_to<>> entries_;
     uint64_t live_ = 0;                        // entries put and not expired since
     ChangelogOutput* output_ = nullptr;        // during write()

@@ -197,7 +197,8 @@ int ExchangeSourceJob::Impl::run(std::atomic<bool>& stop) {
         }
         if (now - lastCommit >= options_.commitIntervalMs) {
             flushAndCommit();
-            if (consumer_->commitProcessed()) status_.commits++;
+            if (consumer_->commitProcessed(KafkaConsumer::CommitWhen::groupSteady)) status_.commits++;
+            else if (consumer_->lastCommitDeferred()) status_.commitsDeferred++;
             else status_.commitFailures++;
             lastCommit = steadyMillis();
         }

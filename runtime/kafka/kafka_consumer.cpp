@@ -11,6 +11,9 @@
 #include <librdkafka/rdkafka.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <ctime>
 #include <cstring>
 #include <utility>
 #include <iostream>
@@ -20,6 +23,11 @@ namespace pipec::runtime {
 
 struct KafkaConsumer::Handle {
     rd_kafka_t* consumer = nullptr;
+    // The group's join state from librdkafka's `cgrp` debug log: -1 not known, 0 rebalancing, 1 steady.
+    std::atomic<int> joinState{-1};
+    bool gate = false;            // reading the join state (librdkafka < 2.10)
+    bool printDebug = false;      // the user asked for `debug`: debug lines are printed as librdkafka would
+    int printLevel = 4;           // lines up to this syslog level are printed (the `log_level` pipec or the user set)
     rd_kafka_queue_t* queue = nullptr;     // the consumer queue (records, rebalances and errors), consumed in batches
     std::vector<rd_kafka_message_t*> batch;
     ~Handle() {
@@ -83,12 +91,37 @@ struct KafkaConsumerRebalanceAccess {
     static void handle(KafkaConsumer& consumer, int error, void* partitions) {
         consumer.handleRebalance(error, partitions);
     }
+    static KafkaConsumer::Handle* handleOf(KafkaConsumer& consumer) { return consumer.handle_.get(); }
 };
 
 namespace {
 void rebalanceTrampoline(rd_kafka_t*, rd_kafka_resp_err_t error, rd_kafka_topic_partition_list_t* partitions,
                          void* opaque) {
     KafkaConsumerRebalanceAccess::handle(*static_cast<KafkaConsumer*>(opaque), error, partitions);
+}
+
+/// librdkafka's log callback for a consumer whose join state is read (see deferCommitsWhileRebalancing). librdkafka
+/// 2.0.2 exposes the state nowhere else: its `cgrp` debug context logs every change as
+/// `Group "G" changed join state OLD -> NEW (state S)` under the facility CGRPJOINSTATE. Other lines are printed the
+/// way librdkafka's default logger prints them, if their level was asked for.
+void consumerLog(const rd_kafka_t* rk, int level, const char* facility, const char* line) {
+    void* opaque = rd_kafka_opaque(rk);
+    if (opaque == nullptr) return;
+    KafkaConsumer::Handle* handle = KafkaConsumerRebalanceAccess::handleOf(*static_cast<KafkaConsumer*>(opaque));
+    if (std::strcmp(facility, "CGRPJOINSTATE") == 0) {
+        std::string_view text(line);
+        size_t arrow = text.find(" -> ");
+        if (arrow != std::string_view::npos) {
+            std::string_view next = text.substr(arrow + 4);
+            next = next.substr(0, next.find(' '));
+            handle->joinState.store(next == "steady" ? 1 : 0, std::memory_order_release);
+        }
+    }
+    if (level > handle->printLevel || (level >= 7 && !handle->printDebug)) return;
+    timespec now{};
+    std::timespec_get(&now, TIME_UTC);
+    std::fprintf(stderr, "%%%i|%lld.%03ld|%s|%s| %s\n", level, static_cast<long long>(now.tv_sec), now.tv_nsec / 1000000, facility,
+                 rd_kafka_name(rk), line);
 }
 } // namespace
 
@@ -126,6 +159,17 @@ KafkaConsumer::KafkaConsumer(KafkaConsumerOptions options)
     // tools/bench/e2e_throughput.sh: pipec CPU per record -15%, the client floor -15%.
     setProperty(conf, "fetch.max.bytes", "6291456");
     for (const auto& [name, value] : options_.properties) setProperty(conf, name, value);
+    if (options_.deferCommitsWhileRebalancing && rd_kafka_version() < 0x020a0000) {
+        // Read the join state from the `cgrp` debug context (see consumerLog); print only what was asked for.
+        Handle& handle = *handle_;
+        handle.gate = true;
+        auto debug = options_.properties.find("debug");
+        handle.printDebug = debug != options_.properties.end() && !debug->second.empty();
+        auto level = options_.properties.find("log_level");
+        handle.printLevel = handle.printDebug ? 7 : level != options_.properties.end() ? std::atoi(level->second.c_str()) : 4;
+        setProperty(conf, "debug", handle.printDebug ? debug->second + ",cgrp" : std::string("cgrp"));
+        rd_kafka_conf_set_log_cb(conf, consumerLog);
+    }
     rd_kafka_conf_set_rebalance_cb(conf, rebalanceTrampoline);
     rd_kafka_conf_set_opaque(conf, this);
 
@@ -405,7 +449,23 @@ bool KafkaConsumer::commit(const std::vector<TopicPartition>* only) {
     return ok;
 }
 
-bool KafkaConsumer::commitProcessed() { return commit(nullptr); }
+bool KafkaConsumer::groupSteady() const { return handle_->joinState.load(std::memory_order_acquire) != 0; }
+
+bool KafkaConsumer::commitProcessed(CommitWhen when) {
+    lastCommitDeferred_ = false;
+    if (when == CommitWhen::groupSteady && handle_->gate && !groupSteady()) {
+        // Sent now, the commit would be queued behind this member's JoinGroup and meet the next generation.
+        lastCommitDeferred_ = true;
+        ++deferredCommits_;
+        if (!deferring_)
+            options_.log("offset commit deferred while the consumer group rebalances (librdkafka " + std::string(rd_kafka_version_str()) +
+                         " would declare the assignment lost if the commit met the next generation)");
+        deferring_ = true;
+        return false;
+    }
+    deferring_ = false;
+    return commit(nullptr);
+}
 
 std::map<TopicPartition, std::pair<int64_t, std::string>> KafkaConsumer::committedOffsets(const std::vector<TopicPartition>& partitions,
                                                                                          int timeoutMs) {

@@ -50,6 +50,11 @@ struct KafkaConsumerOptions {
     /// `headerCrossCheckEvery` records: a mismatch turns it off for good, with a log line.
     bool inPlaceHeaders = true;
     uint64_t headerCrossCheckEvery = 4096;
+    /// Defer `commitProcessed(CommitWhen::groupSteady)` while the group rebalances, on librdkafka releases before 2.10:
+    /// there, a commit that reaches the coordinator after the group moved to the next generation makes librdkafka
+    /// declare this member's whole assignment lost (librdkafka issue #4059), so every partition restarts from its last
+    /// checkpoint. The join state is read from librdkafka's `cgrp` debug log (the only place 2.0.2 exposes it).
+    bool deferCommitsWhileRebalancing = true;
     std::function<void(const std::string&)> log;
 };
 
@@ -90,9 +95,20 @@ public:
     /// `handler` for each. Returns the number of records handed out. Rebalance callbacks run inside this call.
     size_t poll(size_t maxRecords, int timeoutMs, const RecordHandler& handler);
 
+    enum class CommitWhen {
+        now,          // commit in any case (revocations, the end of a drained run)
+        groupSteady,  // a periodic commit: deferred while the group rebalances (see deferCommitsWhileRebalancing)
+    };
     /// Synchronously commits the offsets following every record handed out so far. Returns false (and logs) when
-    /// the commit failed; the offsets stay pending and are retried on the next call.
-    bool commitProcessed();
+    /// the commit failed or was deferred (`lastCommitDeferred()`); the offsets stay pending for the next call.
+    bool commitProcessed(CommitWhen when = CommitWhen::now);
+    /// Whether the last `commitProcessed` call was deferred because the group was rebalancing (nothing was sent).
+    bool lastCommitDeferred() const { return lastCommitDeferred_; }
+    /// Periodic commits deferred so far because the group was rebalancing.
+    uint64_t deferredCommits() const { return deferredCommits_; }
+    /// The group's join state as librdkafka last logged it: true when `steady` or not known (the gate is off, or
+    /// nothing logged yet). Set from librdkafka's threads.
+    bool groupSteady() const;
     /// Commits that failed so far, including those at revocations (whose records the next owner then reads again).
     uint64_t failedCommits() const { return failedCommits_; }
     /// Text stored with each partition's committed offset (Kafka commit metadata), read back by `committedOffsets`.
@@ -157,6 +173,9 @@ private:
     KafkaHeaderReadStats headerStats_;
     void readHeaders(void* message);  // an rd_kafka_message_t, into headers_
     uint64_t failedCommits_ = 0;
+    uint64_t deferredCommits_ = 0;
+    bool lastCommitDeferred_ = false;
+    bool deferring_ = false;            // inside a run of deferred commits (logged once per run)
     bool closed_ = false;
     bool abandoning_ = false;           // closing after a failure: revocations neither flush nor commit
     std::exception_ptr callbackError_;  // thrown by a handler inside a librdkafka callback, rethrown by poll()

@@ -107,6 +107,7 @@ struct PartitionTask {
     TopicPartition partition;
     OperatorChain chain;
     int64_t nextOffset = -1;              // after the last record taken (-1: none taken, no commit known)
+    int64_t startOffset = -1;             // where the task started reading: the committed offset, else its first record
     std::optional<int64_t> maxEventTime;  // of the rows taken (restored with the state)
     TaskCheckpointer checkpointer;
     int64_t checkpointOffset = -1;        // the source offset the last written checkpoint covers
@@ -135,7 +136,12 @@ struct KafkaJob::Impl {
     void flushOutputs();
     void writeCheckpoints(const std::vector<PartitionTask*>& tasks);
     void confirmCheckpoints(const std::vector<PartitionTask*>& tasks);
-    void checkpointAndCommit();
+    /// `when`: periodic checkpoints defer their commit while the group rebalances (KafkaConsumer::CommitWhen).
+    void checkpointAndCommit(KafkaConsumer::CommitWhen when);
+    /// Commits the checkpoints written last (their offsets and marks) and confirms those that were committed.
+    void commitCheckpoints(KafkaConsumer::CommitWhen when = KafkaConsumer::CommitWhen::groupSteady);
+    /// pipec_uncommitted_records: what the partitions' next owners would read again if this member died now.
+    void publishUncommitted();
     void dropTask(const TopicPartition& partition);
     void watchGroupKeys(PartitionTask& task);
     void publish();
@@ -185,6 +191,7 @@ struct KafkaJob::Impl {
     // waits on a blocked sink; this thread hands it the positions (after polls, and before flushes).
     std::unique_ptr<LagMonitor> lagMonitor_;
     int64_t lastPositionsMs_ = 0;
+    bool commitDeferred_ = false;  // the last checkpoint's commit was deferred by a rebalance: retried once steady
     int64_t lastUpstreamPublishMs_ = 0;
     std::unique_ptr<Changelog> changelog_;
     bool changelogReady_ = false;
@@ -297,7 +304,7 @@ void KafkaJob::Impl::onAssign(const std::vector<TopicPartition>& partitions) {
             auto commit = committed.find(partition);
             std::optional<CheckpointMark> mark;
             if (commit != committed.end()) {
-                task->nextOffset = task->checkpointOffset = commit->second.first;
+                task->nextOffset = task->checkpointOffset = task->startOffset = commit->second.first;
                 task->checkpointMark = commit->second.second;
                 mark = parseCheckpointMark(commit->second.second);
             }
@@ -424,6 +431,7 @@ void KafkaJob::Impl::handle(const KafkaRecord& record) {
         current_.run = record.run;
         current_.task = found;
         current_.watermark = found->watermark;
+        if (found->startOffset < 0) found->startOffset = record.offset;
     }
     if (exchange_) return handleExchange(record);
     PartitionTask& task = *current_.task;
@@ -587,17 +595,37 @@ void KafkaJob::Impl::confirmCheckpoints(const std::vector<PartitionTask*>& tasks
     if (any) status_.lastCheckpointMs = wallClockMillis();
 }
 
-void KafkaJob::Impl::checkpointAndCommit() {
+void KafkaJob::Impl::checkpointAndCommit(KafkaConsumer::CommitWhen when) {
     std::vector<PartitionTask*> tasks;
     for (auto& [partition, task] : tasks_) tasks.push_back(task.get());
     writeCheckpoints(tasks);
+    commitCheckpoints(when);
+}
+
+void KafkaJob::Impl::commitCheckpoints(KafkaConsumer::CommitWhen when) {
     bool ok = false;
     const int64_t start = steadyMicros();
-    blocked([&] { ok = consumer_->commitProcessed(); });
+    blocked([&] { ok = consumer_->commitProcessed(when); });
     status_.checkpointMicros += static_cast<uint64_t>(steadyMicros() - start);
+    commitDeferred_ = !ok && consumer_->lastCommitDeferred();
     if (ok) status_.commits++;
+    else if (commitDeferred_) status_.commitsDeferred++;
     else status_.commitFailures++;
+    std::vector<PartitionTask*> tasks;
+    for (auto& [partition, task] : tasks_) tasks.push_back(task.get());
     confirmCheckpoints(tasks);
+    publishUncommitted();
+}
+
+void KafkaJob::Impl::publishUncommitted() {
+    int64_t uncommitted = 0;
+    for (const auto& [partition, task] : tasks_) {
+        if (task->nextOffset < 0) continue;
+        auto last = consumer_->lastCommitted(partition);
+        const int64_t base = last ? last->first : task->startOffset;
+        if (base >= 0 && task->nextOffset > base) uncommitted += task->nextOffset - base;
+    }
+    status_.uncommittedRecords = uncommitted;
 }
 
 void KafkaJob::Impl::onRevoke(const std::vector<TopicPartition>& partitions) {
@@ -689,6 +717,8 @@ void KafkaJob::Impl::onLost(const std::vector<TopicPartition>& partitions) {
 }
 
 void KafkaJob::Impl::publish() {
+    // Each record taken moves its task one offset further from its last commit (recounted exactly every 200 ms).
+    status_.uncommittedRecords += static_cast<int64_t>(recordsIn_);
     if (exchange_) {
         status_.exchangeRecordsIn += std::exchange(recordsIn_, 0);
         decoded_ = 0;  // stage 1 counts the decoded source records
@@ -723,8 +753,9 @@ int KafkaJob::Impl::run(std::atomic<bool>& stop) {
             if (steadyMillis() - lastPositionsMs_ >= 200) {
                 lagMonitor_->setPositions(consumer_->positions());
                 lastPositionsMs_ = steadyMillis();
-                // A gauge: counted over every partition, so not at each poll.
+                // Gauges: counted over every partition, so not at each poll.
                 if (!exchange_) status_.activePartitions = static_cast<int>(watermarks_.activePartitions(idleClock()));
+                publishUncommitted();
             }
             // Partitions may have gone idle, or all of them: the watermark can move without a record.
             if (!exchange_ && watermarks_.watermarkBase(idleClock())) propagateWatermark();
@@ -736,8 +767,12 @@ int KafkaJob::Impl::run(std::atomic<bool>& stop) {
                 break;
             }
             int64_t steady = steadyMillis();
-            if (options_.checkpointIntervalMs > 0 && steady - lastCheckpoint >= options_.checkpointIntervalMs) {
-                checkpointAndCommit();
+            if (commitDeferred_ && consumer_->groupSteady()) {
+                // The last checkpoint is written but its commit was deferred by a rebalance: commit it now that the
+                // group is steady again, rather than at the next interval.
+                commitCheckpoints();
+            } else if (options_.checkpointIntervalMs > 0 && steady - lastCheckpoint >= options_.checkpointIntervalMs) {
+                checkpointAndCommit(KafkaConsumer::CommitWhen::groupSteady);
                 lastCheckpoint = lastFlush = steadyMillis();
                 recordsAtLastFlush = recordsInTotal().load();
             } else if (steady - lastFlush >= options_.commitIntervalMs ||
@@ -761,8 +796,8 @@ int KafkaJob::Impl::run(std::atomic<bool>& stop) {
             else status_.commitFailures++;
         } else {
             // A stopped unbounded run does not fire incomplete windows (that would publish partial aggregates): it
-            // checkpoints them.
-            checkpointAndCommit();
+            // checkpoints them. (The close below commits again, at the final revocation, if the group was rebalancing.)
+            checkpointAndCommit(KafkaConsumer::CommitWhen::now);
         }
         publish();
         lagMonitor_->stop();  // the final value comes from the consumer's own view of the drained partitions

@@ -79,6 +79,8 @@ std::string JobStatus::prometheusText(const std::string& jobName) const {
     metric("pipec_rows_out_total", "counter", "Output rows written to the sink.", rowsOut.load());
     metric("pipec_offset_commits_total", "counter", "Successful offset commits.", commits.load());
     metric("pipec_offset_commit_failures_total", "counter", "Failed offset commits.", commitFailures.load());
+    metric("pipec_offset_commits_deferred_total", "counter",
+           "Periodic offset commits (checkpoints) deferred while the consumer group rebalanced.", commitsDeferred.load());
     metric("pipec_checkpoints_total", "counter", "Task checkpoints written to the changelog (one per partition).", checkpoints.load());
     metric("pipec_changelog_records_total", "counter", "Records written to the changelog topic.", changelogRecords.load());
     metric("pipec_changelog_bytes_total", "counter", "Key and value bytes written to the changelog topic.", changelogBytes.load());
@@ -96,6 +98,10 @@ std::string JobStatus::prometheusText(const std::string& jobName) const {
            lag.load());
     metric("pipec_assigned_partitions", "gauge", "Partitions assigned to this member.", assignedPartitions.load());
     metric("pipec_active_partitions", "gauge", "Assigned partitions that are not idle.", activePartitions.load());
+    metric("pipec_uncommitted_records", "gauge",
+           "Records taken since the last committed checkpoint, over the assigned partitions: what their next owners would "
+           "read again if this member died now.",
+           uncommittedRecords.load());
     metric("pipec_split_keys_total", "counter",
            "GROUP BY keys seen in a second source partition (jobs without an exchange; each is a partial feature).", splitKeys.load());
     if (exchangeRecordsOut.load() > 0 || exchangeMarkersOut.load() > 0 || exchangeRecordsIn.load() > 0 || exchangeRunning.load() ||

@@ -45,6 +45,7 @@ struct JobStatus {
     std::atomic<uint64_t> rowsOut{0};
     std::atomic<uint64_t> commits{0};
     std::atomic<uint64_t> commitFailures{0};
+    std::atomic<uint64_t> commitsDeferred{0};      // periodic commits not sent while the group rebalanced
     std::atomic<uint64_t> checkpoints{0};          // task checkpoints written (one per partition per checkpoint)
     std::atomic<uint64_t> changelogRecords{0};     // records written to the changelog topic
     std::atomic<uint64_t> changelogBytes{0};       // their key and value bytes
@@ -55,6 +56,7 @@ struct JobStatus {
     std::atomic<int64_t> lag{-1};                                           // -1: unknown
     std::atomic<int> assignedPartitions{0};
     std::atomic<int> activePartitions{0};
+    std::atomic<int64_t> uncommittedRecords{0};  // records taken since the last committed checkpoint, over the tasks
     std::atomic<bool> running{false}; // consuming with at least one partition assigned
     /// Split keys (jobs without an exchange): a GROUP BY key that arrived in a second partition (each such pair once).
     std::atomic<uint64_t> splitKeys{0};
