@@ -3,6 +3,7 @@
 #include "runtime/core/user_error.h"
 
 #include "runtime/kafka/kafka_record_headers.h"
+#include "runtime/kafka/topic_admin.h"
 
 #include <cstddef>
 #include <cstdlib>
@@ -490,16 +491,7 @@ std::map<TopicPartition, std::pair<int64_t, std::string>> KafkaConsumer::committ
 }
 
 int KafkaConsumer::partitionCount(const std::string& topic, int timeoutMs) {
-    rd_kafka_topic_t* handle = rd_kafka_topic_new(handle_->consumer, topic.c_str(), nullptr);
-    const rd_kafka_metadata_t* metadata = nullptr;
-    rd_kafka_resp_err_t error = rd_kafka_metadata(handle_->consumer, 0, handle, &metadata, timeoutMs);
-    rd_kafka_topic_destroy(handle);
-    if (error != RD_KAFKA_RESP_ERR_NO_ERROR)
-        throw std::runtime_error("cannot read the metadata of topic `" + topic + "`: " + rd_kafka_err2str(error));
-    int count = 0;
-    if (metadata->topic_cnt == 1 && metadata->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR) count = metadata->topics[0].partition_cnt;
-    rd_kafka_metadata_destroy(metadata);
-    return count;
+    return topicPartitionCount(handle_->consumer, topic, timeoutMs);
 }
 
 bool KafkaConsumer::allPartitionsAtEnd() const {

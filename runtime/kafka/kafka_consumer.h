@@ -124,7 +124,7 @@ public:
         if (found == committedOffset_.end()) return std::nullopt;
         return found->second;
     }
-    /// The number of partitions of a topic (0 when it does not exist); throws when the cluster does not answer.
+    /// The number of partitions of a topic (0 when it does not exist); throws UserError when the cluster does not answer.
     int partitionCount(const std::string& topic, int timeoutMs);
     /// Limits what commits may cover: given a partition and the offset after the last record handed out, returns the
     /// offset to commit (records from it on will be re-delivered after a restart; negative: commit nothing for that

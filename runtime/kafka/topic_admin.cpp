@@ -86,11 +86,14 @@ ClientPtr metadataClient(const std::string& brokers, const std::map<std::string,
     return ClientPtr(client, rd_kafka_destroy);
 }
 
-int countPartitions(rd_kafka_t* client, const std::string& topic) {
-    rd_kafka_topic_t* handle = rd_kafka_topic_new(client, topic.c_str(), nullptr);
+} // namespace
+
+int topicPartitionCount(void* handle, const std::string& topic, int timeoutMs) {
+    auto* client = static_cast<rd_kafka_t*>(handle);
+    rd_kafka_topic_t* topicHandle = rd_kafka_topic_new(client, topic.c_str(), nullptr);
     const rd_kafka_metadata_t* metadata = nullptr;
-    rd_kafka_resp_err_t error = rd_kafka_metadata(client, 0, handle, &metadata, 15000);
-    rd_kafka_topic_destroy(handle);
+    rd_kafka_resp_err_t error = rd_kafka_metadata(client, 0, topicHandle, &metadata, timeoutMs);
+    rd_kafka_topic_destroy(topicHandle);
     if (error != RD_KAFKA_RESP_ERR_NO_ERROR)
         throw UserError("cannot read the metadata of topic `" + topic + "`: " + rd_kafka_err2str(error), UserError::kEnvironmentRefused);
     int count = 0;
@@ -99,17 +102,15 @@ int countPartitions(rd_kafka_t* client, const std::string& topic) {
     return count;
 }
 
-} // namespace
-
 int topicPartitionCount(const std::string& brokers, const std::map<std::string, std::string>& properties, const std::string& topic) {
     ClientPtr client = metadataClient(brokers, properties);
-    return countPartitions(client.get(), topic);
+    return topicPartitionCount(client.get(), topic, 15000);
 }
 
 void ensureInternalTopic(const std::string& brokers, const std::map<std::string, std::string>& properties, const InternalTopic& topic) {
     ClientPtr client = metadataClient(brokers, properties);
     rd_kafka_t* raw = client.get();
-    ensureInternalTopic(raw, topic, [raw](const std::string& name) { return countPartitions(raw, name); });
+    ensureInternalTopic(raw, topic, [raw](const std::string& name) { return topicPartitionCount(raw, name, 15000); });
 }
 
 } // namespace pipec::runtime

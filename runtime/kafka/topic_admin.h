@@ -28,4 +28,8 @@ void ensureInternalTopic(const std::string& brokers, const std::map<std::string,
 /// not answer.
 int topicPartitionCount(const std::string& brokers, const std::map<std::string, std::string>& properties, const std::string& topic);
 
+/// The same through an existing client (an rd_kafka_t*; a consumer-type client never makes the broker auto-create the
+/// topic), waiting up to `timeoutMs` for the metadata.
+int topicPartitionCount(void* client, const std::string& topic, int timeoutMs);
+
 } // namespace pipec::runtime
