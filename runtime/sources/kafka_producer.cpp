@@ -65,17 +65,11 @@ void KafkaProducer::produce(const std::string& topic, std::string_view key, std:
                 rd_kafka_header_add(rawHeaders, name.data(), static_cast<ssize_t>(name.size()), headerValue.data(),
                                     static_cast<ssize_t>(headerValue.size()));
         }
-        rd_kafka_resp_err_t error =
-            rawHeaders != nullptr
-                ? rd_kafka_producev(handle_->producer, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
-                                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                    RD_KAFKA_V_KEY(key.empty() ? nullptr : const_cast<char*>(key.data()), key.size()),
-                                    RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()), RD_KAFKA_V_HEADERS(rawHeaders),
-                                    RD_KAFKA_V_END)
-                : rd_kafka_producev(handle_->producer, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
-                                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                    RD_KAFKA_V_KEY(key.empty() ? nullptr : const_cast<char*>(key.data()), key.size()),
-                                    RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()), RD_KAFKA_V_END);
+        // A null header list is no headers (librdkafka reads RD_KAFKA_V_HEADERS(NULL) as none).
+        rd_kafka_resp_err_t error = rd_kafka_producev(
+            handle_->producer, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_KEY(key.empty() ? nullptr : const_cast<char*>(key.data()), key.size()),
+            RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()), RD_KAFKA_V_HEADERS(rawHeaders), RD_KAFKA_V_END);
         if (error == RD_KAFKA_RESP_ERR_NO_ERROR) break; // the record now owns the headers
         if (rawHeaders != nullptr) rd_kafka_headers_destroy(rawHeaders);
         if (error != RD_KAFKA_RESP_ERR__QUEUE_FULL)
