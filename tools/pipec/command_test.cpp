@@ -84,6 +84,7 @@ public:
         std::vector<TestOutcome> outcomes;
         outcomes.reserve(file->tests.size());
         std::vector<BlessedTest> blessed;
+        std::vector<std::string> blessedTitles;  // printed once the file is rewritten (or refused)
         for (const auto& test : file->tests) {
             auto start = std::chrono::steady_clock::now();
             JunitCase result{test.name.value, test.name.location.line, 0, JunitCase::Result::Passed, "", "", ""};
@@ -104,7 +105,7 @@ public:
             } else if (options_.bless) {
                 ++blessed_;
                 blessed.push_back(BlessedTest{&test, &outcomes.back()});
-                std::cout << "blessed " << title << "\n";
+                blessedTitles.push_back(title);
             } else {
                 ++failed_;
                 std::cout << "FAILED  " << title << "\n";
@@ -121,8 +122,10 @@ public:
         if (!blessed.empty()) {
             try {
                 writeBlessed(path, blessTestFile(*file, blessed));
+                for (const auto& title : blessedTitles) std::cout << "blessed " << title << "\n";
             } catch (const UserError& error) {
                 // The file stays as it was; its blessed tests count as failed.
+                for (const auto& title : blessedTitles) std::cout << "FAILED  " << title << "\n";
                 std::cout << fmt::format("error: --bless left `{}` unchanged: {}\n", path, error.what());
                 blessed_ -= blessed.size();
                 failed_ += blessed.size();
