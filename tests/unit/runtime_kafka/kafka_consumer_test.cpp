@@ -7,6 +7,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <map>
 #include <set>
@@ -170,6 +171,58 @@ TEST_CASE("a member joining mid-stream: every record is handed out once across t
     if (!lost && failedCommits == 0) CHECK(duplicates == 0);
     MESSAGE("duplicates: " << duplicates << ", partitions lost: " << lost << ", failed commits: " << failedCommits);
     second->close();
+    first.close();
+}
+
+// librdkafka before 2.10 declares a member's whole assignment lost when one of its commits reaches the coordinator after
+// the group moved to the next generation (librdkafka #4059): periodic commits are deferred while the group rebalances.
+TEST_CASE("periodic commits wait while the group rebalances; commits at revocations do not") {
+    if (rd_kafka_version() >= 0x020a0000) return;  // fixed there: the consumer does not read the join state
+    EmbeddedBroker broker;
+    broker.createTopic("events", 4);
+    {
+        KafkaProducer producer(broker.bootstrapServers());
+        for (int i = 0; i < 400; ++i) producer.produce("events", "", "e" + std::to_string(i), {}, i % 4);
+        REQUIRE(producer.flush(10000));
+    }
+    KafkaConsumerOptions options = consumerOptions(broker, "steady");
+    options.reportEndOfPartition = false;
+    bool lost = false;
+    size_t taken = 0;
+    auto count = [&](const KafkaRecord&) { ++taken; };
+    KafkaConsumer first(options);
+    first.onLost([&](const std::vector<TopicPartition>&) { lost = true; });
+    auto until = [](auto condition, const std::function<void()>& step) {
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        while (!condition() && std::chrono::steady_clock::now() < deadline) step();
+        return condition();
+    };
+    REQUIRE(until([&] { return first.assignedCount() == 4 && first.groupSteady() && taken > 0; }, [&] { first.poll(10, 10, count); }));
+    CHECK(first.commitProcessed(KafkaConsumer::CommitWhen::groupSteady));
+    CHECK_FALSE(first.lastCommitDeferred());
+
+    // A second member joins: the first hears of the rebalance at its next heartbeat and rejoins.
+    KafkaConsumer second(options);
+    second.onLost([&](const std::vector<TopicPartition>&) { lost = true; });
+    REQUIRE(until([&] { return !first.groupSteady(); }, [&] {
+        first.poll(10, 5, count);
+        second.poll(10, 5, count);
+    }));
+    CHECK_FALSE(first.commitProcessed(KafkaConsumer::CommitWhen::groupSteady));
+    CHECK(first.lastCommitDeferred());
+    CHECK(first.deferredCommits() == 1);
+
+    // Once both are steady with the partitions split, periodic commits go through again.
+    REQUIRE(until([&] { return first.groupSteady() && second.groupSteady() && first.assignedCount() + second.assignedCount() == 4 &&
+                               first.assignedCount() > 0 && second.assignedCount() > 0; },
+                  [&] {
+                      first.poll(10, 5, count);
+                      second.poll(10, 5, count);
+                  }));
+    CHECK(first.commitProcessed(KafkaConsumer::CommitWhen::groupSteady));
+    CHECK_FALSE(first.lastCommitDeferred());
+    CHECK_FALSE(lost);
+    second.close();
     first.close();
 }
 
