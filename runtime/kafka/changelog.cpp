@@ -471,7 +471,7 @@ void TaskCheckpointer::put(std::string_view entryKey, std::string_view state) {
     appendU64(value, sequence_);
     value += state;
     output_->produce(partition_, recordKey(writer_, slot, entryKey), value);
-    if (entry.pendingSlot < 0) pendingKeys_.push_back(found->first);
+    if (entry.pendingSlot < 0) pendingEntries_.push_back(&entry);
     if (entry.committedSlot < 0 && entry.pendingSlot < 0) ++live_;  // new
     else if (entry.expired) ++live_;                                 // back after its state expired (sessions)
     entry.pendingSlot = static_cast<int8_t>(slot);
@@ -510,9 +510,10 @@ std::string TaskCheckpointer::write(OperatorChain& chain, ChangelogOutput& chang
     // whose expiry was committed (unless written again since: a session key with rows again).
     if (everCommitted_) {
         for (const auto& key : foreignRecords_) changelog.produce(partition_, key, std::nullopt);
-        foreignRecords_.clear();
+        std::vector<std::string>().swap(foreignRecords_);  // a restore's whole partition: its memory goes too
         for (const auto& entryKey : removable_) {
             auto found = entries_.find(entryKey);
+            // (An entry with a pending version is in pendingEntries_, which points at it: it stays.)
             if (found == entries_.end() || !found->second.expired || found->second.pendingSlot >= 0) continue;
             for (uint8_t slot = 0; slot < 2; ++slot)
                 if (found->second.slotsUsed & (1 << slot)) changelog.produce(partition_, recordKey(writer_, slot, entryKey), std::nullopt);
@@ -535,13 +536,11 @@ std::string TaskCheckpointer::write(OperatorChain& chain, ChangelogOutput& chang
 
 void TaskCheckpointer::committed() {
     everCommitted_ = true;
-    for (const auto& key : pendingKeys_) {
-        auto found = entries_.find(key);
-        if (found == entries_.end() || found->second.pendingSlot < 0) continue;
-        found->second.committedSlot = found->second.pendingSlot;
-        found->second.pendingSlot = -1;
+    for (Entry* entry : pendingEntries_) {
+        entry->committedSlot = entry->pendingSlot;
+        entry->pendingSlot = -1;
     }
-    pendingKeys_.clear();
+    pendingEntries_.clear();
     for (const auto& key : expiredKeys_) {
         auto found = entries_.find(key);
         if (found != entries_.end() && found->second.expired) removable_.push_back(key);

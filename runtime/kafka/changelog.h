@@ -163,7 +163,10 @@ private:
     uint64_t live_ = 0;                        // entries put and not expired since
     ChangelogOutput* output_ = nullptr;        // during write()
     std::vector<std::string> foreignRecords_;  // records of other writers, tombstoned after the first commit
-    std::vector<std::string> pendingKeys_;     // entries with a pending version (written since the last commit)
+    // The entries with a pending version (written since the last commit): exactly those with pendingSlot >= 0, which
+    // write() never erases, so the pointers stay valid (a rehash moves no element). A pointer, not a copy of the key:
+    // a task's first checkpoint puts every entry of its state.
+    std::vector<Entry*> pendingEntries_;
     std::vector<std::string> expiredKeys_;     // entries expired since the last commit
     std::vector<std::string> removable_;       // entries whose expiry was committed: their records go
 };
