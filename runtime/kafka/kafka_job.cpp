@@ -297,7 +297,7 @@ void KafkaJob::Impl::onAssign(const std::vector<TopicPartition>& partitions) {
             dropTask(partition);  // (an assignment never repeats one, but no pointer to a replaced task may stay)
             auto task = std::make_unique<PartitionTask>(pipeline_, partition, sink_, chainBuffers_, fingerprint_);
             watchGroupKeys(*task);
-            const ChangelogContents& records = contents[partition.second];
+            ChangelogContents& records = contents[partition.second];
             auto commit = committed.find(partition);
             std::optional<CheckpointMark> mark;
             if (commit != committed.end()) {
@@ -337,6 +337,9 @@ void KafkaJob::Impl::onAssign(const std::vector<TopicPartition>& partitions) {
                     }
                 }
             }
+            // Restored: the records read for this partition go before the next one's state is built (they are
+            // about as large as the state itself, and all partitions' were read at once).
+            ChangelogContents().swap(records);
             if (!exchange_) {
                 watermarks_.assign(partition, idleClock());
                 if (task->maxEventTime) watermarks_.restoreMaxEventTime(partition, *task->maxEventTime);
