@@ -415,10 +415,22 @@ std::string TaskCheckpointer::recordKey(uint64_t writer, uint8_t slot, std::stri
     return bytes;
 }
 
+void TaskCheckpointer::addForeignRecord(std::string_view key) {
+    appendU32(foreignRecords_, static_cast<uint32_t>(key.size()));
+    foreignRecords_ += key;
+}
+
+void TaskCheckpointer::reserveForeignRecords(const ChangelogContents& contents) {
+    size_t bytes = foreignRecords_.size();
+    for (const auto& [key, value] : contents) bytes += 4 + key.size();
+    foreignRecords_.reserve(bytes);  // exactly: it is kept until the first commit, beside the state
+}
+
 void TaskCheckpointer::adopt(const ChangelogContents& contents) {
+    reserveForeignRecords(contents);
     for (const auto& [key, value] : contents) {
         auto decoded = decodeChangelogKey(key);
-        if (decoded && decoded->partition == partition_) foreignRecords_.push_back(key);
+        if (decoded && decoded->partition == partition_) addForeignRecord(key);
     }
 }
 
@@ -439,9 +451,10 @@ void TaskCheckpointer::restore(const ChangelogContents& contents, const Checkpoi
     if (!meta.atEnd()) throw std::runtime_error("corrupt checkpoint: operator meta");
     // For each entry of the committed writer: its newest version at or before the committed checkpoint.
     std::map<std::string_view, const ChangelogValue*> chosen;  // entry → value (entries in order: see SlicedWindow::entryKey)
+    reserveForeignRecords(contents);
     for (const auto& [key, value] : contents) {
         if (key.size() < 14 || key[0] != kFormatVersion || readU32(key, 1) != static_cast<uint32_t>(partition_)) continue;
-        foreignRecords_.push_back(key);  // everything read is rewritten under this writer, or removed
+        addForeignRecord(key);  // everything read is rewritten under this writer, or removed
         if (readU64(key, 5) != mark.writer || static_cast<unsigned char>(key[13]) > 1) continue;
         if (value.sequence > mark.sequence) continue;  // written by a checkpoint that was never committed
         const ChangelogValue*& best = chosen[std::string_view(key).substr(14)];
@@ -471,7 +484,7 @@ void TaskCheckpointer::put(std::string_view entryKey, std::string_view state) {
     appendU64(value, sequence_);
     value += state;
     output_->produce(partition_, recordKey(writer_, slot, entryKey), value);
-    if (entry.pendingSlot < 0) pendingKeys_.push_back(found->first);
+    if (entry.pendingSlot < 0) pendingEntries_.push_back(&entry);
     if (entry.committedSlot < 0 && entry.pendingSlot < 0) ++live_;  // new
     else if (entry.expired) ++live_;                                 // back after its state expired (sessions)
     entry.pendingSlot = static_cast<int8_t>(slot);
@@ -510,10 +523,17 @@ std::string TaskCheckpointer::write(OperatorChain& chain, ChangelogOutput& chang
     // Cleanup, only once this writer's own state is committed: what older writers left, and the records of entries
     // whose expiry was committed (unless written again since: a session key with rows again).
     if (everCommitted_) {
-        for (const auto& key : foreignRecords_) changelog.produce(partition_, key, std::nullopt);
-        foreignRecords_.clear();
+        std::string key;
+        for (size_t at = 0; at < foreignRecords_.size();) {
+            const uint32_t length = readU32(foreignRecords_, at);
+            key.assign(foreignRecords_, at + 4, length);
+            changelog.produce(partition_, key, std::nullopt);
+            at += 4 + length;
+        }
+        std::string().swap(foreignRecords_);  // a restore's whole partition: its memory goes too
         for (const auto& entryKey : removable_) {
             auto found = entries_.find(entryKey);
+            // (An entry with a pending version is in pendingEntries_, which points at it: it stays.)
             if (found == entries_.end() || !found->second.expired || found->second.pendingSlot >= 0) continue;
             for (uint8_t slot = 0; slot < 2; ++slot)
                 if (found->second.slotsUsed & (1 << slot)) changelog.produce(partition_, recordKey(writer_, slot, entryKey), std::nullopt);
@@ -538,13 +558,11 @@ void TaskCheckpointer::committed() {
     if (!writtenSinceCommit_) return;
     writtenSinceCommit_ = false;
     everCommitted_ = true;
-    for (const auto& key : pendingKeys_) {
-        auto found = entries_.find(key);
-        if (found == entries_.end() || found->second.pendingSlot < 0) continue;
-        found->second.committedSlot = found->second.pendingSlot;
-        found->second.pendingSlot = -1;
+    for (Entry* entry : pendingEntries_) {
+        entry->committedSlot = entry->pendingSlot;
+        entry->pendingSlot = -1;
     }
-    pendingKeys_.clear();
+    pendingEntries_.clear();
     for (const auto& key : expiredKeys_) {
         auto found = entries_.find(key);
         if (found != entries_.end() && found->second.expired) removable_.push_back(key);

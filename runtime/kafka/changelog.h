@@ -155,6 +155,8 @@ private:
         size_t operator()(std::string_view key) const { return std::hash<std::string_view>()(key); }
     };
     std::string recordKey(uint64_t writer, uint8_t slot, std::string_view entry) const;
+    void reserveForeignRecords(const ChangelogContents& contents);
+    void addForeignRecord(std::string_view key);
 
     int32_t partition_;
     std::string fingerprint_;
@@ -165,8 +167,13 @@ private:
     std::unordered_map<std::string, Entry, Hash, std::equal_to<>> entries_;
     uint64_t live_ = 0;                        // entries put and not expired since
     ChangelogOutput* output_ = nullptr;        // during write()
-    std::vector<std::string> foreignRecords_;  // records of other writers, tombstoned after the first commit
-    std::vector<std::string> pendingKeys_;     // entries with a pending version (written since the last commit)
+    // The keys of other writers' records, tombstoned after the first commit: each a 4-byte length and the key, packed
+    // (a restore adds every record of its partition; a string each cost twice the bytes).
+    std::string foreignRecords_;
+    // The entries with a pending version (written since the last commit): exactly those with pendingSlot >= 0, which
+    // write() never erases, so the pointers stay valid (a rehash moves no element). A pointer, not a copy of the key:
+    // a task's first checkpoint puts every entry of its state.
+    std::vector<Entry*> pendingEntries_;
     std::vector<std::string> expiredKeys_;     // entries expired since the last commit
     std::vector<std::string> removable_;       // entries whose expiry was committed: their records go
 };

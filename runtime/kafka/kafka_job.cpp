@@ -100,8 +100,9 @@ private:
 /// One assigned source partition: its operator chain (and so its window state), where it is in the partition, and its
 /// side of the changelog.
 struct PartitionTask {
-    PartitionTask(const plan::Pipeline& pipeline, TopicPartition partition, RowSink& sink, const std::string& fingerprint)
-        : partition(std::move(partition)), chain(pipeline, sink),
+    PartitionTask(const plan::Pipeline& pipeline, TopicPartition partition, RowSink& sink, ChainBuffers& buffers,
+                  const std::string& fingerprint)
+        : partition(std::move(partition)), chain(pipeline, sink, &buffers),
           checkpointer(this->partition.second, fingerprint, randomWriterId()) {}
 
     TopicPartition partition;
@@ -195,6 +196,9 @@ struct KafkaJob::Impl {
     int64_t lastUpstreamPublishMs_ = 0;
     std::unique_ptr<Changelog> changelog_;
     bool changelogReady_ = false;
+    // The batches every task's chain fills while it fires: the tasks run one at a time on this thread, so one set
+    // serves them all (declared before the tasks, which use it until they are destroyed).
+    ChainBuffers chainBuffers_;
     std::map<TopicPartition, std::unique_ptr<PartitionTask>> tasks_;
     std::vector<PartitionTask*> taskByPartition_;  // the tasks by partition number (nullptr: not assigned)
     // Which partition each GROUP BY key of this member's tasks came from. Each task aggregates only its own
@@ -298,9 +302,9 @@ void KafkaJob::Impl::onAssign(const std::vector<TopicPartition>& partitions) {
         size_t restored = 0;
         for (const auto& partition : partitions) {
             dropTask(partition);  // (an assignment never repeats one, but no pointer to a replaced task may stay)
-            auto task = std::make_unique<PartitionTask>(pipeline_, partition, sink_, fingerprint_);
+            auto task = std::make_unique<PartitionTask>(pipeline_, partition, sink_, chainBuffers_, fingerprint_);
             watchGroupKeys(*task);
-            const ChangelogContents& records = contents[partition.second];
+            ChangelogContents& records = contents[partition.second];
             auto commit = committed.find(partition);
             std::optional<CheckpointMark> mark;
             if (commit != committed.end()) {
@@ -340,6 +344,9 @@ void KafkaJob::Impl::onAssign(const std::vector<TopicPartition>& partitions) {
                     }
                 }
             }
+            // Restored: the records read for this partition go before the next one's state is built (they are
+            // about as large as the state itself, and all partitions' were read at once).
+            ChangelogContents().swap(records);
             if (!exchange_) {
                 watermarks_.assign(partition, idleClock());
                 if (task->maxEventTime) watermarks_.restoreMaxEventTime(partition, *task->maxEventTime);

@@ -36,7 +36,8 @@ void FilterOperator::processBatch(RowBatch& batch, Collector& out) {
 // Results go on in batches of bounded size, so firing a day of windows does not hold them all at once.
 constexpr size_t kMaxFiredBatch = 4096;
 
-WindowAggregateOperator::WindowAggregateOperator(const plan::WindowAggregate& window) : window_(WindowOperator::create(window)) {
+WindowAggregateOperator::WindowAggregateOperator(const plan::WindowAggregate& window, RowBatch& output)
+    : window_(WindowOperator::create(window)), output_(output) {
     // Built once: the watermark moves after nearly every row of an ordered replay.
     emit_ = [this](Row& row) {
         // Taken, not copied: the window builds every column of its result row afresh for each result, so the stale
@@ -59,6 +60,7 @@ void WindowAggregateOperator::onWatermark(int64_t watermark, Collector& out) {
     if (watermark <= watermark_) return;
     watermark_ = watermark;
     out_ = &out;
+    output_.clear();  // (shared: nothing another chain left behind, even after a sink threw)
     window_->fire(watermark, emit_);
     if (!output_.empty()) out.collect(output_);
     output_.clear();
@@ -87,7 +89,7 @@ void WindowAggregateOperator::restore(StateReader& reader) {
     window_->read(reader);
 }
 
-ProjectOperator::ProjectOperator(const google::protobuf::RepeatedPtrField<plan::Expr>& outputs) {
+ProjectOperator::ProjectOperator(const google::protobuf::RepeatedPtrField<plan::Expr>& outputs, RowBatch& output) : output_(output) {
     for (const auto& output : outputs) {
         outputs_.push_back(CompiledExpression::compile(output));
         copiedColumns_.push_back(output.kind_case() == plan::Expr::kColumn ? output.column() : -1);
@@ -141,14 +143,18 @@ struct OperatorChain::Link : Collector {
     }
 };
 
-OperatorChain::OperatorChain(const plan::Pipeline& plan, RowSink& sink) {
+OperatorChain::OperatorChain(const plan::Pipeline& plan, RowSink& sink, ChainBuffers* shared) {
+    if (shared == nullptr) {
+        ownBuffers_ = std::make_unique<ChainBuffers>();
+        shared = ownBuffers_.get();
+    }
     if (plan.filters_size() > 0) {
         auto where = std::make_unique<FilterOperator>("where", plan.filters());
         where_ = where.get();
         operators_.push_back(std::move(where));
     }
     if (plan.has_window() && plan.window().kind() != plan::WINDOW_NONE) {
-        auto window = std::make_unique<WindowAggregateOperator>(plan.window());
+        auto window = std::make_unique<WindowAggregateOperator>(plan.window(), shared->windowResults);
         window_ = window.get();
         operators_.push_back(std::move(window));
         if (plan.window().has_having()) {
@@ -159,7 +165,7 @@ OperatorChain::OperatorChain(const plan::Pipeline& plan, RowSink& sink) {
             operators_.push_back(std::move(filter));
         }
     }
-    operators_.push_back(std::make_unique<ProjectOperator>(plan.outputs()));
+    operators_.push_back(std::make_unique<ProjectOperator>(plan.outputs(), shared->projected));
     // Link i hands operator i's output to operator i + 1; the last one writes to the sink.
     links_.resize(operators_.size());
     for (size_t i = operators_.size(); i-- > 0;) {

@@ -30,11 +30,20 @@ private:
     uint64_t dropped_ = 0;
 };
 
+/// The batches operators fill and hand on within one call, empty between calls: a window's fired results and a
+/// projection's output. Each keeps the capacity of the largest firing it carried (up to 4096 result rows, ~1 MB), so
+/// the chains of one owner that run one at a time on one thread share one set (see OperatorChain).
+struct ChainBuffers {
+    RowBatch windowResults;
+    RowBatch projected;
+};
+
 /// A group-window aggregation (HOP, TUMBLE, SESSION) over source rows; results are
 /// [group keys..., aggregates..., window_start, window_end], stamped window_end − 1.
 class WindowAggregateOperator : public Operator {
 public:
-    explicit WindowAggregateOperator(const plan::WindowAggregate& window);
+    /// `output`: where fired results are collected and handed on (empty between calls; may be shared).
+    WindowAggregateOperator(const plan::WindowAggregate& window, RowBatch& output);
     WindowAggregateOperator(const WindowAggregateOperator&) = delete;  // emit_ points at this one
     WindowAggregateOperator& operator=(const WindowAggregateOperator&) = delete;
     std::string_view name() const override { return "window"; }
@@ -60,7 +69,7 @@ private:
     int64_t watermark_ = std::numeric_limits<int64_t>::min();
     uint64_t late_ = 0;
     uint64_t emitted_ = 0;
-    RowBatch output_;
+    RowBatch& output_;
     WindowOperator::Emit emit_;  // fills output_, handing full batches to out_
     Collector* out_ = nullptr;   // the collector of the current onWatermark
 };
@@ -68,7 +77,8 @@ private:
 /// The SELECT list: one output row per input row.
 class ProjectOperator : public Operator {
 public:
-    explicit ProjectOperator(const google::protobuf::RepeatedPtrField<plan::Expr>& outputs);
+    /// `output`: where projected rows are built (empty between calls; may be shared).
+    ProjectOperator(const google::protobuf::RepeatedPtrField<plan::Expr>& outputs, RowBatch& output);
     std::string_view name() const override { return "project"; }
     void processBatch(RowBatch& batch, Collector& out) override;
 
@@ -76,7 +86,7 @@ private:
     std::vector<CompiledExpression> outputs_;
     std::vector<int> copiedColumns_;  // the input column an output copies, or -1 when it is computed
     bool leadingColumns_ = false;     // output i is input column i, for every output
-    RowBatch output_;
+    RowBatch& output_;
 };
 
 /// Counters of one chain, summed over the chains of a job for its metrics.
@@ -90,14 +100,17 @@ struct ChainStats {
 
 /// One task's pipeline, built from the plan: filter → window aggregate → having → project → sink (the stages the
 /// plan has). Rows go in a batch at a time; watermarks go in between batches. The chain does not open the sink:
-/// several chains (one per Kafka partition) may share one, which their owner opens once.
+/// several chains (one per Kafka partition) may share one, which their owner opens once. Chains that never run at the
+/// same time (a Kafka job's tasks, on its one thread) may share their ChainBuffers too: hundreds of chains that each
+/// kept the batch of their largest firing held hundreds of MB after a bounded run fired every window at its end.
 ///
 /// Checkpoints: `writeMeta` (the watermark, what fired) is small and written whole each time; keyed state is
 /// written per entry (a window's GROUP BY key and slice), prefixed with the operator's position in the chain, only for
 /// entries changed since the previous checkpoint.
 class OperatorChain {
 public:
-    OperatorChain(const plan::Pipeline& plan, RowSink& sink);
+    /// `shared`: buffers shared with other chains of the same thread (they must outlive the chain); nullptr: its own.
+    OperatorChain(const plan::Pipeline& plan, RowSink& sink, ChainBuffers* shared = nullptr);
     ~OperatorChain();
     OperatorChain(const OperatorChain&) = delete;
     OperatorChain& operator=(const OperatorChain&) = delete;
@@ -136,6 +149,7 @@ public:
     struct Link;
 
 private:
+    std::unique_ptr<ChainBuffers> ownBuffers_;  // without shared ones
     std::vector<std::unique_ptr<Operator>> operators_;
     std::vector<std::unique_ptr<Collector>> links_;  // links_[i] hands operator i's output on
     FilterOperator* where_ = nullptr;
