@@ -167,7 +167,8 @@ check_alive() {  # a member that exited without being killed is a failure (a cra
     alive "${PIDS[slot]}" && continue
     wait "${PIDS[slot]}"; status=$?
     echo "FAIL member $slot (incarnation ${INCARNATION[slot]}) exited by itself with status $status:"
-    tail -n 15 "$WORK/member-$slot-${INCARNATION[slot]}.log"
+    # (killed by a signal: pipec printed its stack, which the longer tail shows)
+    tail -n "$([ "$status" -ge 128 ] && echo 80 || echo 15)" "$WORK/member-$slot-${INCARNATION[slot]}.log"
     failures=$((failures + 1)); crashed=$((crashed + 1))
     echo "$slot ${INCARNATION[slot]} exited" >> "$WORK/incarnations.txt"
     start_member "$slot"
