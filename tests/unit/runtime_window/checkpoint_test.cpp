@@ -355,18 +355,25 @@ TEST_CASE("sessions: a key whose sessions fired expires; rows again make it live
     CHECK(restored.sink.rows.back() == task.sink.rows.back());
 }
 
-TEST_CASE("a checkpoint of another plan's state is refused; one missing entries is refused") {
-    plan::Pipeline pipeline = makePipeline(plan::HOP, 4000, 1000, 0, 0, true);
-    CaptureSink sink;
-    OperatorChain chain(pipeline, sink);
-    TaskCheckpointer checkpointer(7, stateFingerprint(pipeline), 42);
-    MemoryLog log;
+namespace {
+/// One row at time 100 for each of the keys 0-4.
+void rowsForFiveKeys(OperatorChain& chain) {
     for (int64_t key = 0; key < 5; ++key) {
         Row row = toRow(Event{100, key, 1, std::nullopt});
         RowBatch batch;
         batch.append(100).swap(row);
         chain.process(batch);
     }
+}
+} // namespace
+
+TEST_CASE("a checkpoint of another plan's state is refused; one missing entries is refused") {
+    plan::Pipeline pipeline = makePipeline(plan::HOP, 4000, 1000, 0, 0, true);
+    CaptureSink sink;
+    OperatorChain chain(pipeline, sink);
+    TaskCheckpointer checkpointer(7, stateFingerprint(pipeline), 42);
+    MemoryLog log;
+    rowsForFiveKeys(chain);
     auto mark = parseCheckpointMark(checkpointer.write(chain, log, 100));
     REQUIRE(mark.has_value());
 
@@ -403,12 +410,7 @@ TEST_CASE("a restored task keeps the restored writer's records until its own fir
     MemoryLog log;
     OperatorChain chain(pipeline, sink);
     TaskCheckpointer first(7, stateFingerprint(pipeline), 42);
-    for (int64_t key = 0; key < 5; ++key) {
-        Row row = toRow(Event{100, key, 1, std::nullopt});
-        RowBatch batch;
-        batch.append(100).swap(row);
-        chain.process(batch);
-    }
+    rowsForFiveKeys(chain);
     auto mark = parseCheckpointMark(first.write(chain, log, 100));
     REQUIRE(mark.has_value());
     first.committed();
