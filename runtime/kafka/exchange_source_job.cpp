@@ -197,9 +197,7 @@ int ExchangeSourceJob::Impl::run(std::atomic<bool>& stop) {
         }
         if (now - lastCommit >= options_.commitIntervalMs) {
             flushAndCommit();
-            if (consumer_->commitProcessed(KafkaConsumer::CommitWhen::groupSteady)) status_.commits++;
-            else if (consumer_->lastCommitDeferred()) status_.commitsDeferred++;
-            else status_.commitFailures++;
+            status_.countCommit(consumer_->commitProcessed(KafkaConsumer::CommitWhen::groupSteady));
             lastCommit = steadyMillis();
         }
     }
@@ -208,8 +206,7 @@ int ExchangeSourceJob::Impl::run(std::atomic<bool>& stop) {
         sendMarkers();
     }
     flushAndCommit();
-    if (consumer_->commitProcessed()) status_.commits++;
-    else status_.commitFailures++;
+    status_.countCommit(consumer_->commitProcessed());
     lagMonitor_->stop();
     status_.lag = consumer_->lag();
     status_.running = false;

@@ -452,20 +452,18 @@ bool KafkaConsumer::commit(const std::vector<TopicPartition>* only) {
 
 bool KafkaConsumer::groupSteady() const { return handle_->joinState.load(std::memory_order_acquire) != 0; }
 
-bool KafkaConsumer::commitProcessed(CommitWhen when) {
-    lastCommitDeferred_ = false;
+CommitResult KafkaConsumer::commitProcessed(CommitWhen when) {
     if (when == CommitWhen::groupSteady && handle_->gate && !groupSteady()) {
         // Sent now, the commit would be queued behind this member's JoinGroup and meet the next generation.
-        lastCommitDeferred_ = true;
         ++deferredCommits_;
         if (!deferring_)
             options_.log("offset commit deferred while the consumer group rebalances (librdkafka " + std::string(rd_kafka_version_str()) +
                          " would declare the assignment lost if the commit met the next generation)");
         deferring_ = true;
-        return false;
+        return CommitResult::deferred;
     }
     deferring_ = false;
-    return commit(nullptr);
+    return commit(nullptr) ? CommitResult::committed : CommitResult::failed;
 }
 
 std::map<TopicPartition, std::pair<int64_t, std::string>> KafkaConsumer::committedOffsets(const std::vector<TopicPartition>& partitions,

@@ -58,6 +58,13 @@ struct KafkaConsumerOptions {
     std::function<void(const std::string&)> log;
 };
 
+/// What became of a commit (see KafkaConsumer::commitProcessed).
+enum class CommitResult : uint8_t {
+    committed,  // the coordinator took it (or there was nothing new to commit)
+    deferred,   // not sent: the group was rebalancing (CommitWhen::groupSteady)
+    failed,     // refused or not answered (logged)
+};
+
 /// How a consumer read the headers of the records it handed out.
 struct KafkaHeaderReadStats {
     uint64_t inPlace = 0;      // parsed from the fetched bytes
@@ -99,11 +106,9 @@ public:
         now,          // commit in any case (revocations, the end of a drained run)
         groupSteady,  // a periodic commit: deferred while the group rebalances (see deferCommitsWhileRebalancing)
     };
-    /// Synchronously commits the offsets following every record handed out so far. Returns false (and logs) when
-    /// the commit failed or was deferred (`lastCommitDeferred()`); the offsets stay pending for the next call.
-    bool commitProcessed(CommitWhen when = CommitWhen::now);
-    /// Whether the last `commitProcessed` call was deferred because the group was rebalancing (nothing was sent).
-    bool lastCommitDeferred() const { return lastCommitDeferred_; }
+    /// Synchronously commits the offsets following every record handed out so far. Unless committed, the offsets
+    /// stay pending for the next call (a failure is logged, a run of deferrals once).
+    CommitResult commitProcessed(CommitWhen when = CommitWhen::now);
     /// Periodic commits deferred so far because the group was rebalancing.
     uint64_t deferredCommits() const { return deferredCommits_; }
     /// The group's join state as librdkafka last logged it: true when `steady` or not known (the gate is off, or
@@ -174,7 +179,6 @@ private:
     void readHeaders(void* message);  // an rd_kafka_message_t, into headers_
     uint64_t failedCommits_ = 0;
     uint64_t deferredCommits_ = 0;
-    bool lastCommitDeferred_ = false;
     bool deferring_ = false;            // inside a run of deferred commits (logged once per run)
     bool closed_ = false;
     bool abandoning_ = false;           // closing after a failure: revocations neither flush nor commit

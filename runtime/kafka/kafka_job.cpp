@@ -136,7 +136,8 @@ struct KafkaJob::Impl {
     void catchUp(PartitionTask& task);
     void flushOutputs();
     void writeCheckpoints(const std::vector<PartitionTask*>& tasks);
-    void confirmCheckpoints(const std::vector<PartitionTask*>& tasks);
+    /// Tells each task whose last written checkpoint is now committed (its offset and mark) that it is.
+    void confirmCheckpoints();
     /// `when`: periodic checkpoints defer their commit while the group rebalances (KafkaConsumer::CommitWhen).
     void checkpointAndCommit(KafkaConsumer::CommitWhen when);
     /// Commits the checkpoints written last (their offsets and marks) and confirms those that were committed.
@@ -590,10 +591,10 @@ void KafkaJob::Impl::writeCheckpoints(const std::vector<PartitionTask*>& tasks) 
     status_.checkpointMicros += static_cast<uint64_t>(steadyMicros() - start);
 }
 
-void KafkaJob::Impl::confirmCheckpoints(const std::vector<PartitionTask*>& tasks) {
+void KafkaJob::Impl::confirmCheckpoints() {
     bool any = false;
-    for (PartitionTask* task : tasks) {
-        auto committed = consumer_->lastCommitted(task->partition);
+    for (auto& [partition, task] : tasks_) {
+        auto committed = consumer_->lastCommitted(partition);
         if (committed && committed->first == task->checkpointOffset && committed->second == task->checkpointMark) {
             task->checkpointer.committed();
             any = true;
@@ -610,17 +611,13 @@ void KafkaJob::Impl::checkpointAndCommit(KafkaConsumer::CommitWhen when) {
 }
 
 void KafkaJob::Impl::commitCheckpoints(KafkaConsumer::CommitWhen when) {
-    bool ok = false;
+    CommitResult result = CommitResult::failed;
     const int64_t start = steadyMicros();
-    blocked([&] { ok = consumer_->commitProcessed(when); });
+    blocked([&] { result = consumer_->commitProcessed(when); });
     status_.checkpointMicros += static_cast<uint64_t>(steadyMicros() - start);
-    commitDeferred_ = !ok && consumer_->lastCommitDeferred();
-    if (ok) status_.commits++;
-    else if (commitDeferred_) status_.commitsDeferred++;
-    else status_.commitFailures++;
-    std::vector<PartitionTask*> tasks;
-    for (auto& [partition, task] : tasks_) tasks.push_back(task.get());
-    confirmCheckpoints(tasks);
+    status_.countCommit(result);
+    commitDeferred_ = result == CommitResult::deferred;
+    confirmCheckpoints();
     publishUncommitted();
 }
 
@@ -799,8 +796,7 @@ int KafkaJob::Impl::run(std::atomic<bool>& stop) {
             finished_ = true;
             status_.watermarkMs = std::numeric_limits<int64_t>::max();
             flushOutputs();
-            if (consumer_->commitProcessed()) status_.commits++;
-            else status_.commitFailures++;
+            status_.countCommit(consumer_->commitProcessed());
         } else {
             // A stopped unbounded run does not fire incomplete windows (that would publish partial aggregates): it
             // checkpoints them. (The close below commits again, at the final revocation, if the group was rebalancing.)

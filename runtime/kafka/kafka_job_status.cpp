@@ -1,5 +1,7 @@
 #include "runtime/kafka/kafka_job_status.h"
 
+#include "runtime/kafka/kafka_consumer.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -59,6 +61,14 @@ uint64_t JobStatus::badTotal() const {
     uint64_t total = 0;
     for (const auto& counter : bad) total += counter.load();
     return total;
+}
+
+void JobStatus::countCommit(CommitResult result) {
+    switch (result) {
+    case CommitResult::committed: commits++; break;
+    case CommitResult::deferred: commitsDeferred++; break;
+    case CommitResult::failed: commitFailures++; break;
+    }
 }
 
 std::string JobStatus::prometheusText(const std::string& jobName) const {

@@ -15,6 +15,8 @@
 
 namespace pipec::runtime {
 
+enum class CommitResult : uint8_t;  // runtime/kafka/kafka_consumer.h
+
 /// Why a Kafka record was rejected instead of becoming a source row.
 enum class BadRecordReason {
     InvalidCreatedAt,   // `event-created-at` present but not decimal epoch millis
@@ -46,6 +48,8 @@ struct JobStatus {
     std::atomic<uint64_t> commits{0};
     std::atomic<uint64_t> commitFailures{0};
     std::atomic<uint64_t> commitsDeferred{0};      // periodic commits not sent while the group rebalanced
+    /// Counts a commit in `commits`, `commitsDeferred` or `commitFailures`.
+    void countCommit(CommitResult result);
     std::atomic<uint64_t> checkpoints{0};          // task checkpoints written (one per partition per checkpoint)
     std::atomic<uint64_t> changelogRecords{0};     // records written to the changelog topic
     std::atomic<uint64_t> changelogBytes{0};       // their key and value bytes
